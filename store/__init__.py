@@ -1,0 +1,1 @@
+"""Where credentials live: the Registries table, Docker config files and secret stores."""
