@@ -1,0 +1,194 @@
+"""The protocol verbs get/store/erase/list over raw input, returning the text for stdout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from readystack.store import hosts, paths, registries
+from readystack.store.diag import debug, warn
+
+from . import protocol
+from . import target as targets
+
+
+def readonly(environ: Mapping[str, str]) -> bool:
+    """READYSTACK_READONLY: store/erase succeed without writing (shared, read-only databases)."""
+    return environ.get("READYSTACK_READONLY", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def refusal(path: str) -> str:
+    """What store/erase say on a ReadyStackGo database."""
+    return (
+        f"{protocol.NAME}: {path} is a ReadyStackGo database; docker login/logout do not change "
+        "it. Manage its registries in ReadyStackGo's Settings page, or set READYSTACK_READONLY=1 "
+        "so that login/logout succeed without storing anything"
+    )
+
+
+def get(data: bytes, environ: Mapping[str, str]) -> str:
+    """``get``: the credentials for a server or repository, or NotFound."""
+    from .resolver import resolve
+
+    server = protocol.server_text(data)
+    try:
+        target = targets.parse(server)
+    except targets.TargetError as exc:
+        debug(f"get: {exc}")
+        raise protocol.NotFound() from None
+    db_path, how = paths.database_path(environ)
+    debug(f"get: {target.describe()}; database {db_path} ({how})")
+    answer = resolve(target, environ, db_path)
+    if answer is None:
+        debug("get: not found")
+        raise protocol.NotFound()
+    debug(f"get: answered from {answer.source} for user {answer.username!r}")
+    return protocol.encode_credentials(server, answer.username, answer.secret)
+
+
+def _login_target(server: str) -> targets.Target:
+    try:
+        target = targets.parse(server)
+    except targets.TargetError as exc:
+        raise protocol.HelperError(f"{protocol.NAME}: invalid server URL: {exc}") from None
+    if target.kind == targets.REPOSITORY:
+        raise protocol.HelperError(
+            f"{protocol.NAME}: logins are kept per registry server, not per repository; "
+            f"log in to {target.host} instead"
+        )
+    return target
+
+
+def store(data: bytes, environ: Mapping[str, str]) -> str:
+    """``store``: keep a `docker login` as a login row (never touching an administrator's rows)."""
+    from readystack.store import secrets
+
+    server, username, secret = protocol.parse_store(data)
+    target = _login_target(server)
+    if readonly(environ):
+        debug(f"store: READYSTACK_READONLY is set; not storing {target.describe()}")
+        return ""
+    db_path, _ = paths.database_path(environ)
+    wanted = secrets.wanted_store(environ)
+    backend = secrets.write_backend() if wanted == "keyring" else None
+    db = registries.open_write(db_path)
+    stale_label = ""
+    try:
+        if db.is_readystackgo:
+            raise protocol.HelperError(refusal(db_path))
+        with registries.transaction(db):
+            existing = _login_rows(db, target)
+            row_id = existing[0].id if existing else registries.new_id()
+            label = secrets.DATABASE
+            password: str | None = secret
+            if backend is not None:
+                label = secrets.put(backend, row_id, secret)
+                password = None
+            if existing:
+                row = existing[0]
+                registries.update_row(db, row.id, Username=username, Password=password)
+                registries.record_side(db, row.id, "login", label)
+                if row.in_keyring and row.secret_store != label:
+                    stale_label = row.secret_store
+            else:
+                organization = registries.write_organization(db)
+                name = target.raw if target.kind == targets.OAUTH else target.host
+                registries.insert_row(
+                    db,
+                    name=registries.unique_name(db, organization, name),
+                    url=_login_url(target, server),
+                    username=username,
+                    password=password,
+                    patterns_json="[]",
+                    is_default=False,
+                    origin="login",
+                    secret_store=label,
+                    row_id=row_id,
+                )
+    finally:
+        db.close()
+    if stale_label:
+        _forget_secret(stale_label, row_id)
+    debug(f"store: kept a login for {target.describe()} as user {username!r} ({label})")
+    return ""
+
+
+def _login_rows(db: registries.Registries, target: targets.Target) -> list[registries.Row]:
+    if target.kind == targets.OAUTH:
+        row = db.row_for_key(target.raw)
+        return [row] if row else []
+    rows = [r for r in db.rows_for_host(target.host) if r.is_login]
+    return sorted(rows, key=lambda r: (r.name.casefold(), r.id))
+
+
+def _login_url(target: targets.Target, server: str) -> str:
+    if target.kind == targets.OAUTH:
+        return target.raw
+    if hosts.is_hub(target.host):
+        return hosts.HUB_SERVER_URL
+    scheme = "http" if server.lower().startswith("http://") else "https"
+    return f"{scheme}://{target.host}"
+
+
+def erase(data: bytes, environ: Mapping[str, str]) -> str:
+    """``erase``: delete the login rows for a server; erasing nothing succeeds."""
+    server = protocol.server_text(data)
+    try:
+        target = targets.parse(server)
+    except targets.TargetError:
+        debug(f"erase: {server!r} names no server, so nothing is stored under it")
+        return ""
+    if target.kind == targets.REPOSITORY or readonly(environ):
+        debug(f"erase: nothing to erase for {target.describe()}")
+        return ""
+    db_path, _ = paths.database_path(environ)
+    db = registries.open_read(db_path)
+    if db is None:
+        return ""
+    db.close()
+    db = registries.open_write(db_path)
+    try:
+        if db.is_readystackgo:
+            raise protocol.HelperError(refusal(db_path))
+        with registries.transaction(db):
+            logins = _login_rows(db, target)
+            for row in logins:
+                registries.delete_row(db, row.id)
+            others = (
+                []
+                if target.kind == targets.OAUTH
+                else [r.name for r in db.rows_for_host(target.host) if not r.is_login]
+            )
+    finally:
+        db.close()
+    for row in logins:
+        if row.in_keyring:
+            _forget_secret(row.secret_store, row.id)
+    if others:
+        names = ", ".join(repr(n) for n in others)
+        warn(f"erased the login for {target.host}; administrator rows stay: {names}")
+    return ""
+
+
+def _forget_secret(label: str, row_id: str) -> None:
+    from readystack.store import secrets
+
+    try:
+        secrets.delete(label, row_id)
+    except secrets.SecretStoreError as exc:
+        warn(f"could not delete a keyring entry: {exc}")
+
+
+def list_(environ: Mapping[str, str]) -> str:
+    """``list``: {server: username} for every host with credentials in the table."""
+    import sqlite3
+
+    from .resolver import list_entries
+
+    db_path, _ = paths.database_path(environ)
+    try:
+        entries = list_entries(db_path)
+    except (sqlite3.Error, OSError) as exc:
+        # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
+        warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
+        entries = {}
+    return protocol.encode_list(entries)

@@ -1,0 +1,120 @@
+"""The executable: argv dispatch, and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import __version__, protocol
+
+PROTOCOL_VERBS = ("get", "store", "erase", "list")
+ADMIN_VERBS = ("registry", "resolve", "explain", "doctor", "configure-docker", "kubelet")
+
+HELP = f"""{protocol.USAGE}
+
+Docker credential helper serving ReadyStackGo's registry credentials (with image patterns),
+then Docker config files, to every client of the credential-helper protocol.
+
+Protocol verbs (called by docker, compose, docker-py, skopeo/podman; input on stdin):
+  get         server URL, host or host/repository -> {{"ServerURL","Username","Secret"}}
+  store       {{"ServerURL","Username","Secret"}} -> keeps a `docker login`
+  erase       server URL -> forgets a `docker login`
+  list        -> {{server: username}}
+  version     prints the version (also -v, --version)
+
+Management and debugging verbs (for people; each takes --help and --db PATH):
+  registry add|list|show|update|remove|set-default   manage the Registries table
+  resolve TARGET [--show-secret]   what `get TARGET` would answer (secret masked)
+  explain TARGET                   every source, row and pattern consulted, and why
+  doctor                           check the database, patterns, Docker config and keyring
+  configure-docker                 add credHelpers entries to the Docker config
+  kubelet                          kubelet image credential provider (request on stdin)
+
+Environment: READYSTACK_DB, DataPath, DOCKER__CONFIGPATH, DOCKER_CONFIG, READYSTACK_SECRETS,
+READYSTACK_READONLY, READYSTACK_LOG=debug, READYSTACK_LOG_FILE. See the README.
+"""
+
+
+def _write(text: str) -> None:
+    out = sys.stdout.buffer
+    out.write(text.encode("utf-8", "backslashreplace"))
+    out.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one verb and return the exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 1:
+        verb = args[0]
+        if verb in PROTOCOL_VERBS:
+            return _protocol(verb)
+        if verb in ("version", "-v", "--version"):
+            _write(f"{protocol.NAME} ({protocol.NAME}) {__version__}\n")
+            return 0
+        if verb in ("-h", "--help"):
+            _write(HELP)
+            return 0
+    if args and args[0] in ADMIN_VERBS:
+        return _admin(args)
+    if len(args) != 1:
+        _write(protocol.USAGE + "\n")
+        return 1
+    _write(f"{protocol.NAME}: unknown action: {args[0]}\n")
+    return 1
+
+
+def _protocol(verb: str) -> int:
+    from . import actions
+
+    environ = os.environ
+    try:
+        if verb == "list":
+            out = actions.list_(environ)  # never reads stdin: it may be a terminal
+        else:
+            data = protocol.read_input(sys.stdin.buffer)
+            out = getattr(actions, verb)(data, environ)
+    except protocol.HelperError as exc:
+        _write(f"{exc}\n")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+        from readystack.store.diag import DEBUG, warn
+
+        warn(f"{verb} failed: {type(exc).__name__}: {_first_line(exc)}")
+        if DEBUG:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        # A lookup that breaks must not fail the pull: answer not-found, as the clients expect.
+        _write(f"{protocol.NOT_FOUND if verb == 'get' else _store_error(verb, exc)}\n")
+        return 1
+    if out:
+        _write(out)
+    return 0
+
+
+def _store_error(verb: str, exc: Exception) -> str:
+    return f"{protocol.NAME}: {verb} failed: {type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else ""
+
+
+def _admin(args: list[str]) -> int:
+    from readystack.store.diag import PROG
+
+    from . import admin
+
+    try:
+        return admin.main(args)
+    except admin.AdminError as exc:
+        sys.stderr.write(f"{PROG}: {exc}\n")
+        return 1
+    except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001
+        sys.stderr.write(f"{PROG}: {args[0]} failed: {type(exc).__name__}: {_first_line(exc)}\n")
+        return 1

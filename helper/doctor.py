@@ -1,0 +1,186 @@
+"""doctor: check the database, the rows and their patterns, the Docker config and the keyring."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import stat
+
+from readystack.store import dockerconfig, paths, registries, secrets
+
+from .patterns import PatternError, compile_pattern
+from .resolver import choose
+from .target import SERVER, Target
+
+
+class Report:
+    """Collected findings; any problem makes doctor exit 1."""
+
+    def __init__(self) -> None:
+        self.problems = 0
+
+    def ok(self, text: str) -> None:
+        print(f"ok       {text}")
+
+    def info(self, text: str) -> None:
+        print(f"info     {text}")
+
+    def problem(self, text: str) -> None:
+        self.problems += 1
+        print(f"PROBLEM  {text}")
+
+
+def run(ns: argparse.Namespace) -> int:
+    """Run every check and print one line per finding."""
+    from .admin import db_path
+
+    report = Report()
+    path, how = db_path(ns)
+    rows = _check_database(report, path, how)
+    if rows:
+        _check_rows(report, rows)
+    _check_docker_config(report, rows)
+    _check_keyring(report, rows)
+    print(f"{report.problems} problem(s) found" if report.problems else "no problems found")
+    return 1 if report.problems else 0
+
+
+def _check_database(report: Report, path: str, how: str) -> list[registries.Row]:
+    if not os.path.exists(path):
+        report.info(f"database {path} ({how}) does not exist yet: lookups find nothing there")
+        return []
+    report.ok(f"database {path} ({how}) exists")
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
+    if not os.access(path, os.R_OK):
+        report.problem(f"{path} is not readable by this user")
+        return []
+    try:
+        db = registries.open_read(path)
+    except registries.sqlite3.Error as exc:
+        report.problem(f"{path} cannot be read as SQLite: {exc}")
+        return []
+    assert db is not None
+    try:
+        if "Registries" not in db.tables:
+            report.info("the database has no Registries table yet")
+            return []
+        if db.is_readystackgo:
+            report.info("a ReadyStackGo database: docker login/logout are refused, lookups work")
+        rows = db.all_rows()
+    except registries.sqlite3.Error as exc:
+        report.problem(f"{path} cannot be queried: {exc}")
+        return []
+    finally:
+        db.close()
+    report.ok(f"{len(rows)} registry row(s)")
+    return rows
+
+
+def _check_rows(report: Report, rows: list[registries.Row]) -> None:
+    by_host: dict[str, list[registries.Row]] = {}
+    defaults = [r for r in rows if r.is_default]
+    if len(defaults) > 1:
+        report.problem(f"{len(defaults)} default rows: " + ", ".join(r.name for r in defaults))
+    for row in rows:
+        if row.is_oauth_key:
+            continue
+        if row.host is None:
+            report.problem(f"row {row.name!r}: URL {row.url!r} names no registry host")
+            continue
+        by_host.setdefault(row.host, []).append(row)
+        if row.patterns is None:
+            report.problem(f"row {row.name!r}: ImagePatterns is not a JSON array of strings")
+        for text in row.patterns or []:
+            try:
+                compile_pattern(text, row.host)
+            except PatternError as exc:
+                report.problem(f"row {row.name!r}: invalid pattern, ignored at lookup: {exc}")
+        if not row.has_credentials:
+            report.info(f"row {row.name!r}: no username/password, so it never answers")
+    for host, host_rows in sorted(by_host.items()):
+        answering = [r for r in host_rows if r.has_credentials]
+        if len(answering) > 1:
+            winner = choose(answering, Target(host, SERVER, host))
+            names = ", ".join(repr(r.name) for r in answering)
+            report.info(
+                f"{host}: {len(answering)} rows ({names}); a question naming only the host "
+                f"gets {winner.name if winner else 'none'!r}, repositories route by pattern"
+            )
+        logins = [r for r in host_rows if r.is_login]
+        if len(logins) > 1:
+            report.problem(f"{host}: {len(logins)} login rows; `docker logout {host}` clears them")
+
+
+def _check_docker_config(report: Report, rows: list[registries.Row]) -> None:
+    from .configure import SELF, config_path, keys_for
+
+    exe = shutil.which("docker-credential-readystack")
+    if exe:
+        report.ok(f"docker-credential-readystack is on PATH ({exe})")
+    else:
+        report.problem("docker-credential-readystack is not on PATH: Docker cannot run it")
+    path = config_path()
+    try:
+        config = dockerconfig.load(path) if os.path.exists(path) else {}
+    except dockerconfig.ConfigError as exc:
+        report.problem(f"Docker config {exc}")
+        return
+    helpers = config.get("credHelpers") if isinstance(config.get("credHelpers"), dict) else {}
+    store = config.get("credsStore")
+    if store == SELF:
+        report.ok(f"{path}: credsStore is readystack")
+    elif store:
+        report.info(f"{path}: credsStore is docker-credential-{store}")
+    wired = store == SELF
+    for host in sorted({r.host for r in rows if r.host and not r.is_oauth_key}):
+        keys = keys_for(host)
+        own = [k for k in keys if helpers.get(k) == SELF]
+        other = [f"{k} -> {helpers[k]}" for k in keys if k in helpers and helpers[k] != SELF]
+        if other:
+            report.problem(f"{host}: credHelpers sends it to another helper ({', '.join(other)})")
+        elif own or wired:
+            report.ok(f"{host}: Docker asks this helper")
+        else:
+            report.problem(
+                f"{host}: not in {path}; run `docker-credential-readystack configure-docker`"
+            )
+    for name, label in (
+        ("DOCKER__CONFIGPATH", "fallback config"),
+        ("DOCKER_CONFIG", "DOCKER_CONFIG"),
+    ):
+        if os.environ.get(name):
+            report.info(f"{label}: {os.environ[name]}")
+    for cfg, how in dockerconfig.existing_files(paths.config_candidates(os.environ)):
+        try:
+            dockerconfig.load(cfg)
+            report.ok(f"fallback config {cfg} ({how}) is readable")
+        except dockerconfig.ConfigError as exc:
+            report.problem(f"fallback config {exc}")
+
+
+def _check_keyring(report: Report, rows: list[registries.Row]) -> None:
+    in_keyring = [r for r in rows if r.in_keyring]
+    try:
+        wanted = secrets.wanted_store(os.environ)
+    except secrets.SecretStoreError as exc:
+        report.problem(str(exc))
+        wanted = secrets.DATABASE
+    if not in_keyring and wanted != "keyring":
+        report.info("secrets are kept in the database (READYSTACK_SECRETS=database)")
+        return
+    try:
+        backend = secrets.write_backend()
+        report.ok(f"keyring backend {secrets.class_path(backend)} works")
+    except secrets.SecretStoreError as exc:
+        report.problem(str(exc))
+    for row in in_keyring:
+        try:
+            value = secrets.get(row.secret_store, row.id)
+        except secrets.SecretStoreError as exc:
+            report.problem(f"row {row.name!r}: {exc}")
+            continue
+        if value is None:
+            report.problem(f"row {row.name!r}: its keyring entry is missing; it never answers")

@@ -1,0 +1,136 @@
+"""The kubelet image credential provider: a CredentialProviderRequest in, a Response out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+
+from readystack.store import paths, registries
+from readystack.store.diag import PROG
+
+from . import target as targets
+from .resolver import compile_row
+
+API_GROUP = "credentialprovider.kubelet.k8s.io"
+API_VERSIONS = (f"{API_GROUP}/v1", f"{API_GROUP}/v1beta1")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class KubeletError(Exception):
+    """A request the provider cannot answer; the kubelet logs the message from stderr."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Go duration string (``5m``, ``1h30m``, ``0s``), as metav1.Duration reads it."""
+    rest = text.strip()
+    if rest == "0":
+        return 0.0
+    total = 0.0
+    if not rest:
+        raise KubeletError(f"invalid duration {text!r}")
+    while rest:
+        i = 0
+        while i < len(rest) and (rest[i].isdigit() or rest[i] == "."):
+            i += 1
+        number, rest = rest[:i], rest[i:]
+        j = 0
+        while j < len(rest) and not (rest[j].isdigit() or rest[j] == "."):
+            j += 1
+        unit, rest = rest[:j], rest[j:]
+        if not number or unit not in _UNITS:
+            raise KubeletError(f"invalid duration {text!r} (use Go's form: 5m, 1h30m, 0s)")
+        try:
+            total += float(number) * _UNITS[unit]
+        except ValueError:
+            raise KubeletError(f"invalid duration {text!r}") from None
+    return total
+
+
+def read_request(data: bytes) -> tuple[str, str]:
+    """(apiVersion, image) from a CredentialProviderRequest, validated."""
+    try:
+        request = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise KubeletError(f"the request is not JSON: {exc}") from None
+    if not isinstance(request, dict):
+        raise KubeletError("the request is not a JSON object")
+    version = request.get("apiVersion")
+    if version not in API_VERSIONS:
+        raise KubeletError(
+            f"unsupported apiVersion {version!r}; expected one of {', '.join(API_VERSIONS)}"
+        )
+    if request.get("kind") != "CredentialProviderRequest":
+        raise KubeletError(
+            f"unexpected kind {request.get('kind')!r}; expected CredentialProviderRequest"
+        )
+    image = request.get("image")
+    if not isinstance(image, str) or not image.strip():
+        raise KubeletError("the request has no image")
+    return version, image.strip()
+
+
+def image_independent(db_path: str, host: str) -> bool:
+    """True when no pattern on ``host`` could route one image differently from another."""
+    db = registries.open_read(db_path)
+    if db is None:
+        return True
+    try:
+        rows = db.rows_for_host(host)
+    finally:
+        db.close()
+    for row in rows:
+        if row.has_credentials and any(not p.host_wide for p in compile_row(row)):
+            return False
+    return True
+
+
+def respond(data: bytes, environ: Mapping[str, str], cache: str) -> dict:
+    """The CredentialProviderResponse for one request."""
+    from .resolver import resolve
+
+    seconds = parse_duration(cache)
+    version, image = read_request(data)
+    try:
+        target = targets.parse(image, bare_name_is_image=True)
+    except targets.TargetError as exc:
+        raise KubeletError(f"invalid image {image!r}: {exc}") from None
+    if target.kind != targets.REPOSITORY:
+        raise KubeletError(f"{image!r} is a registry host, not an image")
+    db_path = paths.database_path(environ)[0]
+    answer = resolve(target, environ, db_path, skip_tokens=True)
+    per_registry = image_independent(db_path, target.host)
+    key = target.host if per_registry else image
+    auth = {}
+    if answer is not None:
+        auth[key] = {"username": answer.username, "password": answer.secret}
+    return {
+        "apiVersion": version,
+        "kind": "CredentialProviderResponse",
+        "cacheKeyType": "Registry" if per_registry else "Image",
+        "cacheDuration": _go_duration(seconds),
+        "auth": auth,
+    }
+
+
+def _go_duration(seconds: float) -> str:
+    whole = int(seconds)
+    h, rem = divmod(whole, 3600)
+    m, s = divmod(rem, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if h or m else "") + f"{s}s"
+    return out
+
+
+def run(ns: argparse.Namespace) -> int:
+    """The kubelet verb: request on stdin, response on stdout, errors on stderr."""
+    if ns.db:
+        os.environ["READYSTACK_DB"] = ns.db
+    try:
+        response = respond(sys.stdin.buffer.read(1 << 20), os.environ, ns.cache_duration)
+    except KubeletError as exc:
+        sys.stderr.write(f"{PROG} kubelet: {exc}\n")
+        return 1
+    sys.stdout.write(json.dumps(response) + "\n")
+    return 0

@@ -1,0 +1,116 @@
+"""Docker's credential-helper wire format: input reading, JSON output and the fixed messages."""
+
+from __future__ import annotations
+
+NAME = "docker-credential-readystack"
+# The texts clients match on, byte for byte (docker-credential-helpers' credentials/error.go).
+NOT_FOUND = "credentials not found in native keychain"
+MISSING_SERVER_URL = "no credentials server URL"
+MISSING_USERNAME = "no credentials username"
+USAGE = f"Usage: {NAME} <store|get|erase|list|version>"
+TOKEN_USERNAME = "<token>"
+# The protocol defines no limit; a credential is never this large, and reading less keeps a
+# runaway client from making the helper allocate without bound.
+MAX_INPUT = 1 << 20
+
+
+class HelperError(Exception):
+    """A protocol error: its message goes to stdout and the helper exits 1."""
+
+
+class NotFound(HelperError):
+    """No source has credentials for the question."""
+
+    def __init__(self) -> None:
+        super().__init__(NOT_FOUND)
+
+
+def read_input(stream: object) -> bytes:
+    """Read stdin up to the cap (one byte more, so that oversize input can be told apart)."""
+    read = getattr(stream, "read")  # noqa: B009 - a binary stream, or a test double
+    return read(MAX_INPUT + 1) or b""
+
+
+def server_text(data: bytes) -> str:
+    """The server a ``get``/``erase`` names: lines joined, white space trimmed (as Go's Scanner)."""
+    if len(data) > MAX_INPUT:
+        raise NotFound()  # nothing this large was ever stored
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotFound() from None
+    text = "".join(text.splitlines()).strip()
+    if not text:
+        raise HelperError(MISSING_SERVER_URL)
+    return text
+
+
+def parse_store(data: bytes) -> tuple[str, str, str]:
+    """Decode a ``store`` payload into (server, username, secret), validated as Docker does."""
+    if len(data) > MAX_INPUT:
+        raise HelperError(f"credentials payload is larger than {MAX_INPUT} bytes")
+    import json
+
+    try:
+        # Like Go's json.Decoder, read the first JSON value and ignore what follows it.
+        payload, _ = json.JSONDecoder().raw_decode(data.decode("utf-8").lstrip())
+    except UnicodeDecodeError:
+        raise HelperError("invalid credentials payload: not UTF-8") from None
+    except ValueError as exc:
+        # The decoder's message names a position, never the document's text.
+        raise HelperError(f"invalid credentials payload: {exc}") from None
+    if not isinstance(payload, dict):
+        raise HelperError("invalid credentials payload: expected a JSON object")
+    fields = {}
+    for name in ("ServerURL", "Username", "Secret"):
+        value = _field(payload, name)
+        if value is not None and not isinstance(value, str):
+            raise HelperError(f"invalid credentials payload: {name} must be a string")
+        fields[name] = value or ""
+    server = fields["ServerURL"].strip()
+    if not server:
+        raise HelperError(MISSING_SERVER_URL)
+    if not fields["Username"]:
+        raise HelperError(MISSING_USERNAME)
+    return server, fields["Username"], fields["Secret"]
+
+
+def _field(payload: dict, name: str) -> object:
+    # Go's decoder matches field names case-insensitively; so do we, exact spelling first.
+    if name in payload:
+        return payload[name]
+    lowered = name.lower()
+    for key, value in payload.items():
+        if isinstance(key, str) and key.lower() == lowered:
+            return value
+    return None
+
+
+def encode_credentials(server_url: str, username: str, secret: str) -> str:
+    """The ``get`` answer: exactly Docker's keys, one line, newline-terminated."""
+    return (
+        f'{{"ServerURL":{quote(server_url)},"Username":{quote(username)},'
+        f'"Secret":{quote(secret)}}}\n'
+    )
+
+
+def encode_list(entries: dict[str, str]) -> str:
+    """The ``list`` answer: a JSON object of server to username."""
+    body = ",".join(f"{quote(k)}:{quote(v)}" for k, v in entries.items())
+    return "{" + body + "}\n"
+
+
+# JSON string escaping by hand: importing json costs ~7 ms on every lookup (it pulls in re).
+_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
+_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f"})
+_ESCAPES[13] = "\\r"
+
+
+def quote(value: str) -> str:
+    """A JSON string literal for ``value``; lone surrogates are escaped, never dropped."""
+    text = value.translate(_ESCAPES)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join(f"\\u{ord(ch):04x}" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    return f'"{text}"'

@@ -1,0 +1,278 @@
+"""Resolution: the Registries table first, then Docker config files; the first answer wins."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+
+from readystack.store import hosts, registries
+from readystack.store.diag import debug, mask, warn
+
+from . import target as targets
+from .patterns import Pattern, PatternError, compile_pattern
+
+Note = Callable[[str], None]
+TOKEN_USERNAME = "<token>"
+# Rank of a row that answers for a whole host (lower answers first).
+_RANK_NAMES = ("login row", "default row", "row without patterns", "host-wide pattern", "other")
+
+
+class Answer:
+    """The credentials that answer a question, and the source that gave them."""
+
+    __slots__ = ("username", "secret", "source")
+
+    def __init__(self, username: str, secret: str, source: str) -> None:
+        self.username = username
+        self.secret = secret
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"Answer(username={self.username!r}, secret={mask(self.secret)}, {self.source})"
+
+
+class Trace:
+    """The human-readable record `explain` prints; a no-op when nobody asked for it."""
+
+    __slots__ = ("lines", "depth")
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("  " * self.depth + line)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def resolve(
+    target: targets.Target,
+    environ: Mapping[str, str],
+    db_path: str,
+    trace: Trace | None = None,
+    skip_tokens: bool = False,
+) -> Answer | None:
+    """Answer ``target`` from the table, then each config file; None when nobody knows it.
+
+    ``skip_tokens`` leaves out identity tokens, which the kubelet's API cannot carry.
+    """
+    note = trace or _quiet
+    note(f"question: {target.describe()}")
+    if target.note:
+        note(f"note: {target.note}")
+    note(f"1. Registries table in {db_path}")
+    if trace:
+        trace.depth += 1
+    try:
+        answer = from_table(target, db_path, note, skip_tokens)
+    except (sqlite3.Error, OSError) as exc:
+        warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
+        note(f"unusable: {type(exc).__name__}: {exc}")
+        answer = None
+    if trace:
+        trace.depth -= 1
+    if answer is not None or target.kind == targets.OAUTH:
+        return answer
+    answer = from_config_files(target, environ, note, trace)
+    if answer is not None and skip_tokens and answer.username == TOKEN_USERNAME:
+        warn(f"skipping an identity token from {answer.source}: the kubelet cannot use one")
+        return None
+    return answer
+
+
+def from_config_files(
+    target: targets.Target, environ: Mapping[str, str], note: Note, trace: Trace | None
+) -> Answer | None:
+    """Step 2: each Docker config file, in order; broken files are skipped with one line."""
+    from readystack.store import dockerconfig, paths
+
+    candidates = paths.config_candidates(environ)
+    note("2. Docker config files")
+    files = dockerconfig.existing_files(candidates)
+    if trace:
+        trace.depth += 1
+        for path, how in candidates:
+            if (path, how) not in files:
+                note(f"{path} ({how}): not there")
+    for path, how in files:
+        note(f"{path} ({how})")
+        if trace:
+            trace.depth += 1
+        try:
+            found = dockerconfig.lookup(path, target.host, environ, note)
+        except dockerconfig.ConfigError as exc:
+            warn(f"skipping Docker config {exc}")
+            note(f"unusable: {exc}")
+            found = None
+        if trace:
+            trace.depth -= 1
+        if found is not None:
+            if trace:
+                trace.depth -= 1
+            return Answer(found.username, found.secret, found.origin)
+    if trace:
+        trace.depth -= 1
+    return None
+
+
+def from_table(
+    target: targets.Target, db_path: str, note: Note, skip_tokens: bool = False
+) -> Answer | None:
+    """Step 1: the best row of the Registries table for ``target``."""
+    db = registries.open_read(db_path)
+    if db is None:
+        note("no database there (that is fine: it is empty)")
+        return None
+    try:
+        if target.kind == targets.OAUTH:
+            row = db.row_for_key(target.raw)
+            note("the key is stored" if row else "the key is not stored")
+            chosen = row
+        else:
+            rows = db.rows_for_host(target.host)
+            if skip_tokens:
+                for row in [r for r in rows if r.username == TOKEN_USERNAME]:
+                    warn(f"skipping registry {row.name!r}: the kubelet cannot use identity tokens")
+                    rows.remove(row)
+            chosen = choose(rows, target, note)
+        if chosen is None:
+            return None
+        secret = secret_of(chosen)
+        if secret is None:
+            return None
+        debug(f"table row {chosen.name!r} answers {target.describe()}")
+        return Answer(chosen.username or "", secret, f"Registries row {chosen.name!r}")
+    finally:
+        db.close()
+
+
+def secret_of(row: registries.Row) -> str | None:
+    """The row's secret from its store; None (with one stderr line) when it is missing."""
+    if not row.in_keyring:
+        return row.password or ""
+    from readystack.store import secrets
+
+    try:
+        secret = secrets.get(row.secret_store, row.id)
+    except secrets.SecretStoreError as exc:
+        warn(f"skipping registry {row.name!r}: {exc}")
+        return None
+    if secret is None:
+        warn(f"skipping registry {row.name!r}: its keyring entry is missing (run doctor)")
+    return secret
+
+
+def compile_row(row: registries.Row, note: Note = _quiet) -> list[Pattern]:
+    """The row's usable patterns; invalid ones are reported and ignored."""
+    if row.patterns is None:
+        note(f"row {row.name!r}: ImagePatterns is not a JSON array of strings; no pattern applies")
+        return []
+    out = []
+    for text in row.patterns:
+        try:
+            out.append(compile_pattern(text, row.host or ""))
+        except PatternError as exc:
+            note(f"row {row.name!r}: ignoring invalid pattern: {exc}")
+    return out
+
+
+def host_rank(row: registries.Row, compiled: list[Pattern]) -> int:
+    """Where a row stands when only the host is known (see _RANK_NAMES)."""
+    if row.is_login:
+        return 0
+    if row.is_default:
+        return 1
+    if row.patterns == []:
+        return 2
+    if any(p.host_wide for p in compiled):
+        return 3
+    return 4
+
+
+def choose(
+    rows: list[registries.Row], target: targets.Target, note: Note = _quiet
+) -> registries.Row | None:
+    """Pick the row that answers ``target`` among the rows on its host (DESIGN.md's rules)."""
+    candidates = []
+    for row in rows:
+        if row.has_credentials:
+            candidates.append((row, compile_row(row, note)))
+        else:
+            note(f"row {row.name!r}: no username/password, so it cannot answer")
+    if not candidates:
+        note(f"no row with credentials on {target.host}")
+        return None
+    if target.kind == targets.REPOSITORY:
+        winner = _by_pattern(candidates, target.path, note)
+        if winner is not None:
+            return winner
+        note("no pattern matched: rows for the whole host answer (login, default, no patterns)")
+        ranked = [(host_rank(r, c), r) for r, c in candidates if host_rank(r, c) <= 2]
+    else:
+        ranked = [(host_rank(r, c), r) for r, c in candidates]
+    if not ranked:
+        note("no row answers for the whole host")
+        return None
+    ranked.sort(key=lambda item: (item[0], item[1].name.casefold(), item[1].id))
+    for rank, row in ranked:
+        note(f"row {row.name!r}: {_RANK_NAMES[rank]}")
+    rank, row = ranked[0]
+    why = f"{_RANK_NAMES[rank]}, first by rank then by name"
+    if target.kind == targets.SERVER and len(ranked) > 1:
+        why += " (only the host was asked, so the host alone decided)"
+    note(f"winner: row {row.name!r} ({why})")
+    return row
+
+
+def _by_pattern(
+    candidates: list[tuple[registries.Row, list[Pattern]]], path: str, note: Note
+) -> registries.Row | None:
+    best: tuple[tuple, registries.Row, Pattern] | None = None
+    for row, compiled in candidates:
+        for pattern in compiled:
+            hit = pattern.matches(path)
+            note(
+                f"row {row.name!r}: pattern {pattern.text!r} "
+                f"{'matches' if hit else 'does not match'} {path} (specificity {_spec(pattern)})"
+            )
+            if not hit:
+                continue
+            order = (tuple(-int(x) for x in pattern.key), row.name.casefold(), row.id)
+            if best is None or order < best[0]:
+                best = (order, row, pattern)
+    if best is None:
+        return None
+    note(f"winner: row {best[1].name!r}, most specific matching pattern {best[2].text!r}")
+    return best[1]
+
+
+def _spec(pattern: Pattern) -> str:
+    exact, lead, no_globstar, literal = pattern.key
+    return (
+        f"{'exact' if exact else 'wildcard'}, {lead} literal leading segment(s), "
+        f"{'no **' if no_globstar else 'has **'}, {literal} literal chars"
+    )
+
+
+def list_entries(db_path: str) -> dict[str, str]:
+    """``list``: one entry per host with credentials in the table, keyed as ``get`` reads it."""
+    db = registries.open_read(db_path)
+    if db is None:
+        return {}
+    try:
+        rows = db.all_rows()
+    finally:
+        db.close()
+    by_host: dict[str, list[registries.Row]] = {}
+    for row in rows:
+        if row.host and not row.is_oauth_key and row.has_credentials:
+            by_host.setdefault(row.host, []).append(row)
+    entries = {}
+    for host, host_rows in by_host.items():
+        winner = choose(host_rows, targets.Target(host, targets.SERVER, host))
+        if winner is not None:
+            entries[hosts.server_key(host)] = winner.username or ""
+    return entries

@@ -1,0 +1,93 @@
+"""Where the database and the Docker config files are, found in DESIGN.md's order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+READYSTACK_CONTAINER_DB = "/app/data/readystackgo.db"
+READYSTACK_CONTAINER_SETTINGS = "/app/appsettings.json"
+ROOT_DOCKER_CONFIG = "/root/.docker/config.json"
+
+
+def database_path(environ: Mapping[str, str], explicit: str | None = None) -> tuple[str, str]:
+    """The database to use and how it was chosen.
+
+    Order: 1. ``--db`` 2. ``READYSTACK_DB`` 3. ``$DataPath/readystackgo.db``
+    4. ``/app/data/readystackgo.db`` if it exists 5. the embedded default under XDG_DATA_HOME.
+    """
+    if explicit:
+        return explicit, "--db"
+    if environ.get("READYSTACK_DB"):
+        return environ["READYSTACK_DB"], "READYSTACK_DB"
+    if environ.get("DataPath"):
+        return os.path.join(environ["DataPath"], "readystackgo.db"), "DataPath"
+    if os.path.exists(READYSTACK_CONTAINER_DB):
+        return READYSTACK_CONTAINER_DB, "ReadyStackGo container"
+    return default_database_path(environ), "embedded default"
+
+
+def default_database_path(environ: Mapping[str, str]) -> str:
+    """The embedded default database: ``${XDG_DATA_HOME:-~/.local/share}/…/registries.db``."""
+    data_home = environ.get("XDG_DATA_HOME") or os.path.join(_home(environ), ".local", "share")
+    return os.path.join(data_home, "docker-credential-readystack", "registries.db")
+
+
+def _home(environ: Mapping[str, str]) -> str:
+    return environ.get("HOME") or os.path.expanduser("~")
+
+
+def config_candidates(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every Docker config file to consult, in order, with where it came from (may not exist).
+
+    1. ``DOCKER__CONFIGPATH``, else ``Docker:ConfigPath`` from ReadyStackGo's appsettings.json
+    2. ``$DOCKER_CONFIG/config.json`` 3. ``/root/.docker/config.json`` 4. ``~/.docker/config.json``
+    """
+    found: list[tuple[str, str]] = []
+    if environ.get("DOCKER__CONFIGPATH"):
+        found.append((environ["DOCKER__CONFIGPATH"], "DOCKER__CONFIGPATH"))
+    else:
+        setting = _appsettings_config_path(environ)
+        if setting:
+            found.append(setting)
+    if environ.get("DOCKER_CONFIG"):
+        found.append((os.path.join(environ["DOCKER_CONFIG"], "config.json"), "DOCKER_CONFIG"))
+    found.append((ROOT_DOCKER_CONFIG, "root's Docker config"))
+    found.append((os.path.join(_home(environ), ".docker", "config.json"), "~/.docker"))
+    return found
+
+
+def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    settings = environ.get("READYSTACK_APPSETTINGS")
+    if not settings:
+        if not os.path.exists(READYSTACK_CONTAINER_SETTINGS):
+            return None
+        settings = READYSTACK_CONTAINER_SETTINGS
+    import json  # only reached when ReadyStackGo's settings file is in play
+
+    from .diag import warn
+
+    try:
+        with open(settings, encoding="utf-8-sig") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as exc:
+        warn(f"skipping {settings}: {type(exc).__name__}: {exc}")
+        return None
+    # .NET configuration keys are case-insensitive.
+    docker = _get_ci(data, "Docker")
+    path = _get_ci(docker, "ConfigPath") if isinstance(docker, dict) else None
+    if isinstance(path, str) and path:
+        return path, f"Docker:ConfigPath in {settings}"
+    return None
+
+
+def _get_ci(data: object, key: str) -> object:
+    if not isinstance(data, dict):
+        return None
+    if key in data:
+        return data[key]
+    lowered = key.lower()
+    for k, v in data.items():
+        if isinstance(k, str) and k.lower() == lowered:
+            return v
+    return None

@@ -1,0 +1,402 @@
+"""The Registries table: ReadyStackGo's schema, read and written exactly as ReadyStackGo does."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from . import hosts
+
+# A pull must never hang on a writer holding the lock: give up after this and try the next source.
+READ_TIMEOUT = 1.0
+# Writers wait longer: a `docker login` racing ReadyStackGo should succeed, not fail.
+WRITE_TIMEOUT = 10.0
+# Used for writes to an empty database that has no Organizations table.
+DEFAULT_ORGANIZATION = "00000000-0000-0000-0000-000000000001"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS "Registries" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Registries" PRIMARY KEY,
+    "OrganizationId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Url" TEXT NOT NULL,
+    "Username" TEXT NULL,
+    "Password" TEXT NULL,
+    "IsDefault" INTEGER NOT NULL,
+    "CreatedAt" TEXT NOT NULL,
+    "UpdatedAt" TEXT NULL,
+    "ImagePatterns" TEXT NOT NULL,
+    "Version" INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId" ON "Registries" ("OrganizationId");
+CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_IsDefault"
+    ON "Registries" ("OrganizationId", "IsDefault") WHERE [IsDefault] = 1;
+CREATE UNIQUE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_Name"
+    ON "Registries" ("OrganizationId", "Name");
+"""
+SIDE_TABLE = (
+    'CREATE TABLE IF NOT EXISTS "ReadyStackHelper" ("RegistryId" TEXT NOT NULL PRIMARY KEY, '
+    '"Origin" TEXT NOT NULL, "SecretStore" TEXT NOT NULL)'
+)
+
+# ImagePatterns as text when it is a JSON array, else NULL; json_each then yields one row per
+# pattern, so patterns are parsed by SQLite's C code instead of importing json on every lookup.
+_ARRAY = (
+    "CASE WHEN json_valid(r.ImagePatterns) THEN CASE WHEN json_type(r.ImagePatterns) = 'array' "
+    "THEN r.ImagePatterns END END"
+)
+
+
+class DatabaseError(Exception):
+    """The database cannot be used for what was asked."""
+
+
+class Row:
+    """One Registries row, with what the side table says about it."""
+
+    __slots__ = (
+        "id",
+        "name",
+        "url",
+        "host",
+        "username",
+        "password",
+        "is_default",
+        "patterns",
+        "origin",
+        "secret_store",
+    )
+
+    def __init__(self, values: tuple) -> None:
+        self.id: str = values[0] or ""
+        self.name: str = values[1] or ""
+        self.url: str = values[2] or ""
+        self.username: str | None = values[3]
+        self.password: str | None = values[4]
+        self.is_default = bool(values[5])
+        self.origin: str = values[6] or "admin"
+        self.secret_store: str = values[7] or "database"
+        # None means the column is not a JSON array of strings: no pattern of it can match.
+        self.patterns: list[str] | None = [] if values[8] else None
+        try:
+            self.host: str | None = hosts.host_of_url(self.url)
+        except hosts.HostError:
+            self.host = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Row(name={self.name!r}, url={self.url!r}, username={self.username!r}, "
+            f"patterns={self.patterns!r}, default={self.is_default}, origin={self.origin!r}, "
+            f"secret_store={self.secret_store!r})"
+        )
+
+    @property
+    def is_login(self) -> bool:
+        """Rows `store` wrote for a `docker login`."""
+        return self.origin == "login"
+
+    @property
+    def is_oauth_key(self) -> bool:
+        """Rows holding one of Docker Hub's OAuth keys, found only by that exact key."""
+        return self.url in hosts.OAUTH_KEYS
+
+    @property
+    def in_keyring(self) -> bool:
+        """The secret lives in the OS keyring, not in the Password column."""
+        return self.secret_store.startswith("keyring:")
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether the row answers: login rows always, others with a username and a password."""
+        if self.is_login:
+            return bool(self.username)
+        return bool(self.username) and (self.in_keyring or bool(self.password))
+
+
+class Registries:
+    """An open Registries database with what was learned about its shape."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self.tables = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                "('Registries', 'Organizations', '__EFMigrationsHistory', 'ReadyStackHelper')"
+            )
+        }
+        self.organization = self._organization()
+
+    @property
+    def is_readystackgo(self) -> bool:
+        """A database ReadyStackGo created (it has EF Core's migrations table)."""
+        return "__EFMigrationsHistory" in self.tables
+
+    def _organization(self) -> str | None:
+        if "Organizations" not in self.tables:
+            return None
+        first = self.conn.execute('SELECT "Id" FROM "Organizations" ORDER BY rowid LIMIT 1')
+        row = first.fetchone()
+        return str(row[0]).upper() if row and row[0] is not None else None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def _select(self, where: str, params: tuple) -> list[Row]:
+        if "Registries" not in self.tables:
+            return []
+        side = "ReadyStackHelper" in self.tables
+        sql = (
+            "SELECT r.Id, r.Name, r.Url, r.Username, r.Password, r.IsDefault, "
+            + ("h.Origin, h.SecretStore, " if side else "NULL, NULL, ")
+            + f"({_ARRAY}) IS NOT NULL OR r.ImagePatterns IS NULL OR trim(r.ImagePatterns) = '', "
+            + "j.value, j.type FROM Registries r "
+            + ('LEFT JOIN "ReadyStackHelper" h ON h.RegistryId = r.Id ' if side else "")
+            + f"LEFT JOIN json_each(coalesce(({_ARRAY}), '[]')) j "
+            + f"WHERE ({where})"
+        )
+        if self.organization is not None:
+            sql += " AND upper(r.OrganizationId) = ?"
+            params = (*params, self.organization)
+        sql += " ORDER BY r.rowid, j.key"
+        rows: dict[str, Row] = {}
+        for values in self.conn.execute(sql, params):
+            row = rows.get(values[0])
+            if row is None:
+                row = rows[values[0]] = Row(values)
+            if values[9] is None:
+                continue
+            if values[10] == "text" and row.patterns is not None:
+                row.patterns.append(values[9])
+            else:
+                row.patterns = None  # a non-string element: the whole column is unusable
+        return list(rows.values())
+
+    def rows_for_host(self, host: str) -> list[Row]:
+        """Every row whose URL names ``host`` (canonical), Hub OAuth keys excluded."""
+        # Filter in SQL on a substring of Url (C speed, no index needed on ReadyStackGo's table),
+        # then confirm the exact host in Python for the few rows that survive.
+        needles = ("docker.io", "registry.hub.docker.com") if hosts.is_hub(host) else (host,)
+        where = " OR ".join("instr(lower(r.Url), ?) > 0" for _ in needles)
+        return [
+            row for row in self._select(where, needles) if row.host == host and not row.is_oauth_key
+        ]
+
+    def row_for_key(self, key: str) -> Row | None:
+        """The login row stored under exactly ``key`` (Docker Hub's OAuth keys)."""
+        for row in self._select("r.Url = ?", (key,)):
+            if row.is_login:
+                return row
+        return None
+
+    def all_rows(self) -> list[Row]:
+        """Every row of the organization, in table order."""
+        return self._select("1", ())
+
+    def row_by_name(self, name: str) -> Row | None:
+        """The row called ``name`` (case-insensitive, as people type it)."""
+        exact = [r for r in self._select("r.Name = ?", (name,))]
+        if exact:
+            return exact[0]
+        found = self._select("lower(r.Name) = lower(?)", (name,))
+        return found[0] if len(found) == 1 else None
+
+
+def open_read(path: str) -> Registries | None:
+    """Open ``path`` read-only for a lookup; None when there is no database (not an error)."""
+    if not os.path.exists(path):
+        return None
+    conn = sqlite3.connect(
+        "file:" + _uri_path(path) + "?mode=ro", uri=True, timeout=READ_TIMEOUT, isolation_level=None
+    )
+    try:
+        return Registries(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _uri_path(path: str) -> str:
+    # A file: URI treats ?, # and % specially; quote them so any file name works.
+    return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+
+
+def open_write(path: str) -> Registries:
+    """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema."""
+    if not os.path.exists(path):
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # another process created it first; its schema comes next
+    conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
+    try:
+        db = Registries(conn, path)
+        if "Registries" not in db.tables:
+            with transaction(db):
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            db.tables.add("Registries")
+        return db
+    except BaseException:
+        conn.close()
+        raise
+
+
+class transaction:
+    """A short ``BEGIN IMMEDIATE`` transaction: ReadyStackGo may be writing the same file."""
+
+    def __init__(self, db: Registries) -> None:
+        self.conn = db.conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def ensure_side_table(db: Registries) -> None:
+    """Create ReadyStackHelper (inside the caller's transaction) when first needed."""
+    if "ReadyStackHelper" not in db.tables:
+        db.conn.execute(SIDE_TABLE)
+        db.tables.add("ReadyStackHelper")
+
+
+def write_organization(db: Registries) -> str:
+    """The organization of new rows: Organizations' first row, the table's, or a fixed one."""
+    if db.organization:
+        return db.organization
+    row = db.conn.execute('SELECT "OrganizationId" FROM "Registries" ORDER BY rowid LIMIT 1')
+    found = row.fetchone()
+    return str(found[0]).upper() if found and found[0] else DEFAULT_ORGANIZATION
+
+
+def new_id() -> str:
+    """A random (version 4) GUID as uppercase text, as EF Core writes it."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex().upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def now() -> str:
+    """UTC now in EF Core's SQLite text format, ``YYYY-MM-DD HH:MM:SS.fffffff``."""
+    import datetime
+
+    stamp = datetime.datetime.now(datetime.UTC)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S.%f") + "0"
+
+
+def unique_name(db: Registries, organization: str, wanted: str) -> str:
+    """``wanted``, or ``wanted (login)``, ``wanted (login 2)``… when the name is taken."""
+    taken = {
+        str(n).lower()
+        for (n,) in db.conn.execute(
+            'SELECT "Name" FROM "Registries" WHERE upper("OrganizationId") = ?', (organization,)
+        )
+    }
+    candidates = [wanted, f"{wanted} (login)"] + [f"{wanted} (login {i})" for i in range(2, 1000)]
+    for name in candidates:
+        if name.lower() not in taken:
+            return name[:100]
+    raise DatabaseError(f"no free registry name for {wanted!r}")
+
+
+def insert_row(
+    db: Registries,
+    *,
+    name: str,
+    url: str,
+    username: str | None,
+    password: str | None,
+    patterns_json: str,
+    is_default: bool,
+    origin: str,
+    secret_store: str,
+    row_id: str | None = None,
+) -> str:
+    """Insert a row (inside the caller's transaction) and record it in the side table."""
+    organization = write_organization(db)
+    row_id = row_id or new_id()
+    if is_default:
+        _clear_default(db, organization)
+    db.conn.execute(
+        'INSERT INTO "Registries" ("Id", "OrganizationId", "Name", "Url", "Username", "Password", '
+        '"IsDefault", "CreatedAt", "UpdatedAt", "ImagePatterns", "Version") '
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)",
+        (
+            row_id,
+            organization,
+            name,
+            url,
+            username,
+            password,
+            int(is_default),
+            now(),
+            patterns_json,
+        ),
+    )
+    record_side(db, row_id, origin, secret_store)
+    return row_id
+
+
+def record_side(db: Registries, row_id: str, origin: str, secret_store: str) -> None:
+    """Write what only this helper needs about a row; ReadyStackGo's own rows stay unlisted."""
+    if origin == "admin" and secret_store == "database" and "ReadyStackHelper" not in db.tables:
+        return
+    ensure_side_table(db)
+    db.conn.execute(
+        'INSERT OR REPLACE INTO "ReadyStackHelper" ("RegistryId", "Origin", "SecretStore") '
+        "VALUES (?, ?, ?)",
+        (row_id, origin, secret_store),
+    )
+
+
+def update_row(db: Registries, row_id: str, **columns: object) -> None:
+    """Update some columns of a row, bumping Version and UpdatedAt as ReadyStackGo does."""
+    allowed = {"Name", "Url", "Username", "Password", "IsDefault", "ImagePatterns"}
+    assert set(columns) <= allowed, columns
+    sets = "".join(f'"{col}" = ?, ' for col in columns)
+    db.conn.execute(
+        f'UPDATE "Registries" SET {sets}"UpdatedAt" = ?, "Version" = "Version" + 1 WHERE "Id" = ?',
+        (*columns.values(), now(), row_id),
+    )
+
+
+def delete_row(db: Registries, row_id: str) -> None:
+    """Delete a row and its side-table entry."""
+    db.conn.execute('DELETE FROM "Registries" WHERE "Id" = ?', (row_id,))
+    if "ReadyStackHelper" in db.tables:
+        db.conn.execute('DELETE FROM "ReadyStackHelper" WHERE "RegistryId" = ?', (row_id,))
+
+
+def set_default(db: Registries, row_id: str) -> None:
+    """Make one row the organization's default (there is at most one, as in ReadyStackGo)."""
+    organization = write_organization(db)
+    _clear_default(db, organization, keep=row_id)
+    db.conn.execute(
+        'UPDATE "Registries" SET "IsDefault" = 1, "UpdatedAt" = ?, "Version" = "Version" + 1 '
+        'WHERE "Id" = ? AND "IsDefault" = 0',
+        (now(), row_id),
+    )
+
+
+def _clear_default(db: Registries, organization: str, keep: str = "") -> None:
+    db.conn.execute(
+        'UPDATE "Registries" SET "IsDefault" = 0, "UpdatedAt" = ?, "Version" = "Version" + 1 '
+        'WHERE "IsDefault" = 1 AND upper("OrganizationId") = ? AND "Id" != ?',
+        (now(), organization, keep),
+    )

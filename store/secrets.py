@@ -1,0 +1,133 @@
+"""Where a row's secret lives: the Password column, or the OS keyring (imported only then)."""
+
+from __future__ import annotations
+
+import os
+
+SERVICE = "docker-credential-readystack"
+DATABASE = "database"
+KEYRING_PREFIX = "keyring:"
+# Backends that would lose the secret or keep it in plaintext: refused, never a silent fallback.
+_REFUSED = (
+    "keyring.backends.fail.",
+    "keyring.backends.null.",
+    "keyrings.alt.file.PlaintextKeyring",
+    "keyrings.alt.Gnome",
+)
+_ADVICE = (
+    "start a Secret Service (for example gnome-keyring in a D-Bus session) or use "
+    "READYSTACK_SECRETS=database"
+)
+
+
+class SecretStoreError(Exception):
+    """The secret store cannot be used; the message says what to do."""
+
+
+def wanted_store(environ: dict[str, str] | os._Environ[str]) -> str:
+    """The store new secrets go to: ``database`` (default) or ``keyring`` (READYSTACK_SECRETS)."""
+    value = (environ.get("READYSTACK_SECRETS") or DATABASE).strip().lower()
+    if value not in (DATABASE, "keyring"):
+        raise SecretStoreError(f"READYSTACK_SECRETS must be 'database' or 'keyring', not {value!r}")
+    return value
+
+
+def class_path(backend: object) -> str:
+    """The dotted class name that identifies a keyring backend."""
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check(backend: object) -> object:
+    name = class_path(backend)
+    if name.startswith(_REFUSED) or "Plaintext" in name:
+        raise SecretStoreError(f"keyring backend {name} cannot keep secrets safely; {_ADVICE}")
+    return backend
+
+
+def _import_keyring() -> object:
+    try:
+        import keyring
+    except ImportError as exc:
+        raise SecretStoreError(f"the keyring package is not available ({exc})") from None
+    return keyring
+
+
+def write_backend() -> object:
+    """The keyring backend to put new secrets in, checked to be a real, safe one."""
+    keyring = _import_keyring()
+    if not os.environ.get("PYTHON_KEYRING_BACKEND"):
+        # Naming the backend skips keyring's detection (~50 ms of probing and subprocesses).
+        try:
+            from keyring.backends import SecretService
+
+            backend = SecretService.Keyring()
+            if backend.priority > 0:  # raises when no Secret Service is reachable
+                return backend
+        except Exception:  # noqa: BLE001 - any failure here means: let keyring choose
+            pass
+    try:
+        backend = keyring.get_keyring()  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001
+        raise SecretStoreError(
+            f"no usable keyring backend ({type(exc).__name__}); {_ADVICE}"
+        ) from None
+    chained = getattr(backend, "backends", None)
+    if chained is not None:
+        usable = [b for b in chained if not class_path(b).startswith(_REFUSED)]
+        if not usable:
+            raise SecretStoreError(f"no usable keyring backend; {_ADVICE}")
+        backend = usable[0]
+    return _check(backend)
+
+
+def backend_for(label: str) -> object:
+    """The backend a row was written with (``keyring:<class>``), imported directly."""
+    name = label[len(KEYRING_PREFIX) :]
+    _import_keyring()
+    import importlib
+
+    module, _, cls = name.rpartition(".")
+    try:
+        backend = getattr(importlib.import_module(module), cls)()
+    except Exception as exc:  # noqa: BLE001
+        raise SecretStoreError(f"keyring backend {name} is not available ({exc})") from None
+    return _check(backend)
+
+
+def put(backend: object, row_id: str, secret: str) -> str:
+    """Store a row's secret in the keyring, read it back, and return the row's SecretStore label."""
+    try:
+        backend.set_password(SERVICE, row_id, secret)  # type: ignore[attr-defined]
+        if backend.get_password(SERVICE, row_id) != secret:  # type: ignore[attr-defined]
+            raise SecretStoreError("the keyring did not keep the secret")
+    except SecretStoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - D-Bus, locked collections, prompts…
+        raise SecretStoreError(_describe(exc)) from None
+    return KEYRING_PREFIX + class_path(backend)
+
+
+def get(label: str, row_id: str) -> str | None:
+    """A row's secret from the keyring, None when the entry is missing."""
+    backend = backend_for(label)
+    try:
+        return backend.get_password(SERVICE, row_id)  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001
+        raise SecretStoreError(_describe(exc)) from None
+
+
+def delete(label: str, row_id: str) -> None:
+    """Remove a row's keyring entry; a missing entry is fine."""
+    backend = backend_for(label)
+    try:
+        backend.delete_password(SERVICE, row_id)  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001
+        if type(exc).__name__ == "PasswordDeleteError":
+            return
+        raise SecretStoreError(_describe(exc)) from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"keyring error: {type(exc).__name__}{': ' + text if text else ''}; {_ADVICE}"
