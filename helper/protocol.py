@@ -59,6 +59,8 @@ def parse_store(data: bytes) -> tuple[str, str, str]:
     except ValueError as exc:
         # The decoder's message names a position, never the document's text.
         raise HelperError(f"invalid credentials payload: {exc}") from None
+    except RecursionError:
+        raise HelperError("invalid credentials payload: nested too deeply") from None
     if not isinstance(payload, dict):
         raise HelperError("invalid credentials payload: expected a JSON object")
     fields = {}
