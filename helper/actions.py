@@ -68,8 +68,24 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
         debug(f"store: READYSTACK_READONLY is set; not storing {target.describe()}")
         return ""
     db_path, _ = paths.database_path(environ)
-    wanted = secrets.wanted_store(environ)
-    backend = secrets.write_backend() if wanted == "keyring" else None
+    try:
+        wanted = secrets.wanted_store(environ)
+        backend = secrets.write_backend() if wanted == "keyring" else None
+        return _store(db_path, target, server, username, secret, backend)
+    except secrets.SecretStoreError as exc:
+        raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
+
+
+def _store(
+    db_path: str,
+    target: targets.Target,
+    server: str,
+    username: str,
+    secret: str,
+    backend: object | None,
+) -> str:
+    from readystack.store import secrets
+
     db = registries.open_write(db_path)
     stale_label = ""
     try:

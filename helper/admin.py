@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("name")
     sd = verb("set-default", "make a row the default", cmd_set_default, regs)
     sd.add_argument("name")
+    mv = verb(
+        "move-secrets", "move passwords between the database and the keyring", _move_secrets, regs
+    )
+    mv.add_argument("names", nargs="*", metavar="NAME", help="rows to move (default: all)")
+    mv.add_argument("--to", required=True, choices=("keyring", "database"))
+    mv.add_argument("--force", action="store_true", help="allow it on a ReadyStackGo database")
 
     res = verb("resolve", "print what `get TARGET` would answer", cmd_resolve)
     res.add_argument("target")
@@ -83,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     kub = verb("kubelet", "kubelet image credential provider (request on stdin)", _kubelet)
     kub.add_argument("--cache-duration", default="5m", help="cacheDuration to answer (default 5m)")
     return parser
+
+
+def _move_secrets(ns: argparse.Namespace) -> int:
+    from .movesecrets import run
+
+    return run(ns)
 
 
 def _kubelet(ns: argparse.Namespace) -> int:

@@ -168,14 +168,14 @@ def _check_keyring(report: Report, rows: list[registries.Row]) -> None:
     except secrets.SecretStoreError as exc:
         report.problem(str(exc))
         wanted = secrets.DATABASE
-    if not in_keyring and wanted != "keyring":
+    in_use = bool(in_keyring) or wanted == "keyring"
+    if not in_use:
         report.info("secrets are kept in the database (READYSTACK_SECRETS=database)")
-        return
     try:
         backend = secrets.write_backend()
         report.ok(f"keyring backend {secrets.class_path(backend)} works")
     except secrets.SecretStoreError as exc:
-        report.problem(str(exc))
+        (report.problem if in_use else report.info)(str(exc))
     for row in in_keyring:
         try:
             value = secrets.get(row.secret_store, row.id)

@@ -1,0 +1,98 @@
+"""registry move-secrets: move passwords between the Password column and the OS keyring."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from readystack.store import registries, secrets
+from readystack.store.diag import PROG
+
+
+def _interrupt_point(step: str) -> None:
+    # Tests kill the move between its steps to prove that nothing is lost; never set otherwise.
+    if os.environ.get("READYSTACK_TEST_INTERRUPT") == step:
+        sys.stdout.flush()
+        os._exit(137)
+
+
+def run(ns: argparse.Namespace) -> int:
+    """Move each selected row, one at a time: write the new place, verify it, clear the old."""
+    from .admin import AdminError, _open_write
+
+    db = _open_write(ns)
+    try:
+        if ns.to == "keyring" and db.is_readystackgo and not ns.force:
+            raise AdminError(
+                "refusing to move secrets out of a ReadyStackGo database: ReadyStackGo itself "
+                "would no longer find those passwords (use --force if that is what you want)"
+            )
+        rows = db.all_rows()
+        if ns.names:
+            wanted = {n.lower() for n in ns.names}
+            missing = wanted - {r.name.lower() for r in rows}
+            if missing:
+                raise AdminError("no registry named " + ", ".join(sorted(map(repr, missing))))
+            rows = [r for r in rows if r.name.lower() in wanted]
+        backend = None
+        if ns.to == "keyring":
+            try:
+                backend = secrets.write_backend()
+            except secrets.SecretStoreError as exc:
+                raise AdminError(str(exc)) from None
+        moved = 0
+        for row in rows:
+            if ns.to == "keyring":
+                moved += _to_keyring(db, row, backend)
+            else:
+                moved += _to_database(db, row)
+    finally:
+        db.close()
+    print(f"moved {moved} secret(s) to the {ns.to}")
+    return 0
+
+
+def _to_keyring(db: registries.Registries, row: registries.Row, backend: object) -> int:
+    from .admin import AdminError
+
+    if row.in_keyring or row.password is None:
+        return 0
+    try:
+        label = secrets.put(backend, row.id, row.password)  # written and read back
+    except secrets.SecretStoreError as exc:
+        raise AdminError(f"{row.name!r}: {exc}; its password stays in the database") from None
+    _interrupt_point("after-new-secret")
+    with registries.transaction(db):
+        current = db.conn.execute(
+            'SELECT "Password" FROM "Registries" WHERE "Id" = ?', (row.id,)
+        ).fetchone()
+        if current is None or current[0] != row.password:
+            raise AdminError(f"{row.name!r} changed while moving; run move-secrets again")
+        registries.update_row(db, row.id, Password=None)
+        registries.record_side(db, row.id, row.origin, label)
+    print(f"{row.name}: password moved to {label}")
+    return 1
+
+
+def _to_database(db: registries.Registries, row: registries.Row) -> int:
+    from .admin import AdminError
+
+    if not row.in_keyring:
+        return 0
+    try:
+        secret = secrets.get(row.secret_store, row.id)
+    except secrets.SecretStoreError as exc:
+        raise AdminError(f"{row.name!r}: {exc}") from None
+    if secret is None:
+        raise AdminError(f"{row.name!r}: its keyring entry is missing; nothing to move")
+    with registries.transaction(db):
+        registries.update_row(db, row.id, Password=secret)
+        registries.record_side(db, row.id, row.origin, secrets.DATABASE)
+    _interrupt_point("after-new-secret")
+    try:
+        secrets.delete(row.secret_store, row.id)
+    except secrets.SecretStoreError as exc:
+        sys.stderr.write(f"{PROG}: {row.name}: moved, but the old keyring entry stays: {exc}\n")
+    print(f"{row.name}: password moved to the database")
+    return 1
