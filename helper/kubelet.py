@@ -74,13 +74,16 @@ def read_request(data: bytes) -> tuple[str, str]:
 
 def image_independent(db_path: str, host: str) -> bool:
     """True when no pattern on ``host`` could route one image differently from another."""
-    db = registries.open_read(db_path)
-    if db is None:
-        return True
     try:
-        rows = db.rows_for_host(host)
-    finally:
-        db.close()
+        db = registries.open_read(db_path)
+        if db is None:
+            return True
+        try:
+            rows = db.rows_for_host(host)
+        finally:
+            db.close()
+    except (registries.sqlite3.Error, OSError):
+        return False  # the table could not be read: the per-image key is the safe answer
     for row in rows:
         if row.has_credentials and any(not p.host_wide for p in compile_row(row)):
             return False
@@ -102,7 +105,10 @@ def respond(data: bytes, environ: Mapping[str, str], cache: str) -> dict:
     db_path = paths.database_path(environ)[0]
     answer = resolve(target, environ, db_path, skip_tokens=True)
     per_registry = image_independent(db_path, target.host)
-    key = target.host if per_registry else image
+    # The kubelet matches auth keys against the image as it sent it: keep its spelling of the host.
+    first, slash, _ = image.partition("/")
+    as_sent = slash and ("." in first or ":" in first or first == "localhost")
+    key = (first if as_sent else target.host) if per_registry else image
     auth = {}
     if answer is not None:
         auth[key] = {"username": answer.username, "password": answer.secret}

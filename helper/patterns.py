@@ -21,7 +21,7 @@ class Pattern:
         self.text = text
         self.path = path
         self.tokens = _tokens(path)
-        self.host_wide = path == "**"
+        self.host_wide = self.tokens == (GLOBSTAR,)
         segments = path.split("/")
         lead = 0
         for segment in segments:
@@ -56,6 +56,8 @@ def compile_pattern(text: str, registry_host: str) -> Pattern:
         raise PatternError("empty pattern")
     if any(ch.isspace() or ord(ch) < 32 for ch in raw):
         raise PatternError(f"pattern {text!r} contains white space")
+    if any(not segment for segment in raw.split("/")):
+        raise PatternError(f"pattern {text!r} has an empty path segment")
     path = raw
     first, slash, rest = raw.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
@@ -76,8 +78,9 @@ def compile_pattern(text: str, registry_host: str) -> Pattern:
     path = f"{head}/{last}" if head else last
     if not path or any(not segment for segment in path.split("/")):
         raise PatternError(f"pattern {text!r} has an empty path segment")
-    if hosts.is_hub(registry_host) and "/" not in path and "**" not in path:
-        # On Docker Hub a one-segment name is an official image: `nginx` is `library/nginx`.
+    if hosts.is_hub(registry_host) and "/" not in path and (path == "*" or path.strip("*")):
+        # On Docker Hub a one-segment name is an official image: `nginx` is `library/nginx`,
+        # `ngin**` is `library/ngin**`; only `**` alone stays host-wide.
         path = "library/" + path
     return Pattern(text, path)
 

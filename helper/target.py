@@ -77,5 +77,6 @@ def _image(raw: str, note: str = "") -> Target:
 
 
 def _looks_like_host(text: str) -> bool:
-    name, _, port = text.partition(":")
-    return "." in name or name.lower() == "localhost" or text.startswith("[") or port.isdigit()
+    # Docker's own test: a first component with a dot, `localhost`, or an IPv6 literal.
+    name = text.partition(":")[0]
+    return "." in name or name.lower() == "localhost" or text.startswith("[")

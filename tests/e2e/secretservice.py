@@ -1,0 +1,88 @@
+"""A private D-Bus session bus with an unlocked gnome-keyring Secret Service, for one sandbox."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from .tools import stop_process
+
+_NAME_HAS_OWNER = [
+    "--session",
+    "--print-reply",
+    "--dest=org.freedesktop.DBus",
+    "/org/freedesktop/DBus",
+    "org.freedesktop.DBus.NameHasOwner",
+    "string:org.freedesktop.secrets",
+]
+
+
+class SecretService:
+    """dbus-daemon + `gnome-keyring-daemon --foreground --unlock`, both stopped by PID."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], tools: dict[str, str]) -> None:
+        """Prepare the bus socket path; `env` is the sandbox env (HOME, XDG_RUNTIME_DIR)."""
+        self.address = f"unix:path={workdir / 'bus'}"
+        self.env = {**env, "DBUS_SESSION_BUS_ADDRESS": self.address}
+        self._workdir = workdir
+        self._tools = tools
+        self._procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Start the bus and the keyring (unlocked with a throwaway password) and wait for it."""
+        log = (self._workdir / "secretservice.log").open("ab")
+        with log:
+            self._procs.append(
+                subprocess.Popen(
+                    [
+                        self._tools["dbus-daemon"],
+                        "--session",
+                        "--nofork",
+                        "--nopidfile",
+                        f"--address={self.address}",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.env,
+                )
+            )
+            bus = self._workdir / "bus"
+            deadline = time.monotonic() + timeout
+            while not bus.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            keyring = subprocess.Popen(
+                [
+                    self._tools["gnome-keyring-daemon"],
+                    "--foreground",
+                    "--unlock",
+                    "--components=secrets",
+                ],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+            )
+            self._procs.append(keyring)
+            assert keyring.stdin is not None
+            keyring.stdin.write(b"readystack-e2e-keyring")
+            keyring.stdin.close()
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                [self._tools["dbus-send"], *_NAME_HAS_OWNER],
+                capture_output=True,
+                text=True,
+                env=self.env,
+                timeout=10,
+            )
+            if "boolean true" in probe.stdout:
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("gnome-keyring did not register org.freedesktop.secrets")
+
+    def stop(self) -> None:
+        """Stop the keyring, then the bus."""
+        while self._procs:
+            stop_process(self._procs.pop())

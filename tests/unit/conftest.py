@@ -1,0 +1,160 @@
+"""Shared fixtures for the unit tests: ReadyStackGo-shaped databases built with raw SQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+from readystack.store import paths
+
+# DESIGN.md's DDL, verbatim: the table exactly as ReadyStackGo's EF Core model creates it.
+DDL = """
+CREATE TABLE "Registries" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_Registries" PRIMARY KEY,
+    "OrganizationId" TEXT NOT NULL,
+    "Name" TEXT NOT NULL,
+    "Url" TEXT NOT NULL,
+    "Username" TEXT NULL,
+    "Password" TEXT NULL,
+    "IsDefault" INTEGER NOT NULL,
+    "CreatedAt" TEXT NOT NULL,
+    "UpdatedAt" TEXT NULL,
+    "ImagePatterns" TEXT NOT NULL,
+    "Version" INTEGER NOT NULL
+);
+CREATE INDEX "IX_Registries_OrganizationId" ON "Registries" ("OrganizationId");
+CREATE INDEX "IX_Registries_OrganizationId_IsDefault" ON "Registries" ("OrganizationId", "IsDefault") WHERE [IsDefault] = 1;
+CREATE UNIQUE INDEX "IX_Registries_OrganizationId_Name" ON "Registries" ("OrganizationId", "Name");
+"""  # noqa: E501
+EF_HISTORY = """
+CREATE TABLE "__EFMigrationsHistory" (
+    "MigrationId" TEXT NOT NULL CONSTRAINT "PK___EFMigrationsHistory" PRIMARY KEY,
+    "ProductVersion" TEXT NOT NULL
+);
+INSERT INTO "__EFMigrationsHistory" VALUES ('20250101000000_InitialCreate', '9.0.0');
+"""
+ORGANIZATIONS = """
+CREATE TABLE "Organizations" ("Id" TEXT NOT NULL PRIMARY KEY, "Name" TEXT NOT NULL);
+"""
+SIDE = (
+    'CREATE TABLE IF NOT EXISTS "ReadyStackHelper" ("RegistryId" TEXT NOT NULL PRIMARY KEY, '
+    '"Origin" TEXT NOT NULL, "SecretStore" TEXT NOT NULL)'
+)
+ORG = "0B1C2D3E-4F50-4617-8293-A4B5C6D7E8F9"
+ROOT_CONFIG_EXISTS = os.path.exists(paths.ROOT_DOCKER_CONFIG)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")  # test files: no fsync, keeps the suite fast
+    return conn
+
+
+class RsgDb:
+    """A ReadyStackGo-shaped database file written with raw SQL (uppercase GUIDs, JSON arrays)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        readystackgo: bool = False,
+        organizations: list[str] | None = None,
+    ) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        script = DDL + (EF_HISTORY if readystackgo else "")
+        if organizations is not None:
+            script += ORGANIZATIONS
+        conn = _connect(path)
+        conn.executescript(script)
+        for i, org in enumerate(organizations or []):
+            conn.execute('INSERT INTO "Organizations" VALUES (?, ?)', (org, f"org{i}"))
+        conn.commit()
+        conn.close()
+
+    def add(
+        self,
+        name: str,
+        url: str,
+        username: str | None = "",
+        password: str | None = "",
+        patterns: list[str] | str | None = None,
+        *,
+        default: bool = False,
+        login: bool = False,
+        org: str = ORG,
+    ) -> str:
+        """INSERT one row; username/password default to ``name.lower()`` and ``pw-<name>``."""
+        row_id = str(uuid.uuid4()).upper()
+        if username == "":
+            username = name.lower()
+        if password == "":
+            password = f"pw-{name}"
+        if patterns is None:
+            patterns = []
+        text = patterns if isinstance(patterns, str) else json.dumps(patterns)
+        conn = _connect(self.path)
+        conn.execute(
+            'INSERT INTO "Registries" VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)',
+            (
+                row_id,
+                org,
+                name,
+                url,
+                username,
+                password,
+                int(default),
+                "2025-01-02 03:04:05.1234567",
+                text,
+            ),
+        )
+        if login:
+            conn.execute(SIDE)
+            conn.execute(
+                'INSERT INTO "ReadyStackHelper" VALUES (?, ?, ?)', (row_id, "login", "database")
+            )
+        conn.commit()
+        conn.close()
+        return row_id
+
+    def count(self) -> int:
+        conn = sqlite3.connect(self.path)
+        try:
+            return conn.execute('SELECT count(*) FROM "Registries"').fetchone()[0]
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    """An environment of our own: a private HOME and database path, no Docker settings."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "READYSTACK_DB": str(tmp_path / "data" / "registries.db"),
+    }
+
+
+@pytest.fixture
+def rsg(environ: dict[str, str]) -> RsgDb:
+    """An empty ReadyStackGo-shaped database (no EF history) at the environ's READYSTACK_DB."""
+    return RsgDb(Path(environ["READYSTACK_DB"]))
+
+
+@pytest.fixture(scope="session")
+def make_rsg() -> type[RsgDb]:
+    """The RsgDb class, for tests that build a database of a particular shape."""
+    return RsgDb
+
+
+@pytest.fixture
+def no_root_config() -> None:
+    """Skip when /root/.docker/config.json exists: it is always a fallback candidate."""
+    if ROOT_CONFIG_EXISTS:
+        pytest.skip(f"{paths.ROOT_DOCKER_CONFIG} exists and would answer as a fallback")

@@ -1,0 +1,127 @@
+"""Registry hosts: canonical names, Docker Hub's aliases, server URLs (ConvertToHostname)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from readystack.store import hosts
+from readystack.store.hosts import HostError
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("docker.io", "docker.io"),
+        ("index.docker.io", "docker.io"),
+        ("registry-1.docker.io", "docker.io"),
+        ("registry.hub.docker.com", "docker.io"),
+        ("INDEX.DOCKER.IO", "docker.io"),
+        ("GHCR.io", "ghcr.io"),
+        ("docker.io:443", "docker.io:443"),  # no default-port folding
+        ("hub.docker.com", "hub.docker.com"),
+    ],
+)
+def test_canonical(raw: str, expected: str) -> None:
+    assert hosts.canonical(raw) == expected
+
+
+def test_is_hub_and_server_key() -> None:
+    assert hosts.is_hub("docker.io")
+    assert not hosts.is_hub("index.docker.io")  # callers pass canonical hosts
+    assert hosts.server_key("docker.io") == "https://index.docker.io/v1/"
+    assert hosts.server_key("ghcr.io") == "ghcr.io"
+    assert hosts.server_key("localhost:5000") == "localhost:5000"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ghcr.io", "ghcr.io"),
+        ("localhost", "localhost"),
+        ("localhost:5000", "localhost:5000"),
+        ("my_registry", "my_registry"),
+        ("10.0.0.1:5000", "10.0.0.1:5000"),
+        ("[::1]", "[::1]"),
+        ("[::1]:5000", "[::1]:5000"),
+        ("[FE80::1]:5000", "[fe80::1]:5000"),
+        ("a-b.c-d.io", "a-b.c-d.io"),
+        ("x:1", "x:1"),
+        ("x:65535", "x:65535"),
+    ],
+)
+def test_check_host_valid(raw: str, expected: str) -> None:
+    assert hosts.check_host(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "a b",
+        "a/b",
+        "-a.io",
+        "a-.io",
+        "a..io",
+        ".a.io",
+        "a.io.",
+        "x:",
+        "x:port",
+        "x:123456",
+        "x:-1",
+        "x:\u0661",  # a non-ASCII digit
+        "::1",
+        "fc00::1:5000",
+        "[::1",
+        "[]",
+        "[::1]5000",
+        "[g::1]",
+        "[1.2.3.4]",
+        "h\u00e9.io",
+        "a@b.io",
+    ],
+)
+def test_check_host_invalid(raw: str) -> None:
+    with pytest.raises(HostError):
+        hosts.check_host(raw)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://r.io/v2/", "r.io"),
+        ("http://r.io:5000", "r.io:5000"),
+        ("r.io/ns/img", "r.io"),
+        ("https://index.docker.io/v1/", "docker.io"),
+        ("https://u:p@r.io:5000/x", "r.io:5000"),
+        ("https://u:p@w@r.io", "r.io"),
+        ("  https://r.io  ", "r.io"),
+        ("//r.io/x", "r.io"),
+        ("https://r.io?q#f", "r.io"),
+        ("http://[::1]:5000/v2/", "[::1]:5000"),
+        ("http://::1", "[::1]"),  # unbracketed IPv6 in a URL, as ConvertToHostname
+        ("HTTP://R.IO", "r.io"),
+        ("localhost:5000", "localhost:5000"),
+    ],
+)
+def test_host_of_url(url: str, expected: str) -> None:
+    assert hosts.host_of_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url", ["", "https://", "ftp://r.io", "ssh://r.io", "https:///x", "https://u@", "/x", "?x"]
+)
+def test_host_of_url_invalid(url: str) -> None:
+    with pytest.raises(HostError):
+        hosts.host_of_url(url)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60))
+def test_host_of_url_raises_only_host_error(text: str) -> None:
+    try:
+        host = hosts.host_of_url(text)
+    except HostError:
+        return
+    assert host == host.lower()
+    assert hosts.check_host(host) == host  # canonical output is a fixed point

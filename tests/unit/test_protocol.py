@@ -1,0 +1,241 @@
+"""Docker's credential-helper wire format: messages, input reading, JSON in and out."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from readystack.helper import protocol
+from readystack.helper.protocol import HelperError, NotFound
+
+
+def test_message_constants() -> None:
+    assert protocol.NOT_FOUND == "credentials not found in native keychain"
+    assert protocol.MISSING_SERVER_URL == "no credentials server URL"
+    assert protocol.MISSING_USERNAME == "no credentials username"
+    assert protocol.USAGE == "Usage: docker-credential-readystack <store|get|erase|list|version>"
+    assert protocol.TOKEN_USERNAME == "<token>"
+    assert str(NotFound()) == protocol.NOT_FOUND
+    assert issubclass(NotFound, HelperError)
+
+
+# ---- server_text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"ghcr.io", "ghcr.io"),
+        (b"ghcr.io\n", "ghcr.io"),
+        (b"ghcr.io\r\n", "ghcr.io"),
+        (b"  ghcr.io \t\n", "ghcr.io"),
+        (b"ghcr\n.io\n", "ghcr.io"),
+        (b"https://index.docker.io/v1/\r\n", "https://index.docker.io/v1/"),
+        (b"\nghcr.io", "ghcr.io"),
+        ("h\u00e9.io\n".encode(), "h\u00e9.io"),
+    ],
+)
+def test_server_text(data: bytes, expected: str) -> None:
+    assert protocol.server_text(data) == expected
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"\r\n", b"   \t ", b"\n\n\n"])
+def test_server_text_empty(data: bytes) -> None:
+    with pytest.raises(HelperError) as info:
+        protocol.server_text(data)
+    assert not isinstance(info.value, NotFound)
+    assert str(info.value) == protocol.MISSING_SERVER_URL
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xff\xfe", b"ghcr.io\xc3", b"x" * (protocol.MAX_INPUT + 1)],
+    ids=["bom", "cut", "big"],
+)
+def test_server_text_not_found(data: bytes) -> None:
+    with pytest.raises(NotFound):
+        protocol.server_text(data)
+
+
+def test_server_text_at_the_limit() -> None:
+    assert len(protocol.server_text(b"x" * protocol.MAX_INPUT)) == protocol.MAX_INPUT
+
+
+def test_read_input_caps() -> None:
+    assert protocol.read_input(io.BytesIO(b"y" * (protocol.MAX_INPUT + 10))) == b"y" * (
+        protocol.MAX_INPUT + 1
+    )
+    assert protocol.read_input(io.BytesIO(b"")) == b""
+
+
+# ---- parse_store --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"ServerURL":"ghcr.io","Username":"u","Secret":"s"}',
+        b'{"ServerURL":"ghcr.io","Username":"u","Secret":"s"}\n',
+        b'  {\n  "ServerURL" : "ghcr.io",\n  "Username" : "u",\n  "Secret" : "s"\n}\n',
+        b'{"serverurl":"ghcr.io","USERNAME":"u","secret":"s"}',
+        b'{"Secret":"s","Username":"u","ServerURL":"ghcr.io","Extra":1}',
+        b'{"ServerURL":"ghcr.io","Username":"u","Secret":"s"} trailing junk',
+        b'{"ServerURL":"ghcr.io","Username":"u","Secret":"s"}{"again":1}',
+        b'{"ServerURL":" ghcr.io ","Username":"u","Secret":"s"}',
+        b'{"ServerURL":"ghcr.io","Username":"\\u0075","Secret":"\\u0073"}',
+    ],
+)
+def test_parse_store_variants(data: bytes) -> None:
+    assert protocol.parse_store(data) == ("ghcr.io", "u", "s")
+
+
+def test_parse_store_exact_key_wins() -> None:
+    data = b'{"ServerURL":"a.io","serverurl":"b.io","Username":"u","Secret":"s"}'
+    assert protocol.parse_store(data)[0] == "a.io"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"ServerURL":"ghcr.io","Username":"u","Secret":""}',
+        b'{"ServerURL":"ghcr.io","Username":"u"}',
+        b'{"ServerURL":"ghcr.io","Username":"u","Secret":null}',
+    ],
+)
+def test_parse_store_empty_secret_ok(data: bytes) -> None:
+    assert protocol.parse_store(data) == ("ghcr.io", "u", "")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"ServerURL":"ghcr.io","Secret":"s"}', protocol.MISSING_USERNAME),
+        (b'{"ServerURL":"ghcr.io","Username":"","Secret":"s"}', protocol.MISSING_USERNAME),
+        (b'{"ServerURL":"ghcr.io","Username":null,"Secret":"s"}', protocol.MISSING_USERNAME),
+        (b'{"Username":"u","Secret":"s"}', protocol.MISSING_SERVER_URL),
+        (b'{"ServerURL":"  ","Username":"u","Secret":"s"}', protocol.MISSING_SERVER_URL),
+        (b"{}", protocol.MISSING_SERVER_URL),
+    ],
+)
+def test_parse_store_missing_fields(data: bytes, message: str) -> None:
+    with pytest.raises(HelperError) as info:
+        protocol.parse_store(data)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"   ",
+        b"not json",
+        b'{"ServerURL":"ghcr.io",',
+        b"[]",
+        b'"string"',
+        b"42",
+        b"null",
+        b'{"ServerURL":1,"Username":"u","Secret":"s"}',
+        b'{"ServerURL":"ghcr.io","Username":["u"],"Secret":"s"}',
+        b'{"ServerURL":"ghcr.io","Username":"u","Secret":{"a":1}}',
+        b'{"ServerURL":"ghcr.io","Username":true,"Secret":"s"}',
+        b"\xff\xfe{}",
+        b"{" + b" " * protocol.MAX_INPUT + b"}",
+    ],
+)
+def test_parse_store_invalid(data: bytes) -> None:
+    with pytest.raises(HelperError) as info:
+        protocol.parse_store(data)
+    assert not isinstance(info.value, NotFound)
+
+
+def test_parse_store_error_never_echoes_secret() -> None:
+    with pytest.raises(HelperError) as info:
+        protocol.parse_store(b'{"ServerURL":"ghcr.io","Username":"u","Secret":"hunter2"')
+    assert "hunter2" not in str(info.value)
+
+
+# ---- encoding --------------------------------------------------------------------------------
+
+TRICKY = [
+    "",
+    'quo"te',
+    "back\\slash",
+    "\\u0041",
+    "tab\tnew\nline\rcr",
+    "\x00\x01\x1f\x7f",
+    "\u2028\u2029",
+    "h\u00e9llo \u4e16\u754c \U0001f600",
+    "\ud800",
+    "a\udfffb",
+    "</script>",
+    "<token>",
+]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_encode_credentials_round_trips(value: str) -> None:
+    text = protocol.encode_credentials(value, value + "u", value + "s")
+    assert text.endswith("\n") and text.count("\n") == 1
+    assert json.loads(text) == {"ServerURL": value, "Username": value + "u", "Secret": value + "s"}
+    assert list(json.loads(text)) == ["ServerURL", "Username", "Secret"]
+
+
+def test_encode_credentials_is_utf8_encodable() -> None:
+    protocol.encode_credentials("s", "u", "\ud800x").encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "entries", [{}, {"https://index.docker.io/v1/": "u", "ghcr.io": "<token>"}, {"\ud800": '"'}]
+)
+def test_encode_list_round_trips(entries: dict[str, str]) -> None:
+    text = protocol.encode_list(entries)
+    assert text.endswith("\n")
+    assert json.loads(text) == entries
+
+
+_ANY_CHAR = st.one_of(
+    st.characters(),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
+    st.characters(max_codepoint=0x20),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=_ANY_CHAR, max_size=40), st.text(alphabet=_ANY_CHAR, max_size=40))
+def test_encode_round_trip_property(username: str, secret: str) -> None:
+    text = protocol.encode_credentials("ghcr.io", username, secret)
+    text.encode("utf-8")
+    assert json.loads(text) == {"ServerURL": "ghcr.io", "Username": username, "Secret": secret}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=30), st.text(max_size=30))
+def test_store_payload_round_trip_property(username: str, secret: str) -> None:
+    payload = json.dumps({"ServerURL": "ghcr.io", "Username": username, "Secret": secret})
+    if not username:
+        with pytest.raises(HelperError):
+            protocol.parse_store(payload.encode())
+        return
+    assert protocol.parse_store(payload.encode()) == ("ghcr.io", username, secret)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=100))
+def test_parse_store_raises_only_helper_error(data: bytes) -> None:
+    try:
+        protocol.parse_store(data)
+    except HelperError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=100))
+def test_server_text_raises_only_helper_error(data: bytes) -> None:
+    try:
+        text = protocol.server_text(data)
+    except HelperError:
+        return
+    assert text and text == text.strip()
