@@ -85,3 +85,147 @@ def test_keyring_secrets_without_secret_service_store_nothing(sandbox: Sandbox) 
     assert "error storing credentials" in text
     assert all(row["Password"] is None for row in registry_rows(sandbox.db))
     assert _files_containing(sandbox, b"s3cret-a") == []
+
+
+def _keyring_entry(sandbox: Sandbox, row_id: str) -> str | None:
+    """Read an entry straight from the Secret Service, as another program would."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, keyring; from keyring.backends import SecretService; "
+        "v = SecretService.Keyring().get_password('docker-credential-readystack', sys.argv[1]); "
+        "print('<none>' if v is None else v)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, row_id],
+        capture_output=True,
+        text=True,
+        env=sandbox.env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    value = proc.stdout.strip()
+    return None if value == "<none>" else value
+
+
+def _add(sandbox: Sandbox, name: str, password: str, *extra: str) -> None:
+    proc = sandbox.run(
+        [
+            HELPER,
+            "registry",
+            "add",
+            name,
+            "--url",
+            f"http://{sandbox.registry.host}",
+            "--username",
+            "alice",
+            "--password-stdin",
+            *extra,
+        ],
+        stdin=password + "\n",
+    )
+    assert proc.returncode == 0, output(proc)
+
+
+HELPER = "docker-credential-readystack"
+
+
+def test_move_secrets_both_ways_and_survives_interruption(
+    sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    """Database -> keyring (killed between the steps, then again) -> database; nothing lost."""
+    _add(sandbox, "reg", "s3cret-a")
+    (row,) = registry_rows(sandbox.db)
+    row_id = str(row["Id"])
+
+    killed = sandbox.run(
+        [HELPER, "registry", "move-secrets", "--to", "keyring"],
+        env={"READYSTACK_TEST_INTERRUPT": "after-new-secret"},
+    )
+    assert killed.returncode == 137, output(killed)
+    # Interrupted after the keyring write: the database still holds the password and answers.
+    assert registry_rows(sandbox.db)[0]["Password"] == "s3cret-a"
+    assert sandbox.get(sandbox.registry.host) == {
+        "ServerURL": sandbox.registry.host,
+        "Username": "alice",
+        "Secret": "s3cret-a",
+    }
+
+    moved = sandbox.run([HELPER, "registry", "move-secrets", "--to", "keyring"])
+    assert moved.returncode == 0, output(moved)
+    assert registry_rows(sandbox.db)[0]["Password"] is None
+    assert _keyring_entry(sandbox, row_id) == "s3cret-a"
+    assert _files_containing(sandbox, b"s3cret-a") == []
+    assert sandbox.get(sandbox.registry.host)["Secret"] == "s3cret-a"  # type: ignore[index]
+    mark = sandbox.registry.log_mark()
+    sandbox.use_cred_helpers()
+    inspect = sandbox.run(
+        ["docker", "manifest", "inspect", "--insecure", f"{sandbox.registry.host}/team/app:1"]
+    )
+    assert inspect.returncode == 0, output(inspect)
+    assert sandbox.registry.users_seen(mark) == {"alice"}
+
+    back = sandbox.run([HELPER, "registry", "move-secrets", "--to", "database"])
+    assert back.returncode == 0, output(back)
+    assert registry_rows(sandbox.db)[0]["Password"] == "s3cret-a"
+    assert _keyring_entry(sandbox, row_id) is None
+    assert sandbox.get(sandbox.registry.host)["Secret"] == "s3cret-a"  # type: ignore[index]
+
+
+def test_missing_keyring_entry_is_not_found_and_doctor_reports_it(
+    sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    """A keyring row whose entry vanished answers not-found with one stderr line."""
+    sandbox.env["READYSTACK_SECRETS"] = "keyring"
+    _add(sandbox, "reg", "s3cret-a")
+    (row,) = registry_rows(sandbox.db)
+    assert _keyring_entry(sandbox, str(row["Id"])) == "s3cret-a"
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from keyring.backends import SecretService; "
+            "SecretService.Keyring().delete_password('docker-credential-readystack', sys.argv[1])",
+            str(row["Id"]),
+        ],
+        env=sandbox.env,
+        check=True,
+        timeout=60,
+    )
+    proc = sandbox.helper("get", sandbox.registry.host)
+    assert (proc.returncode, proc.stdout) == (1, "credentials not found in native keychain\n")
+    assert proc.stderr.count("\n") == 1 and "keyring entry is missing" in proc.stderr
+    doctor = sandbox.run([HELPER, "doctor"])
+    assert doctor.returncode == 1
+    assert "keyring entry is missing" in doctor.stdout
+    assert "keyring.backends.SecretService.Keyring works" in doctor.stdout
+
+    removed = sandbox.run([HELPER, "registry", "remove", "reg"])
+    assert removed.returncode == 0, output(removed)
+    assert registry_rows(sandbox.db) == []
+
+
+def test_store_get_list_erase_through_the_keyring(
+    sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    """The protocol round trip with READYSTACK_SECRETS=keyring; erase removes the entry."""
+    import json
+
+    sandbox.env["READYSTACK_SECRETS"] = "keyring"
+    host = sandbox.registry.host
+    payload = json.dumps({"ServerURL": host, "Username": "bob", "Secret": "s3cret-b"})
+    stored = sandbox.helper("store", payload)
+    assert stored.returncode == 0, output(stored)
+    (row,) = registry_rows(sandbox.db)
+    assert row["Password"] is None
+    assert sandbox.get(host)["Secret"] == "s3cret-b"  # type: ignore[index]
+    listed = sandbox.helper("list")
+    assert json.loads(listed.stdout) == {host: "bob"}
+    erased = sandbox.helper("erase", host)
+    assert erased.returncode == 0, output(erased)
+    assert _keyring_entry(sandbox, str(row["Id"])) is None
+    assert sandbox.get(host) is None
