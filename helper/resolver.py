@@ -44,6 +44,23 @@ class Trace:
         self.lines.append("  " * self.depth + line)
 
 
+class _Indent:
+    """Indent the trace lines written inside a ``with`` block (nothing without a trace)."""
+
+    __slots__ = ("trace",)
+
+    def __init__(self, trace: Trace | None) -> None:
+        self.trace = trace
+
+    def __enter__(self) -> None:
+        if self.trace:
+            self.trace.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self.trace:
+            self.trace.depth -= 1
+
+
 def _quiet(_: str) -> None:
     return None
 
@@ -64,16 +81,13 @@ def resolve(
     if target.note:
         note(f"note: {target.note}")
     note(f"1. Registries table in {db_path}")
-    if trace:
-        trace.depth += 1
-    try:
-        answer = from_table(target, db_path, note, skip_tokens)
-    except (sqlite3.Error, OSError) as exc:
-        warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
-        note(f"unusable: {type(exc).__name__}: {exc}")
-        answer = None
-    if trace:
-        trace.depth -= 1
+    with _Indent(trace):
+        try:
+            answer = from_table(target, db_path, note, skip_tokens)
+        except (sqlite3.Error, OSError) as exc:
+            warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
+            note(f"unusable: {type(exc).__name__}: {exc}")
+            answer = None
     if answer is not None or target.kind == targets.OAUTH:
         return answer
     answer = from_config_files(target, environ, note, trace)
@@ -92,31 +106,23 @@ def from_config_files(
     candidates = paths.config_candidates(environ)
     note("2. Docker config files")
     files = dockerconfig.existing_files(candidates)
-    if trace:
-        trace.depth += 1
-        for path, how in candidates:
-            if (path, how) not in files:
-                note(f"{path} ({how}): not there")
-    for path, how in files:
-        note(f"{path} ({how})")
+    with _Indent(trace):
         if trace:
-            trace.depth += 1
-        try:
-            found = dockerconfig.lookup(path, target.host, environ, note)
-        except dockerconfig.ConfigError as exc:
-            warn(f"skipping Docker config {exc}")
-            note(f"unusable: {exc}")
-            found = None
-        if trace:
-            trace.depth -= 1
-        if found is not None:
-            if trace:
-                trace.depth -= 1
-            return Answer(found.username, found.secret, found.origin)
-    if trace:
-        trace.depth -= 1
+            for path, how in candidates:
+                if (path, how) not in files:
+                    note(f"{path} ({how}): not there")
+        for path, how in files:
+            note(f"{path} ({how})")
+            with _Indent(trace):
+                try:
+                    found = dockerconfig.lookup(path, target.host, environ, note)
+                except dockerconfig.ConfigError as exc:
+                    warn(f"skipping Docker config {exc}")
+                    note(f"unusable: {exc}")
+                    continue
+            if found is not None:
+                return Answer(found.username, found.secret, found.origin)
     return None
-
 
 def from_table(
     target: targets.Target, db_path: str, note: Note, skip_tokens: bool = False

@@ -199,7 +199,7 @@ class Registries:
 
     def row_by_name(self, name: str) -> Row | None:
         """The row called ``name`` (case-insensitive, as people type it)."""
-        exact = [r for r in self._select("r.Name = ?", (name,))]
+        exact = self._select("r.Name = ?", (name,))
         if exact:
             return exact[0]
         found = self._select("lower(r.Name) = lower(?)", (name,))
