@@ -196,14 +196,12 @@ def _forget_secret(label: str, row_id: str) -> None:
 
 def list_(environ: Mapping[str, str]) -> str:
     """``list``: {server: username} for every host with credentials in the table."""
-    import sqlite3
-
     from .resolver import list_entries
 
     db_path, _ = paths.database_path(environ)
     try:
         entries = list_entries(db_path)
-    except (sqlite3.Error, OSError) as exc:
+    except (registries.sqlite3.Error, OSError) as exc:
         # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
         warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
         entries = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping
 
 from readystack.store import hosts, registries
@@ -84,7 +83,7 @@ def resolve(
     with _Indent(trace):
         try:
             answer = from_table(target, db_path, note, skip_tokens)
-        except (sqlite3.Error, OSError) as exc:
+        except (registries.sqlite3.Error, OSError) as exc:
             warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
             note(f"unusable: {type(exc).__name__}: {exc}")
             answer = None
