@@ -123,6 +123,7 @@ def from_config_files(
                 return Answer(found.username, found.secret, found.origin)
     return None
 
+
 def from_table(
     target: targets.Target, db_path: str, note: Note, skip_tokens: bool = False
 ) -> Answer | None:
