@@ -1,7 +1,5 @@
 """``python -m readystack.helper``: the same executable as ``docker-credential-readystack``."""
 
-import sys
+from readystack.helper.cli import run
 
-from readystack.helper.cli import main
-
-sys.exit(main())
+run()

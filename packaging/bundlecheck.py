@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""Check a built docker-credential-readystack bundle: what runs at start, what `get` imports.
+
+    python3 packaging/bundlecheck.py EXE [--version V] [--keyring]
+
+Stdlib only; used by build.sh after every build and by tests/packaging/test_build_artifacts.py.
+
+Static checks read the executable's PKG archive (PyInstaller's CArchive, appended to the
+bootloader): its `s` entries are the scripts run at every start (runtime hooks, then the entry
+script). None of PyInstaller's costly runtime hooks may be among them; each must instead sit in
+the PYZ as `_readystack_deferred_<hook>` (see pyi_rth_readystack.py), with keyring's backends and
+its metadata (entry points) bundled.
+
+Dynamic checks run the binary with READYSTACK_PYI_AUDIT=FILE: the runtime hook appends
+`rthook NAME` for each deferred hook that ran and `module NAME` for every module imported by
+exit. `version` and `get` on a database row must run no deferred hook and import neither
+keyring nor importlib.metadata nor inspect. `--keyring` also stores and reads a secret through
+a real Secret Service (gnome-keyring on a private D-Bus session): the backend must be
+SecretService, the deferred hooks must have run there, and the secret must round-trip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import marshal
+import os
+import shutil
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+NAME = "docker-credential-readystack"
+DEFERRED_PREFIX = "_readystack_deferred_"
+# PyInstaller runtime hooks that must never run at start (module graph triggers: inspect,
+# pkgutil, cryptography, multiprocessing).
+COSTLY_RTHOOKS = (
+    "pyi_rth_inspect",
+    "pyi_rth_pkgutil",
+    "pyi_rth_cryptography_openssl",
+    "pyi_rth_multiprocessing",
+)
+# What keyring needs inside the bundle.
+KEYRING_MODULES = (
+    "keyring",
+    "keyring.backends.SecretService",
+    "keyring.backends.chainer",
+    "secretstorage",
+    "jeepney.io.blocking",
+    "cryptography.hazmat.primitives.ciphers",
+    "inspect",
+    "pkgutil",
+)
+# Never imported by `get` of a database row nor by `version` in the binary.
+DENIED = (
+    "keyring",
+    "importlib.metadata",
+    "importlib_metadata",
+    "inspect",
+    "pkgutil",
+    "zipfile",
+    "ctypes",
+    "cryptography",
+    "secretstorage",
+    "jeepney",
+    "argparse",
+    "logging",
+)
+
+_COOKIE = b"MEI\014\013\012\013\016"
+_COOKIE_FORMAT = "!8sIIII64s"
+_ENTRY_FORMAT = "!IIIIBc"
+
+
+class BundleError(Exception):
+    """The bundle is not what it should be."""
+
+
+def pkg_toc(exe: str | os.PathLike[str]) -> dict[str, tuple[str, int, int, int]]:
+    """The executable's PKG table of contents: name -> (typecode, offset, length, flags)."""
+    data = Path(exe).read_bytes()
+    cookie_at = data.rfind(_COOKIE)
+    if cookie_at < 0:
+        raise BundleError(f"{exe}: no PyInstaller archive (cookie not found)")
+    _, length, toc_offset, toc_length, _, _ = struct.unpack_from(_COOKIE_FORMAT, data, cookie_at)
+    start = cookie_at + struct.calcsize(_COOKIE_FORMAT) - length
+    toc, pos, end = {}, start + toc_offset, start + toc_offset + toc_length
+    size = struct.calcsize(_ENTRY_FORMAT)
+    while pos < end:
+        entry_len, offset, clen, _ulen, flag, code = struct.unpack_from(_ENTRY_FORMAT, data, pos)
+        name = data[pos + size : pos + entry_len].rstrip(b"\0").decode("utf-8")
+        toc[name] = (code.decode("ascii"), start + offset, clen, flag)
+        pos += entry_len
+    return toc
+
+
+def startup_scripts(exe: str | os.PathLike[str]) -> list[str]:
+    """The scripts the bootloader runs at every start, in order (runtime hooks, then entry)."""
+    return [name for name, (code, *_rest) in pkg_toc(exe).items() if code.startswith("s")]
+
+
+def pyz_modules(exe: str | os.PathLike[str]) -> set[str]:
+    """The module names in the bundle's PYZ archive (inside the executable)."""
+    toc = pkg_toc(exe)
+    pyz = [(off, ln) for code, off, ln, _flag in toc.values() if code == "z"]
+    if not pyz:
+        return set()
+    offset, _length = pyz[0]
+    with open(exe, "rb") as f:
+        f.seek(offset)
+        head = f.read(12)
+        if head[:4] != b"PYZ\0":
+            raise BundleError(f"{exe}: bad PYZ header")
+        (toc_at,) = struct.unpack("!i", head[8:12])
+        f.seek(offset + toc_at)
+        entries = marshal.load(f)
+    return {name for name, _info in entries}
+
+
+def bundled_modules(exe: str | os.PathLike[str]) -> set[str]:
+    """Every Python module in the bundle: PYZ, base_library.zip and .pyc files in _internal."""
+    modules = pyz_modules(exe)
+    internal = internal_dir(exe)
+    base = internal / "base_library.zip"
+    if base.exists():
+        with zipfile.ZipFile(base) as zf:
+            names = zf.namelist()
+        modules |= {_dotted(Path(n)) for n in names if n.endswith(".pyc")}
+    for pyc in internal.rglob("*.pyc"):
+        modules.add(_dotted(pyc.relative_to(internal)))
+    return modules
+
+
+def _dotted(relative: Path) -> str:
+    parts = list(relative.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def internal_dir(exe: str | os.PathLike[str]) -> Path:
+    """The onedir bundle's `_internal` folder (following symlinks to the real executable)."""
+    return Path(os.path.realpath(exe)).parent / "_internal"
+
+
+def run_audited(
+    exe: str | os.PathLike[str], args: list[str], env: dict[str, str], stdin: str = ""
+) -> tuple[subprocess.CompletedProcess[str], list[str], set[str]]:
+    """Run the binary with READYSTACK_PYI_AUDIT; returns the process, hooks run, modules."""
+    fd, audit = tempfile.mkstemp(prefix="rs-audit-")
+    os.close(fd)
+    try:
+        proc = subprocess.run(
+            [str(exe), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**env, "READYSTACK_PYI_AUDIT": audit},
+            timeout=60,
+        )
+        lines = Path(audit).read_text(encoding="utf-8").splitlines()
+    finally:
+        os.unlink(audit)
+    if not lines:
+        raise BundleError(f"{exe} {args}: wrote no audit (built without pyi_rth_readystack?)")
+    hooks = [line.split(" ", 1)[1] for line in lines if line.startswith("rthook ")]
+    modules = {line.split(" ", 1)[1] for line in lines if line.startswith("module ")}
+    return proc, hooks, modules
+
+
+def denied_in(modules: set[str]) -> list[str]:
+    """The DENIED modules (or their submodules) among those imported."""
+    return sorted(m for m in modules if any(m == d or m.startswith(d + ".") for d in DENIED))
+
+
+def check_static(exe: str) -> list[str]:
+    """Start-up scripts, deferred hooks and keyring's modules/metadata; returns findings."""
+    notes = []
+    scripts = startup_scripts(exe)
+    costly = [s for s in scripts if s in COSTLY_RTHOOKS]
+    if costly:
+        raise BundleError(f"runtime hooks run at every start: {costly}")
+    hooks = [s for s in scripts if not s.startswith("pyiboot")]  # after PyInstaller's bootstrap
+    if hooks[:1] != ["pyi_rth_readystack"]:
+        raise BundleError(f"pyi_rth_readystack is not the first runtime hook: {scripts}")
+    notes.append(f"start-up scripts: {', '.join(scripts)}")
+    modules = bundled_modules(exe)
+    deferred = sorted(m for m in modules if m.startswith(DEFERRED_PREFIX))
+    for trigger, hook in (("inspect", "pyi_rth_inspect"), ("pkgutil", "pyi_rth_pkgutil")):
+        if trigger in modules and DEFERRED_PREFIX + hook not in modules:
+            raise BundleError(f"{trigger} is bundled but {hook} is neither at start nor deferred")
+    notes.append(f"deferred runtime hooks: {', '.join(deferred) or 'none'}")
+    missing = [m for m in KEYRING_MODULES if m not in modules]
+    if missing:
+        raise BundleError(f"keyring needs modules missing from the bundle: {missing}")
+    if "ctypes" in modules:
+        raise BundleError(
+            "ctypes is bundled: PyInstaller's bootstrap would import it at every start"
+        )
+    entry_points = list(internal_dir(exe).glob("keyring-*.dist-info/entry_points.txt"))
+    if not entry_points or "keyring.backends" not in entry_points[0].read_text():
+        raise BundleError("keyring's metadata (entry points) is not bundled")
+    notes.append(f"keyring metadata: {entry_points[0].parent.name}")
+    return notes
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "DOCKER_CONFIG": str(tmp / "docker"),
+        "READYSTACK_DB": str(tmp / "registries.db"),
+    }
+
+
+def check_runtime(exe: str, version: str | None) -> list[str]:
+    """`version` and `get` of a database row: answers, no deferred hook, nothing denied."""
+    notes = []
+    with tempfile.TemporaryDirectory(prefix="rs-bundlecheck-") as t:
+        tmp = Path(t)
+        env = _env(tmp)
+        proc, hooks, modules = run_audited(exe, ["version"], env)
+        expected = f"{NAME} ({NAME}) {version}\n" if version else None
+        if proc.returncode != 0 or (expected and proc.stdout != expected):
+            raise BundleError(f"version answered {proc.returncode} {proc.stdout!r}")
+        if hooks or denied_in(modules):
+            raise BundleError(f"version ran {hooks} and imported {denied_in(modules)}")
+        notes.append(f"version: {proc.stdout.strip()} ({len(modules)} modules, no hook)")
+
+        _make_row(tmp / "registries.db")
+        proc, hooks, modules = run_audited(exe, ["get"], env, "ghcr.io\n")
+        answer = json.loads(proc.stdout) if proc.returncode == 0 else None
+        if not answer or answer.get("Secret") != "s3cret":
+            raise BundleError(f"get answered {proc.returncode} {proc.stdout!r} {proc.stderr!r}")
+        if hooks or denied_in(modules):
+            raise BundleError(f"get ran {hooks} and imported {denied_in(modules)}")
+        notes.append(f"get: answered from the database ({len(modules)} modules, no hook)")
+    return notes
+
+
+def _make_row(db: Path) -> None:
+    """One Registries row (ReadyStackGo's DDL, the columns the helper reads)."""
+    con = sqlite3.connect(db)
+    con.executescript(
+        'CREATE TABLE "Registries" ("Id" TEXT NOT NULL PRIMARY KEY, "OrganizationId" TEXT NOT '
+        'NULL, "Name" TEXT NOT NULL, "Url" TEXT NOT NULL, "Username" TEXT NULL, "Password" TEXT '
+        'NULL, "IsDefault" INTEGER NOT NULL, "CreatedAt" TEXT NOT NULL, "UpdatedAt" TEXT NULL, '
+        '"ImagePatterns" TEXT NOT NULL, "Version" INTEGER NOT NULL);'
+    )
+    with con:
+        con.execute(
+            'INSERT INTO "Registries" VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, 1)',
+            (
+                "6F9619FF-8B86-D011-B42D-00C04FC964FF",
+                "00000000-0000-0000-0000-000000000001",
+                "ghcr",
+                "https://ghcr.io",
+                "alice",
+                "s3cret",
+                "2026-01-01 00:00:00.0000000",
+                "[]",
+            ),
+        )
+    con.close()
+
+
+# Run inside `dbus-run-session`: an unlocked gnome-keyring, then store/get/doctor via the binary.
+_KEYRING_SCRIPT = r"""
+set -eu
+printf 'readystack-bundlecheck' | gnome-keyring-daemon --foreground --unlock \
+    --components=secrets >"$WORK/gnome-keyring.log" 2>&1 &
+keyring_pid=$!
+trap 'kill "$keyring_pid" 2>/dev/null || true' EXIT
+i=0
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+        | grep -q 'boolean true'; do
+    i=$((i + 1))
+    if [ "$i" -gt 300 ]; then echo "no Secret Service on the bus" >&2; exit 3; fi
+    sleep 0.05
+done
+printf '%s' '{"ServerURL":"https://keyring.example.com","Username":"alice","Secret":"k3y-s3cret"}' \
+    | "$EXE" store
+printf 'keyring.example.com\n' | READYSTACK_PYI_AUDIT="$WORK/get.audit" "$EXE" get >"$WORK/get.out"
+"$EXE" doctor >"$WORK/doctor.out" 2>&1 || true
+"""
+
+
+def keyring_tools() -> list[str]:
+    """The system tools the keyring check needs that are missing."""
+    tools = ("dbus-run-session", "dbus-send", "gnome-keyring-daemon")
+    return [t for t in tools if shutil.which(t) is None]
+
+
+def check_keyring(exe: str) -> list[str]:
+    """READYSTACK_SECRETS=keyring through the binary against gnome-keyring; returns findings."""
+    missing = keyring_tools()
+    if missing:
+        raise BundleError(
+            f"missing {missing}: apt-get install -y --no-install-recommends dbus gnome-keyring"
+        )
+    with tempfile.TemporaryDirectory(prefix="rs-bundlecheck-kr-") as t:
+        work = Path(t)
+        runtime = work / "run"
+        runtime.mkdir(mode=0o700)
+        env = {
+            **_env(work),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "READYSTACK_SECRETS": "keyring",
+            "EXE": str(exe),
+            "WORK": str(work),
+        }
+        proc = subprocess.run(
+            ["dbus-run-session", "--", "sh", "-c", _KEYRING_SCRIPT],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if proc.returncode != 0:
+            log = work / "gnome-keyring.log"
+            raise BundleError(
+                f"keyring scenario failed ({proc.returncode}): {proc.stdout}{proc.stderr}"
+                f"{log.read_text() if log.exists() else ''}"
+            )
+        answer = json.loads((work / "get.out").read_text())
+        if answer != {
+            "ServerURL": "keyring.example.com",
+            "Username": "alice",
+            "Secret": "k3y-s3cret",
+        }:
+            raise BundleError(f"get through the keyring answered {answer}")
+        con = sqlite3.connect(work / "registries.db")
+        password, store = con.execute(
+            'SELECT r."Password", h."SecretStore" FROM "Registries" r '
+            'JOIN "ReadyStackHelper" h ON h."RegistryId" = r."Id"'
+        ).fetchone()
+        con.close()
+        if password is not None or not store.startswith("keyring:keyring.backends.SecretService"):
+            raise BundleError(f"row kept Password={password!r}, SecretStore={store!r}")
+        doctor = (work / "doctor.out").read_text()
+        if "keyring backend keyring.backends.SecretService.Keyring works" not in doctor:
+            raise BundleError(f"doctor did not report the SecretService backend:\n{doctor}")
+        lines = (work / "get.audit").read_text().splitlines()
+        hooks = [line.split(" ", 1)[1] for line in lines if line.startswith("rthook ")]
+        modules = {line.split(" ", 1)[1] for line in lines if line.startswith("module ")}
+        if "keyring.backends.SecretService" not in modules or not hooks:
+            raise BundleError(
+                f"keyring get ran hooks {hooks}; SecretService imported: "
+                f"{'keyring.backends.SecretService' in modules}"
+            )
+    return [
+        f"keyring: {store.removeprefix('keyring:')} stored and answered the secret",
+        f"keyring get ran the deferred hooks on demand: {', '.join(hooks)}",
+    ]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("exe", help="the frozen docker-credential-readystack")
+    ap.add_argument("--version", help="the version `version` must print")
+    ap.add_argument("--keyring", action="store_true", help="also check a real Secret Service")
+    args = ap.parse_args()
+    try:
+        notes = check_static(args.exe) + check_runtime(args.exe, args.version)
+        if args.keyring:
+            notes += check_keyring(args.exe)
+    except BundleError as exc:
+        print(f"bundlecheck: FAILED: {exc}", file=sys.stderr)
+        return 1
+    for note in notes:
+        print(f"bundlecheck: {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
