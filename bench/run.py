@@ -59,25 +59,11 @@ ORG = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
 # What `get` must never import for a database row (DESIGN.md "Budgets", issue 6).
 DENY = ("keyring", "importlib.metadata", "argparse", "logging", "dataclasses", "typing")
 
-DDL = """
-CREATE TABLE "Registries" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Registries" PRIMARY KEY,
-    "OrganizationId" TEXT NOT NULL,
-    "Name" TEXT NOT NULL,
-    "Url" TEXT NOT NULL,
-    "Username" TEXT NULL,
-    "Password" TEXT NULL,
-    "IsDefault" INTEGER NOT NULL,
-    "CreatedAt" TEXT NOT NULL,
-    "UpdatedAt" TEXT NULL,
-    "ImagePatterns" TEXT NOT NULL,
-    "Version" INTEGER NOT NULL
-);
-CREATE INDEX "IX_Registries_OrganizationId" ON "Registries" ("OrganizationId");
-CREATE INDEX "IX_Registries_OrganizationId_IsDefault" ON "Registries" ("OrganizationId", "IsDefault") WHERE [IsDefault] = 1;
-CREATE UNIQUE INDEX "IX_Registries_OrganizationId_Name" ON "Registries" ("OrganizationId", "Name");
-CREATE TABLE "Organizations" ("Id" TEXT NOT NULL CONSTRAINT "PK_Organizations" PRIMARY KEY, "Name" TEXT NOT NULL, "CreatedAt" TEXT NOT NULL);
-"""  # noqa: E501
+# ReadyStackGo's table as the product creates it (DESIGN.md's DDL), plus an organization.
+ORGANIZATIONS_DDL = (
+    'CREATE TABLE "Organizations" ("Id" TEXT NOT NULL CONSTRAINT "PK_Organizations" '
+    'PRIMARY KEY, "Name" TEXT NOT NULL, "CreatedAt" TEXT NOT NULL);'
+)
 
 
 def log(msg: str = "") -> None:
@@ -206,7 +192,9 @@ def is_hub_row(i: int, n: int) -> bool:
 def make_db(path: str, n: int, seed: int = 6) -> None:
     rng = random.Random(seed * 100003 + n)
     conn = sqlite3.connect(path)
-    conn.executescript(DDL)
+    from readystack.store.registries import SCHEMA
+
+    conn.executescript(SCHEMA + ORGANIZATIONS_DDL)
     created = "2026-01-01 00:00:00.0000000"
     conn.execute('INSERT INTO "Organizations" VALUES (?, ?, ?)', (ORG, "bench", created))
     rows = []

@@ -30,32 +30,14 @@ import uuid
 BUDGETS = {"version": 1.5, "get": 2.3}
 STRETCH = {"version": 1.5, "get": 2.0}
 
-DDL = """
-CREATE TABLE "Registries" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Registries" PRIMARY KEY,
-    "OrganizationId" TEXT NOT NULL,
-    "Name" TEXT NOT NULL,
-    "Url" TEXT NOT NULL,
-    "Username" TEXT NULL,
-    "Password" TEXT NULL,
-    "IsDefault" INTEGER NOT NULL,
-    "CreatedAt" TEXT NOT NULL,
-    "UpdatedAt" TEXT NULL,
-    "ImagePatterns" TEXT NOT NULL,
-    "Version" INTEGER NOT NULL
-);
-CREATE INDEX "IX_Registries_OrganizationId" ON "Registries" ("OrganizationId");
-CREATE INDEX "IX_Registries_OrganizationId_IsDefault"
-    ON "Registries" ("OrganizationId", "IsDefault") WHERE [IsDefault] = 1;
-CREATE UNIQUE INDEX "IX_Registries_OrganizationId_Name" ON "Registries" ("OrganizationId", "Name");
-"""
-
 
 def make_db(path: str, rows: int) -> str:
     """A database of ROWS registries (two patterns each); returns the host of the last one."""
     org = str(uuid.UUID(int=1)).upper()
     con = sqlite3.connect(path)
-    con.executescript(DDL)
+    from readystack.store.registries import SCHEMA  # the installed product's own DDL
+
+    con.executescript(SCHEMA)
     with con:
         con.executemany(
             'INSERT INTO "Registries" VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, 1)',

@@ -8,40 +8,15 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from readystackgo import DDL, EF_HISTORY
+
 ORGANIZATION_ID = "0B1C2D3E-4F50-4617-8293-A4B5C6D7E8F9"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS "Registries" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Registries" PRIMARY KEY,
-    "OrganizationId" TEXT NOT NULL,
-    "Name" TEXT NOT NULL,
-    "Url" TEXT NOT NULL,
-    "Username" TEXT NULL,
-    "Password" TEXT NULL,
-    "IsDefault" INTEGER NOT NULL,
-    "CreatedAt" TEXT NOT NULL,
-    "UpdatedAt" TEXT NULL,
-    "ImagePatterns" TEXT NOT NULL,
-    "Version" INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId" ON "Registries" ("OrganizationId");
-CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_IsDefault"
-    ON "Registries" ("OrganizationId", "IsDefault") WHERE [IsDefault] = 1;
-CREATE UNIQUE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_Name"
-    ON "Registries" ("OrganizationId", "Name");
-"""
-EF_HISTORY = """
-CREATE TABLE IF NOT EXISTS "__EFMigrationsHistory" (
-    "MigrationId" TEXT NOT NULL CONSTRAINT "PK___EFMigrationsHistory" PRIMARY KEY,
-    "ProductVersion" TEXT NOT NULL
-);
-INSERT OR IGNORE INTO "__EFMigrationsHistory" VALUES ('20250101000000_InitialCreate', '9.0.0');
-"""
 
 
 def create_database(path: Path, *, readystackgo: bool = False) -> None:
     """Create the Registries table; with `readystackgo`, also EF Core's migrations history."""
     with sqlite3.connect(path) as db:
-        db.executescript(SCHEMA + (EF_HISTORY if readystackgo else ""))
+        db.executescript(DDL + (EF_HISTORY if readystackgo else ""))
     db.close()
 
 

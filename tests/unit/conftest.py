@@ -10,33 +10,8 @@ from pathlib import Path
 
 import pytest
 from readystack.store import paths
+from readystackgo import DDL, EF_HISTORY
 
-# DESIGN.md's DDL, verbatim: the table exactly as ReadyStackGo's EF Core model creates it.
-DDL = """
-CREATE TABLE "Registries" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Registries" PRIMARY KEY,
-    "OrganizationId" TEXT NOT NULL,
-    "Name" TEXT NOT NULL,
-    "Url" TEXT NOT NULL,
-    "Username" TEXT NULL,
-    "Password" TEXT NULL,
-    "IsDefault" INTEGER NOT NULL,
-    "CreatedAt" TEXT NOT NULL,
-    "UpdatedAt" TEXT NULL,
-    "ImagePatterns" TEXT NOT NULL,
-    "Version" INTEGER NOT NULL
-);
-CREATE INDEX "IX_Registries_OrganizationId" ON "Registries" ("OrganizationId");
-CREATE INDEX "IX_Registries_OrganizationId_IsDefault" ON "Registries" ("OrganizationId", "IsDefault") WHERE [IsDefault] = 1;
-CREATE UNIQUE INDEX "IX_Registries_OrganizationId_Name" ON "Registries" ("OrganizationId", "Name");
-"""  # noqa: E501
-EF_HISTORY = """
-CREATE TABLE "__EFMigrationsHistory" (
-    "MigrationId" TEXT NOT NULL CONSTRAINT "PK___EFMigrationsHistory" PRIMARY KEY,
-    "ProductVersion" TEXT NOT NULL
-);
-INSERT INTO "__EFMigrationsHistory" VALUES ('20250101000000_InitialCreate', '9.0.0');
-"""
 ORGANIZATIONS = """
 CREATE TABLE "Organizations" ("Id" TEXT NOT NULL PRIMARY KEY, "Name" TEXT NOT NULL);
 """

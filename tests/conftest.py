@@ -1,0 +1,1 @@
+"""Suite-wide: pytest puts this folder on sys.path, so shared test modules import by name."""
