@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,24 @@ def test_read_only_config_refused(docker_dir: Path) -> None:
     finally:
         docker_dir.chmod(0o755)
     assert path.read_bytes() == before
+
+
+def test_immutable_config_refused_even_as_root(docker_dir: Path) -> None:
+    # Root ignores permission bits; an immutable file and folder are read-only even for root.
+    if os.geteuid() != 0:
+        pytest.skip("covered by test_read_only_config_refused when not root")
+    path = write(docker_dir / "config.json", OTHER)
+    before = path.read_bytes()
+    flag = subprocess.run(["chattr", "+i", str(path), str(docker_dir)], capture_output=True)
+    if flag.returncode != 0:
+        pytest.skip(f"chattr +i is not supported here: {flag.stderr.decode().strip()}")
+    try:
+        with pytest.raises(AdminError, match="not changed"):
+            configure.run(ns("ghcr.io"))
+    finally:
+        subprocess.run(["chattr", "-i", str(path), str(docker_dir)], check=True)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in docker_dir.iterdir()) == ["config.json"]
 
 
 @pytest.mark.parametrize("text", ["{not json", "[1, 2]", '"x"', '{"credHelpers": []}'])
