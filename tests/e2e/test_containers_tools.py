@@ -111,24 +111,6 @@ def test_skopeo_login_and_logout_go_through_helper(sandbox: Sandbox) -> None:
     assert not _ok(inspect) and REFUSED.search(inspect), inspect
 
 
-def test_skopeo_login_wrong_password_stores_nothing(sandbox: Sandbox) -> None:
-    """Scenario 5, negative: a refused `skopeo login` stores no row."""
-    auth = _wire(sandbox, "authfile")
-    login = _skopeo(
-        sandbox,
-        "login",
-        "--tls-verify=false",
-        *auth,
-        "-u",
-        "alice",
-        "--password-stdin",
-        sandbox.registry.host,
-        stdin="wrong\n",
-    )
-    assert not _ok(login) and REFUSED.search(login), login
-    assert registry_rows(sandbox.db) == []
-
-
 def _podman(sandbox: Sandbox, *args: str, stdin: str | None = None) -> str:
     """Run podman with sandboxed storage; returns the combined output."""
     proc: subprocess.CompletedProcess[str] = sandbox.podman(*args, stdin=stdin)
@@ -190,10 +172,12 @@ def test_podman_login_and_logout_go_through_helper(sandbox: Sandbox) -> None:
     assert not _ok(pull) and REFUSED.search(pull), pull
 
 
-def test_podman_login_wrong_password_stores_nothing(sandbox: Sandbox) -> None:
-    """Scenario 5, negative: a refused `podman login` stores no row."""
+@pytest.mark.parametrize("tool", ["skopeo", "podman"])
+def test_login_wrong_password_stores_nothing(sandbox: Sandbox, tool: str) -> None:
+    """Scenario 5, negative: a refused `skopeo login` / `podman login` stores no row."""
+    run = _skopeo if tool == "skopeo" else _podman
     auth = _wire(sandbox, "authfile")
-    login = _podman(
+    login = run(
         sandbox,
         "login",
         "--tls-verify=false",
