@@ -125,14 +125,18 @@ class Registries:
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
-        self.tables = {
+        self.tables = self.read_tables()
+        self.organization = self._organization()
+
+    def read_tables(self) -> set[str]:
+        """Which of the tables this helper cares about exist."""
+        return {
             name
-            for (name,) in conn.execute(
+            for (name,) in self.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
                 "('Registries', 'Organizations', '__EFMigrationsHistory', 'ReadyStackHelper')"
             )
         }
-        self.organization = self._organization()
 
     @property
     def is_readystackgo(self) -> bool:
@@ -262,17 +266,18 @@ class transaction:
     """A short ``BEGIN IMMEDIATE`` transaction: ReadyStackGo may be writing the same file."""
 
     def __init__(self, db: Registries) -> None:
-        self.conn = db.conn
+        self.db = db
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        return self.db.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
-            self.conn.execute("COMMIT")
+            self.db.conn.execute("COMMIT")
         else:
-            self.conn.execute("ROLLBACK")
+            self.db.conn.execute("ROLLBACK")
+            self.db.tables = self.db.read_tables()  # a table created inside is gone again
 
 
 def ensure_side_table(db: Registries) -> None:
