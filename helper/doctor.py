@@ -9,8 +9,7 @@ import stat
 
 from readystack.store import dockerconfig, paths, registries, secrets
 
-from .patterns import PatternError, compile_pattern
-from .resolver import choose
+from .resolver import choose, compile_row
 from .target import SERVER, Target
 
 
@@ -91,13 +90,7 @@ def _check_rows(report: Report, rows: list[registries.Row]) -> None:
             report.problem(f"row {row.name!r}: URL {row.url!r} names no registry host")
             continue
         by_host.setdefault(row.host, []).append(row)
-        if row.patterns is None:
-            report.problem(f"row {row.name!r}: ImagePatterns is not a JSON array of strings")
-        for text in row.patterns or []:
-            try:
-                compile_pattern(text, row.host)
-            except PatternError as exc:
-                report.problem(f"row {row.name!r}: invalid pattern, ignored at lookup: {exc}")
+        compile_row(row, report.problem)  # reports a malformed column and each invalid pattern
         if not row.has_credentials:
             report.info(f"row {row.name!r}: no username/password, so it never answers")
     for host, host_rows in sorted(by_host.items()):
