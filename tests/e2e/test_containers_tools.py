@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -84,17 +85,7 @@ def test_skopeo_login_and_logout_go_through_helper(sandbox: Sandbox) -> None:
     """Scenario 5: `skopeo login` stores a row, `skopeo logout` erases it."""
     auth = _wire(sandbox, "authfile")
     host = sandbox.registry.host
-    login = _skopeo(
-        sandbox,
-        "login",
-        "--tls-verify=false",
-        *auth,
-        "-u",
-        "alice",
-        "--password-stdin",
-        host,
-        stdin="s3cret-a\n",
-    )
+    login = _login(_skopeo, sandbox, auth, "s3cret-a")
     assert _ok(login), login
     rows = registry_rows(sandbox.db)
     assert [(r["Username"], r["Password"]) for r in rows] == [("alice", "s3cret-a")]
@@ -149,17 +140,7 @@ def test_podman_login_and_logout_go_through_helper(sandbox: Sandbox) -> None:
     """Scenario 5: `podman login` stores a row, `podman logout` erases it."""
     auth = _wire(sandbox, "authfile")
     host = sandbox.registry.host
-    login = _podman(
-        sandbox,
-        "login",
-        "--tls-verify=false",
-        *auth,
-        "-u",
-        "alice",
-        "--password-stdin",
-        host,
-        stdin="s3cret-a\n",
-    )
+    login = _login(_podman, sandbox, auth, "s3cret-a")
     assert _ok(login), login
     assert [r["Username"] for r in registry_rows(sandbox.db)] == ["alice"]
     pull = _podman(sandbox, "pull", "-q", "--tls-verify=false", *auth, f"{host}/team/app:1")
@@ -172,21 +153,17 @@ def test_podman_login_and_logout_go_through_helper(sandbox: Sandbox) -> None:
     assert not _ok(pull) and REFUSED.search(pull), pull
 
 
+def _login(run: Callable[..., str], sandbox: Sandbox, auth: list[str], password: str) -> str:
+    """`skopeo login` / `podman login` as alice with the password on stdin."""
+    args = ("login", "--tls-verify=false", *auth, "-u", "alice", "--password-stdin")
+    return run(sandbox, *args, sandbox.registry.host, stdin=f"{password}\n")
+
+
 @pytest.mark.parametrize("tool", ["skopeo", "podman"])
 def test_login_wrong_password_stores_nothing(sandbox: Sandbox, tool: str) -> None:
     """Scenario 5, negative: a refused `skopeo login` / `podman login` stores no row."""
     run = _skopeo if tool == "skopeo" else _podman
     auth = _wire(sandbox, "authfile")
-    login = run(
-        sandbox,
-        "login",
-        "--tls-verify=false",
-        *auth,
-        "-u",
-        "alice",
-        "--password-stdin",
-        sandbox.registry.host,
-        stdin="wrong\n",
-    )
+    login = _login(run, sandbox, auth, "wrong")
     assert not _ok(login) and REFUSED.search(login), login
     assert registry_rows(sandbox.db) == []
