@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from readystack.store import hosts, paths, registries
@@ -157,10 +158,8 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
         debug(f"erase: nothing to erase for {target.describe()}")
         return ""
     db_path, _ = paths.database_path(environ)
-    db = registries.open_read(db_path)
-    if db is None:
-        return ""
-    db.close()
+    if not os.path.exists(db_path):
+        return ""  # nothing was ever stored; never create a database just to erase from it
     db = registries.open_write(db_path)
     try:
         if db.is_readystackgo:
