@@ -76,6 +76,11 @@ def test_check_host_valid(raw: str, expected: str) -> None:
         "[]",
         "[::1]5000",
         "[g::1]",
+        "[::1g]",  # the last character inside the brackets is checked too
+        "[ab]",  # hex digits but no colon: no IPv6 address
+        "[]:5000",
+        "x.io:",  # an empty port
+        "[::1]:",
         "[1.2.3.4]",
         "h\u00e9.io",
         "a@b.io",

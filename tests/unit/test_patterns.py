@@ -184,6 +184,7 @@ def _key(pattern: str) -> tuple:
         ("team/app-*", "team/*"),  # more literal characters
         ("a/bc*", "a/b*"),
         ("acme/**", "**"),
+        ("a/b*cd", "a/b*c*"),  # literal characters decide between different wildcard counts
     ],
 )
 def test_specificity_order(more: str, less: str) -> None:
@@ -282,3 +283,45 @@ def _reference_regex(path: str) -> re.Pattern[str]:
 def test_matcher_agrees_with_regex_reference(path: str, text: str) -> None:
     expected = _reference_regex(path).fullmatch(text) is not None
     assert Pattern(path, path).matches(text) is expected
+
+
+def test_star_never_crosses_a_slash_before_a_literal() -> None:
+    assert matches("acme*api", "acme-api")
+    assert not matches("acme*api", "acme/api")
+
+
+def test_a_bare_star_on_docker_hub_means_the_official_images() -> None:
+    pattern = compile_pattern("*", HUB)
+    assert pattern.matches("library/nginx")
+    assert not pattern.matches("acme/app")
+    assert not pattern.host_wide
+
+
+def test_a_bare_globstar_on_docker_hub_stays_host_wide() -> None:
+    pattern = compile_pattern("**", HUB)
+    assert pattern.host_wide
+    assert pattern.matches("acme/app") and pattern.matches("library/nginx")
+
+
+@pytest.mark.parametrize("pattern", ["acme/:1.0", "acme/@sha256:" + "a" * 64, "ghcr.io/:v1"])
+def test_a_last_segment_that_is_only_a_tag_or_digest_is_refused(pattern: str) -> None:
+    with pytest.raises(PatternError):
+        compile_pattern(pattern, GHCR)
+
+
+def test_only_the_last_segment_loses_its_tag() -> None:
+    pattern = compile_pattern("a/b:c/d:1.0", GHCR)
+    assert pattern.matches("a/b:c/d")
+    assert not pattern.matches("a/b/d")
+    assert not pattern.matches("a/b:c/d:1.0")
+
+
+def test_only_the_last_segment_loses_its_digest() -> None:
+    pattern = compile_pattern("a/b@x/d@sha256:" + "a" * 64, GHCR)
+    assert pattern.matches("a/b@x/d")
+    assert not pattern.matches("a/b/d")
+
+
+def test_a_bracketed_first_segment_without_a_colon_is_no_host() -> None:
+    with pytest.raises(PatternError):
+        compile_pattern("[ab]/x", GHCR)

@@ -133,6 +133,11 @@ INVALID = [
     ("example-.com/foo", "invalid reference format"),
     ("[0]/0", "invalid reference format"),
     ("[::1]/", "invalid reference format"),
+    ("ghcr.io:/repo", "invalid reference format"),  # an empty port
+    ("[::1]:/repo", "invalid reference format"),
+    ("[]:5000/foo", "invalid reference format"),  # empty IPv6 brackets
+    ("[g::1]:5000/foo", "invalid reference format"),  # first character inside [...] checked
+    ("[::1g]:5000/foo", "invalid reference format"),  # and the last one
     # A first part that is a valid path component but no valid host (grammar decision).
     ("a_b.com/c", "registry host (a_b.com) is not valid"),
 ]

@@ -53,6 +53,10 @@ DIGEST = "sha256:" + "a" * 64
         # a server URL without its scheme, ending in `/`
         ("ghcr.io/", "ghcr.io"),
         ("localhost:5000/v2/", "localhost:5000"),
+        ("localhost/", "localhost"),
+        # scheme-relative: a server, even with a path
+        ("//ghcr.io", "ghcr.io"),
+        ("//ghcr.io/v2/acme", "ghcr.io"),
     ],
 )
 def test_servers(raw: str, host: str) -> None:
@@ -144,6 +148,11 @@ def test_repositories(raw: str, host: str, path: str) -> None:
         "[zz::1]:5000",
         "[::1]x",
         "ghcr.io/acme/api:",
+        "ghcr.io:/acme",  # an empty port
+        "[]:5000/foo",  # empty IPv6 brackets
+        "[g::1]:5000/foo",  # the first character inside the brackets is checked
+        "[::1g]:5000/foo",  # and the last one
+        "[ab]/",  # a bracketed first segment without a colon is no host
         "example.com/" + "a" * 256,
         "ghcr.io/acme/" + "\u00e9",
     ],
