@@ -56,7 +56,7 @@ def test_star_and_globstar(pattern: str, path: str, expected: bool) -> None:
     ("pattern", "path"),
     [("MyOrg/**", "myorg/app"), ("TEAM/APP", "team/app"), ("GHCR.IO/Acme/*", "acme/api")],
 )
-def test_case_insensitive(pattern: str, path: str) -> None:
+def test_patterns_match_case_insensitively(pattern: str, path: str) -> None:
     assert matches(pattern, path)
 
 
@@ -119,7 +119,7 @@ def test_host_prefixed_patterns(pattern: str, host: str, path: str) -> None:
         ("bad_host.io:x/a", "bad_host.io"),
     ],
 )
-def test_invalid_patterns(pattern: str, host: str) -> None:
+def test_malformed_patterns_are_refused(pattern: str, host: str) -> None:
     with pytest.raises(PatternError):
         compile_pattern(pattern, host)
 
@@ -187,7 +187,7 @@ def _key(pattern: str) -> tuple:
         ("a/b*cd", "a/b*c*"),  # literal characters decide between different wildcard counts
     ],
 )
-def test_specificity_order(more: str, less: str) -> None:
+def test_the_more_specific_pattern_ranks_higher(more: str, less: str) -> None:
     assert _key(more) > _key(less)
 
 
@@ -325,3 +325,25 @@ def test_only_the_last_segment_loses_its_digest() -> None:
 def test_a_bracketed_first_segment_without_a_colon_is_no_host() -> None:
     with pytest.raises(PatternError):
         compile_pattern("[ab]/x", GHCR)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("   ", "empty pattern"),
+        ("a\tb", "pattern 'a\\tb' contains white space"),
+        ("a\x00b", "pattern 'a\\x00b' contains white space"),
+        ("a//b", "pattern 'a//b' has an empty path segment"),
+        ("acme/:1.0", "pattern 'acme/:1.0' has an empty path segment"),
+        ("quay.io/acme/*", "pattern 'quay.io/acme/*' names host quay.io, not the registry's host"),
+        ("ghcr*.io/acme", "pattern 'ghcr*.io/acme' has a wildcard in its host part"),
+    ],
+)
+def test_a_refused_pattern_says_why(pattern: str, reason: str) -> None:
+    with pytest.raises(PatternError) as caught:
+        compile_pattern(pattern, GHCR)
+    assert str(caught.value).startswith(reason)
+
+
+def test_repr_names_the_pattern_as_written() -> None:
+    assert repr(compile_pattern("Acme/*", GHCR)) == "Pattern('Acme/*')"

@@ -59,7 +59,7 @@ DIGEST = "sha256:" + "a" * 64
         ("//ghcr.io/v2/acme", "ghcr.io"),
     ],
 )
-def test_servers(raw: str, host: str) -> None:
+def test_a_host_or_server_url_reads_as_a_server(raw: str, host: str) -> None:
     parsed = targets.parse(raw)
     assert (parsed.kind, parsed.host, parsed.path) == (SERVER, host, "")
     assert parsed.raw == raw
@@ -111,7 +111,7 @@ def test_near_oauth_keys_are_plain_servers(raw: str) -> None:
         ("Foo/bar", "foo", "bar"),
     ],
 )
-def test_repositories(raw: str, host: str, path: str) -> None:
+def test_an_image_reference_reads_as_a_repository(raw: str, host: str, path: str) -> None:
     parsed = targets.parse(raw)
     assert (parsed.kind, parsed.host, parsed.path) == (REPOSITORY, host, path)
     assert path in parsed.describe()
@@ -157,7 +157,7 @@ def test_repositories(raw: str, host: str, path: str) -> None:
         "ghcr.io/acme/" + "\u00e9",
     ],
 )
-def test_invalid_inputs(raw: str) -> None:
+def test_malformed_input_is_a_target_error(raw: str) -> None:
     with pytest.raises(TargetError):
         targets.parse(raw)
 
