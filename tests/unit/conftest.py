@@ -65,6 +65,7 @@ class RsgDb:
         default: bool = False,
         login: bool = False,
         org: str = ORG,
+        secret_store: str = "database",
     ) -> str:
         """INSERT one row; username/password default to ``name.lower()`` and ``pw-<name>``."""
         row_id = str(uuid.uuid4()).upper()
@@ -90,10 +91,11 @@ class RsgDb:
                 text,
             ),
         )
-        if login:
+        if login or secret_store != "database":
             conn.execute(SIDE)
             conn.execute(
-                'INSERT INTO "ReadyStackHelper" VALUES (?, ?, ?)', (row_id, "login", "database")
+                'INSERT INTO "ReadyStackHelper" VALUES (?, ?, ?)',
+                (row_id, "login" if login else "admin", secret_store),
             )
         conn.commit()
         conn.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -21,17 +20,10 @@ def doctor(environ: dict[str, str], capsys: pytest.CaptureFixture[str]) -> tuple
     return code, capsys.readouterr().out.splitlines()
 
 
-def keyring_row(environ: dict[str, str], rsg: RsgDb, backend: type) -> str:
+def keyring_row(rsg: RsgDb, backend: type) -> str:
     """A row whose secret lives in ``backend`` (Password NULL, side table naming the backend)."""
-    row_id = rsg.add("ghcr", "https://ghcr.io", "alice", None, login=True)
-    conn = sqlite3.connect(environ["READYSTACK_DB"])
-    with conn:
-        conn.execute(
-            'UPDATE "ReadyStackHelper" SET "SecretStore" = ? WHERE "RegistryId" = ?',
-            (secrets.KEYRING_PREFIX + path_of(backend), row_id),
-        )
-    conn.close()
-    return row_id
+    label = secrets.KEYRING_PREFIX + path_of(backend)
+    return rsg.add("ghcr", "https://ghcr.io", "alice", None, secret_store=label)
 
 
 def test_a_working_keyring_is_reported_ok_while_secrets_stay_in_the_database(
@@ -84,7 +76,7 @@ def test_a_row_whose_entry_is_in_the_keyring_is_no_problem(
     environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
 ) -> None:
     use_keyring(MemoryKeyring)
-    row_id = keyring_row(environ, rsg, MemoryKeyring)
+    row_id = keyring_row(rsg, MemoryKeyring)
     MemoryKeyring.store[secrets.SERVICE, row_id] = "s3cret"
     _, lines = doctor(environ, capsys)
     assert not [line for line in lines if "'ghcr'" in line and line.startswith("PROBLEM")]
@@ -95,7 +87,7 @@ def test_a_row_whose_keyring_entry_is_missing_is_a_problem(
     environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
 ) -> None:
     use_keyring(MemoryKeyring)
-    keyring_row(environ, rsg, MemoryKeyring)
+    keyring_row(rsg, MemoryKeyring)
     code, lines = doctor(environ, capsys)
     assert code == 1
     assert "PROBLEM  row 'ghcr': its keyring entry is missing; it never answers" in lines
@@ -105,7 +97,7 @@ def test_a_row_whose_keyring_cannot_be_read_is_a_problem_without_its_secret(
     environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
 ) -> None:
     use_keyring(MemoryKeyring)
-    keyring_row(environ, rsg, LockedKeyring)
+    keyring_row(rsg, LockedKeyring)
     code, lines = doctor(environ, capsys)
     assert code == 1
     problem = [line for line in lines if line.startswith("PROBLEM  row 'ghcr': keyring error")]

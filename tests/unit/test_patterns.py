@@ -337,6 +337,7 @@ def test_a_bracketed_first_segment_without_a_colon_is_no_host() -> None:
         ("acme/:1.0", "pattern 'acme/:1.0' has an empty path segment"),
         ("quay.io/acme/*", "pattern 'quay.io/acme/*' names host quay.io, not the registry's host"),
         ("ghcr*.io/acme", "pattern 'ghcr*.io/acme' has a wildcard in its host part"),
+        ("bad_host.io:x/a", "pattern 'bad_host.io:x/a': invalid"),
     ],
 )
 def test_a_refused_pattern_says_why(pattern: str, reason: str) -> None:
@@ -347,3 +348,22 @@ def test_a_refused_pattern_says_why(pattern: str, reason: str) -> None:
 
 def test_repr_names_the_pattern_as_written() -> None:
     assert repr(compile_pattern("Acme/*", GHCR)) == "Pattern('Acme/*')"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path"), [("acme/app:v1:x", "acme/app"), ("acme/app@a@b", "acme/app")]
+)
+def test_the_tag_starts_at_the_first_colon_and_the_digest_at_the_first_at(
+    pattern: str, path: str
+) -> None:
+    assert matches(pattern, path)
+
+
+def test_a_star_between_literals_never_reuses_matched_characters() -> None:
+    assert not matches("ab*b", "ab")
+    assert matches("ab*b", "abb")
+
+
+def test_a_star_never_crosses_a_leading_slash() -> None:
+    assert not matches("*x", "/x")
+    assert matches("*x", "x")

@@ -265,3 +265,31 @@ def test_server_text_raises_only_helper_error(data: bytes) -> None:
     except HelperError:
         return
     assert text and text == text.strip()
+
+
+_VALID = b'{"ServerURL":"ghcr.io","Username":"u","Secret":"s"}'
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_VALID + b" " * (protocol.MAX_INPUT + 1 - len(_VALID)), "credentials payload is larger"),
+        (b'{"ServerURL":"\xff"}', "invalid credentials payload: not UTF-8"),
+        (b"[" * 100_000, "invalid credentials payload: nested too deeply"),
+        (b'["ghcr.io"]', "invalid credentials payload: expected a JSON object"),
+        (b'{"ServerURL":"g","Username":7}', "invalid credentials payload: Username must be a"),
+    ],
+)
+def test_a_refused_store_payload_says_why(data: bytes, message: str) -> None:
+    with pytest.raises(HelperError) as caught:
+        protocol.parse_store(data)
+    assert str(caught.value).startswith(message)
+
+
+def test_a_store_payload_of_exactly_the_cap_is_read() -> None:
+    data = _VALID + b" " * (protocol.MAX_INPUT - len(_VALID))
+    assert protocol.parse_store(data) == ("ghcr.io", "u", "s")
+
+
+def test_characters_next_to_the_surrogate_range_are_sent_unchanged() -> None:
+    assert json.loads(protocol.quote("\ud7ff\ue000")) == "\ud7ff\ue000"

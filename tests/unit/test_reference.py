@@ -313,3 +313,11 @@ def test_a_parsed_domain_and_path_parse_back_to_themselves(text: str) -> None:
 def test_valid_references_from_grammar_parse(case: tuple[str, str, str]) -> None:
     text, domain, path = case
     assert parse_normalized(text) == (domain, path)
+
+
+@pytest.mark.parametrize("algorithm", ["sha256+b64", "a.b", "a_b", "a-b", "x.y+z_w-v"])
+def test_a_well_formed_unknown_digest_algorithm_is_unsupported_not_malformed(
+    algorithm: str,
+) -> None:
+    with pytest.raises(InvalidReference, match="^unsupported digest algorithm$"):
+        parse_normalized(f"repo:tag@{algorithm}:" + "f" * 32)

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keyringcontract import LockedKeyring, MemoryKeyring, path_of
 from readystack.helper import actions, protocol, resolver
 from readystack.helper import target as targets
 from readystack.helper.resolver import Trace
-from readystack.store import paths
+from readystack.store import paths, secrets
 
 RsgDb = Any  # tests/unit/conftest.py's RsgDb, reached through fixtures
 
@@ -379,6 +380,108 @@ def test_trace_names_config_file_and_missing_ones(environ: dict, three_configs: 
     text = "\n".join(trace.lines)
     assert "not there" in text
     assert str(three_configs["docker_config"]) in text
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_reads_step_by_step(
+    rsg: RsgDb, environ: dict, three_configs: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    rsg.add("A", "https://ghcr.io", patterns=["other/*", "acme/*"])
+    rsg.add("B", "https://ghcr.io", username=None, password=None)
+    three_configs["explicit"].write_text("{not json")
+    three_configs["docker_config"].unlink()
+    trace = Trace()
+    assert ask(environ, "ghcr.io/zzz/app", trace) == "home"
+    spec = "(specificity wildcard, 1 literal leading segment(s), no **"
+    bad = "TMP/explicit.json: not valid JSON (Expecting property name enclosed in double quotes"
+    assert "\n".join(trace.lines).replace(str(tmp_path), "TMP") == "\n".join(
+        [
+            "question: repository zzz/app on host ghcr.io",
+            "1. Registries table in TMP/data/registries.db",
+            "  row 'B': no username/password, so it cannot answer",
+            f"  row 'A': pattern 'other/*' does not match zzz/app {spec}, 6 literal chars)",
+            f"  row 'A': pattern 'acme/*' does not match zzz/app {spec}, 5 literal chars)",
+            "  no pattern matched: rows for the whole host answer (login, default, no patterns)",
+            "  no row answers for the whole host",
+            "2. Docker config files",
+            "  TMP/dc/config.json (DOCKER_CONFIG): not there",
+            f"  {paths.ROOT_DOCKER_CONFIG} (root's Docker config): not there",
+            "  TMP/explicit.json (DOCKER__CONFIGPATH)",
+            f"    unusable: {bad}: line 1 column 2 (char 1))",
+            "  TMP/home/.docker/config.json (~/.docker)",
+            "    auths['ghcr.io'] has credentials for 'home'",
+        ]
+    )
+    err = capsys.readouterr().err.replace(str(tmp_path), "TMP")
+    assert err.startswith(f"docker-credential-readystack: skipping Docker config {bad}")
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_a_later_pattern_of_a_row_counts_after_an_earlier_one_missed(
+    rsg: RsgDb, environ: dict
+) -> None:
+    rsg.add("A", "https://ghcr.io", patterns=["other/*", "acme/api"])
+    rsg.add("B", "https://ghcr.io", patterns=["acme/*"])
+    trace = Trace()
+    assert ask(environ, "ghcr.io/acme/api", trace) == "a"
+    assert "  row 'A': pattern 'acme/api' matches acme/api (specificity exact" in trace.lines[3]
+    assert trace.lines[-1] == "  winner: row 'A', most specific matching pattern 'acme/api'"
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_of_equally_specific_patterns_the_trace_names_the_first(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("A", "https://ghcr.io", patterns=["acme/a*", "acme/*a"])
+    trace = Trace()
+    assert ask(environ, "ghcr.io/acme/aa", trace) == "a"
+    assert trace.lines[-1] == "  winner: row 'A', most specific matching pattern 'acme/a*'"
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_for_a_host_the_default_row_beats_a_row_without_patterns(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("A", "https://ghcr.io")
+    rsg.add("Z", "https://ghcr.io", default=True)
+    assert ask(environ, "ghcr.io") == "z"
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_for_a_host_a_host_wide_pattern_beats_other_patterns(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("A", "https://ghcr.io", patterns=["acme/*"])
+    rsg.add("Z", "https://ghcr.io", patterns=["ghcr.io/**"])
+    assert ask(environ, "ghcr.io") == "z"
+
+
+def _in_keyring(rsg: RsgDb, backend: type) -> str:
+    label = secrets.KEYRING_PREFIX + path_of(backend)
+    return rsg.add("A", "https://ghcr.io", "alice", None, secret_store=label)
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_a_row_in_the_keyring_answers_with_its_entry_and_says_nothing(
+    rsg: RsgDb, environ: dict, capsys: pytest.CaptureFixture
+) -> None:
+    MemoryKeyring.store[secrets.SERVICE, _in_keyring(rsg, MemoryKeyring)] = "s3cret"
+    answer = resolver.resolve(targets.parse("ghcr.io"), environ, environ["READYSTACK_DB"])
+    assert answer is not None and (answer.username, answer.secret) == ("alice", "s3cret")
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.usefixtures("no_root_config")
+@pytest.mark.parametrize(
+    ("backend", "why"),
+    [
+        (MemoryKeyring, "its keyring entry is missing (run doctor)"),
+        (LockedKeyring, "keyring error: KeyringLocked: collection is locked"),
+    ],
+)
+def test_a_row_whose_keyring_entry_cannot_be_read_is_skipped_with_one_line(
+    rsg: RsgDb, environ: dict, capsys: pytest.CaptureFixture, backend: type, why: str
+) -> None:
+    MemoryKeyring.store.clear()
+    _in_keyring(rsg, backend)
+    assert ask(environ, "ghcr.io") is None
+    err = capsys.readouterr().err
+    assert err.startswith(f"docker-credential-readystack: skipping registry 'A': {why}")
+    assert err.count("\n") == 1
 
 
 # ---- list ---------------------------------------------------------------------------------

@@ -226,3 +226,14 @@ def test_reference_like_text_is_target_or_target_error(raw: str) -> None:
     except TargetError:
         return
     assert parsed.kind != REPOSITORY or parsed.path
+
+
+def test_an_invalid_image_says_what_docker_says() -> None:
+    with pytest.raises(TargetError) as caught:
+        targets.parse("ghcr.io/Acme/api")
+    assert "must be lowercase" in str(caught.value)
+
+
+@pytest.mark.parametrize("raw", ["GHCR.IO/acme/api:1.0", "ghcr.io", "https://ghcr.io/v2/"])
+def test_a_target_keeps_the_question_as_asked(raw: str) -> None:
+    assert targets.parse(raw).raw == raw
