@@ -130,3 +130,47 @@ def test_host_of_url_raises_only_host_error(text: str) -> None:
         return
     assert host == host.lower()
     assert hosts.check_host(host) == host  # canonical output is a fixed point
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[abcd:ef01:2345:6789::1.2.3.4]",  # every character an IPv6 literal may hold
+        "a-b_c.defghijklmnopqrstuvwxyz0123456789.io",  # every character a host name may hold
+        "[::1]:5",  # a one-digit port
+    ],
+)
+def test_a_host_using_the_edges_of_the_grammar_is_accepted(raw: str) -> None:
+    assert hosts.check_host(raw) == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("[::1]]:5000", "invalid host '[::1]]:5000'"),
+        ("fc00::1", "unbracketed IPv6 address 'fc00::1'"),
+        ("a:1:2", "unbracketed IPv6 address 'a:1:2'"),
+        ("x:port", "invalid port in 'x:port'"),
+        ("[zz]", "invalid IPv6 address in '[zz]'"),
+        ("bad host.io", "invalid host name 'bad host.io'"),
+        ("-a.io", "invalid host name '-a.io'"),
+    ],
+)
+def test_an_invalid_host_says_why(raw: str, message: str) -> None:
+    with pytest.raises(HostError) as caught:
+        hosts.check_host(raw)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("ftp://r.io", "unsupported scheme 'ftp'"), ("https://", "no hostname in URL")],
+)
+def test_an_unusable_server_url_says_why(url: str, message: str) -> None:
+    with pytest.raises(HostError) as caught:
+        hosts.host_of_url(url)
+    assert str(caught.value) == message
+
+
+def test_only_the_first_scheme_separator_counts() -> None:
+    assert hosts.host_of_url("https://r.io/v2/?next=http://other.io") == "r.io"

@@ -321,3 +321,30 @@ def test_a_well_formed_unknown_digest_algorithm_is_unsupported_not_malformed(
 ) -> None:
     with pytest.raises(InvalidReference, match="^unsupported digest algorithm$"):
         parse_normalized(f"repo:tag@{algorithm}:" + "f" * 32)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("A" * 256, "A" * 256), ("A" * 257, "A" * 256 + "..."), ("A" * 5000, "A" * 256 + "...")],
+)
+def test_an_error_quotes_at_most_256_characters_of_the_name(name: str, shown: str) -> None:
+    with pytest.raises(InvalidReference) as caught:
+        parse_normalized(f"example.com/{name}")
+    assert str(caught.value) == (
+        f"invalid reference format: repository name ({shown}) must be lowercase"
+    )
+
+
+@pytest.mark.parametrize(
+    ("digest", "message"),
+    [
+        ("sha256:" + "f" * 34, "invalid checksum digest length"),
+        ("sha256:" + "F" * 64, "invalid checksum digest format"),
+        ("md5:" + "f" * 32, "unsupported digest algorithm"),
+        ("Sha256:" + "f" * 64, "invalid checksum digest format"),
+    ],
+)
+def test_a_bad_digest_gets_go_digests_exact_message(digest: str, message: str) -> None:
+    with pytest.raises(InvalidReference) as caught:
+        parse_normalized(f"repo:tag@{digest}")
+    assert str(caught.value) == message

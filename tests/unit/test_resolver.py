@@ -484,6 +484,97 @@ def test_a_row_whose_keyring_entry_cannot_be_read_is_skipped_with_one_line(
     assert err.count("\n") == 1
 
 
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_ranks_the_rows_when_only_the_host_is_asked(
+    rsg: RsgDb, environ: dict
+) -> None:
+    rsg.add("P", "https://ghcr.io")
+    rsg.add("D", "https://ghcr.io", default=True)
+    rsg.add("W", "https://ghcr.io", patterns=["ghcr.io/**"])
+    rsg.add("O", "https://ghcr.io", patterns=["acme/*"])
+    trace = Trace()
+    assert ask(environ, "ghcr.io", trace) == "d"
+    assert trace.lines[2:] == [
+        "  row 'D': default row",
+        "  row 'P': row without patterns",
+        "  row 'W': host-wide pattern",
+        "  row 'O': other",
+        "  winner: row 'D' (default row, first by rank then by name "
+        "(only the host was asked, so the host alone decided))",
+    ]
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_of_a_single_row_adds_no_ranking_remark(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("P", "https://ghcr.io")
+    trace = Trace()
+    assert ask(environ, "ghcr.io", trace) == "p"
+    assert trace.lines[-1] == "  winner: row 'P' (row without patterns, first by rank then by name)"
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_an_image_no_pattern_matches_goes_to_the_default_row(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("A", "https://ghcr.io", patterns=["acme/*"])
+    rsg.add("D", "https://ghcr.io", default=True)
+    trace = Trace()
+    assert ask(environ, "ghcr.io/zzz/app", trace) == "d"
+    assert (
+        "  no pattern matched: rows for the whole host answer (login, default, no patterns)"
+        in trace.lines
+    )
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_notes_how_the_question_was_read_and_a_missing_database(
+    environ: dict,
+) -> None:
+    trace = Trace()
+    question = targets.parse("nginx", bare_name_is_image=True)
+    assert resolver.resolve(question, environ, environ["READYSTACK_DB"], trace) is None
+    assert trace.lines[1] == f"note: {question.note}"
+    assert trace.lines[3] == "  no database there (that is fine: it is empty)"
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_explain_trace_says_whether_an_oauth_key_is_stored(
+    rsg: RsgDb, environ: dict, stored: bool
+) -> None:
+    key = "https://index.docker.io/v1/access-token"
+    if stored:
+        rsg.add("Tok", key, "<token>", "t0k", login=True)
+    trace = Trace()
+    resolver.resolve(targets.parse(key), environ, environ["READYSTACK_DB"], trace)
+    assert trace.lines[-1 if not stored else 2] == (
+        "  the key is stored" if stored else "  the key is not stored"
+    )
+
+
+def test_a_table_answer_names_its_row(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("A", "https://ghcr.io")
+    answer = resolver.resolve(targets.parse("ghcr.io"), environ, environ["READYSTACK_DB"])
+    assert answer is not None and answer.source == "Registries row 'A'"
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_identity_tokens_are_skipped_for_the_kubelet_with_one_line_each(
+    rsg: RsgDb, environ: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    rsg.add("Tok", "https://ghcr.io", "<token>", "t0k", login=True)
+    config = tmp_path / "dc" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"auths": {"ghcr.io": {"identitytoken": "t0k"}}}))
+    environ["DOCKER_CONFIG"] = str(config.parent)
+    target = targets.parse("ghcr.io")
+    assert resolver.resolve(target, environ, environ["READYSTACK_DB"], skip_tokens=True) is None
+    err = capsys.readouterr().err.replace(str(tmp_path), "TMP")
+    assert err.splitlines() == [
+        "docker-credential-readystack: skipping registry 'Tok': the kubelet cannot use identity "
+        "tokens",
+        "docker-credential-readystack: skipping an identity token from auths['ghcr.io'] in "
+        "TMP/dc/config.json: the kubelet cannot use one",
+    ]
+
+
 # ---- list ---------------------------------------------------------------------------------
 
 

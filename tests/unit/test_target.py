@@ -237,3 +237,19 @@ def test_an_invalid_image_says_what_docker_says() -> None:
 @pytest.mark.parametrize("raw", ["GHCR.IO/acme/api:1.0", "ghcr.io", "https://ghcr.io/v2/"])
 def test_a_target_keeps_the_question_as_asked(raw: str) -> None:
     assert targets.parse(raw).raw == raw
+
+
+def test_a_bare_name_read_as_an_image_carries_a_note_saying_so() -> None:
+    assert targets.parse("nginx", bare_name_is_image=True).note == (
+        "read 'nginx' as a Docker Hub image (get reads a name without '/' as a registry host)"
+    )
+
+
+def test_a_server_error_says_what_is_wrong_with_the_server() -> None:
+    with pytest.raises(TargetError, match="^unsupported scheme 'ftp'$"):
+        targets.parse("ftp://x.io")
+
+
+def test_only_the_first_segment_of_a_trailing_slash_question_can_make_it_a_server() -> None:
+    with pytest.raises(TargetError):
+        targets.parse("acme/ghcr.io/")
