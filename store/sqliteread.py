@@ -56,7 +56,7 @@ class Reader:
         """Open the connection the way the file's journal mode and side files call for."""
         st = os.fstat(self.fd)
         if not stat.S_ISREG(st.st_mode):
-            raise Unreadable(f"{self.path} is not a regular file")
+            raise Unreadable("it is not a regular file")
         self._seen = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         header = os.pread(self.fd, 20, 0)
         if len(header) < 20 or header[19] != _WAL_VERSION:
@@ -66,8 +66,8 @@ class Reader:
             if os.path.exists(self.path + "-wal"):
                 if not os.path.exists(self.path + "-shm"):
                     raise Unreadable(
-                        f"{self.path}-wal exists without {self.path}-shm (ReadyStackGo did not "
-                        "stop cleanly); reading it would create that file: start ReadyStackGo"
+                        "its -wal file exists without its -shm file (ReadyStackGo did not stop "
+                        "cleanly), and reading it would create one: start ReadyStackGo again"
                     )
                 return self._open("mode=ro")
             self._unlock()  # a clean stop finished while we waited: nothing is running
@@ -129,7 +129,7 @@ class Reader:
             except OSError:
                 # EXCLUSIVE is held only while a closing connection checkpoints: briefly.
                 if time.monotonic() > deadline:
-                    raise Unreadable(f"{self.path} stayed locked for {self.timeout:g}s") from None
+                    raise Unreadable(f"it stayed locked for {self.timeout:g}s") from None
                 time.sleep(0.002)
 
     def _unlock(self) -> None:
@@ -146,7 +146,7 @@ def open_reader(path: str, timeout: float) -> Reader | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise Unreadable(f"cannot open {path}: {exc.strerror or exc}") from None
+        raise Unreadable(exc.strerror or str(exc)) from None
     reader = Reader(path, fd, timeout)
     try:
         reader.connect()
