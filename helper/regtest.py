@@ -14,7 +14,7 @@ from readystack.store import hosts, registries
 from readystack.store.diag import PROG
 
 from . import regcheck
-from .reference import ReferenceError, parse_image
+from .reference import InvalidReference, parse_image
 from .resolver import secret_of
 
 # Rows are checked in parallel, up to this many at a time: N timeouts cost about one timeout.
@@ -49,7 +49,7 @@ def parse_image_option(text: str) -> regcheck.Image:
     try:
         domain, path, tag, digest = parse_image(text.strip())
         host = hosts.check_host(domain)
-    except (ReferenceError, hosts.HostError) as exc:
+    except (InvalidReference, hosts.HostError) as exc:
         raise UsageError(f"--image {text!r} is not an image reference: {exc}") from None
     return regcheck.Image(host, path, digest or tag or "latest")
 
