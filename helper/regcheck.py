@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
 from readystack.store import hosts
+from readystack.store.conventions import TOKEN_USERNAME
 
 from .challenge import Challenge, ChallengeError, parse_headers
 from .regtransport import ERROR, TLS, UNREACHABLE, Response, Transport, Verdict
-from .resolver import TOKEN_USERNAME
 
 OK = "ok"
 UNAUTHORIZED = "unauthorized"
@@ -101,6 +101,8 @@ class _Check:
         self.username = username
         self.secret = secret
         self.is_token = username == TOKEN_USERNAME
+        # No credentials at all: what an anonymous `docker pull` gets.
+        self.anonymous = not username and not secret
         self.hidden = [secret] if secret else []
 
     def run(self, image: Image | None) -> tuple[str, str]:
@@ -116,6 +118,8 @@ class _Check:
         answer = self.t.request("GET", f"{self.base}/v2/", auth)
         if answer.status in (401, 403):
             what = "token" if challenge.scheme == "bearer" else "credentials"
+            if self.anonymous:
+                raise Verdict(UNAUTHORIZED, "the registry refuses anonymous access")
             raise Verdict(UNAUTHORIZED, f"the registry refused the {what} (HTTP {answer.status})")
         if answer.status != 200:
             raise Verdict(ERROR, f"GET /v2/ with credentials answered HTTP {answer.status}")
@@ -140,6 +144,8 @@ class _Check:
 
     def _authorization(self, challenge: Challenge, scope: str | None) -> dict[str, str]:
         if challenge.scheme == "basic":
+            if self.anonymous:
+                raise Verdict(UNAUTHORIZED, "the registry asks for credentials")
             if self.is_token:
                 raise Verdict(
                     UNAUTHORIZED, "the registry asks for Basic credentials, not an identity token"
@@ -176,9 +182,11 @@ class _Check:
                 query["scope"] = scope
             else:  # docker login asks for an offline token (moby registry.loginV2)
                 query.update(offline_token="true", client_id=CLIENT_ID)
-            query["account"] = self.username
+            auth = {}
+            if not self.anonymous:
+                query["account"] = self.username
+                auth["Authorization"] = basic(self.username, self.secret)
             sep = "&" if parts.query else "?"
-            auth = {"Authorization": basic(self.username, self.secret)}
             answer = self.t.request("GET", f"{realm}{sep}{urlencode(query)}", auth)
         return self._token_from(answer, parts.netloc)
 

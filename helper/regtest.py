@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
 from collections.abc import Mapping
 
 from readystack.store import hosts, registries
-from readystack.store.diag import PROG
+from readystack.store.conventions import NAME
 
 from . import regcheck
+from .adminlib import AdminError, open_read
 from .reference import InvalidReference, parse_image
 from .resolver import secret_of
 
@@ -64,7 +64,7 @@ def select_rows(
         for name in names:
             row = by_name.get(name.casefold())
             if row is None:
-                raise UsageError(f"no registry named {name!r}")
+                raise AdminError(f"no registry named {name!r}")
             if image is not None and row.host != image.host:
                 raise UsageError(
                     f"registry {row.name!r} is on {row.host}, not on {image.host} "
@@ -141,18 +141,37 @@ def print_results(results: list[Result], as_json: bool) -> None:
         )
 
 
-def run(ns: argparse.Namespace, rows: list[registries.Row] | None) -> int:
+def all_rows(ns: argparse.Namespace) -> list[registries.Row]:
+    """Every row of the verb's database (none when it does not exist)."""
+    db = open_read(ns)
+    if db is None:
+        return []
+    try:
+        return db.all_rows()
+    finally:
+        db.close()
+
+
+def run(ns: argparse.Namespace) -> int:
     """registry test [NAME…] [--image REF] [--timeout S] [--json]; exit 0 iff every row is ok."""
+    try:
+        return _run(ns)
+    except UsageError as exc:
+        sys.stderr.write(f"{NAME}: {exc}\n")
+        return 2
+
+
+def _run(ns: argparse.Namespace) -> int:
     if not ns.timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds")
     image = parse_image_option(ns.image) if ns.image else None
-    chosen = select_rows(rows or [], ns.names, image)
+    chosen = select_rows(all_rows(ns), ns.names, image)
     if not chosen:
         where = f" on {image.host}" if image else ""
-        sys.stderr.write(f"{PROG}: no registry row with credentials{where} to test\n")
+        sys.stderr.write(f"{NAME}: no registry row with credentials{where} to test\n")
         if ns.json:
             sys.stdout.write("[]\n")
         return 1
-    results = check_rows(chosen, image, os.environ, ns.timeout)
+    results = check_rows(chosen, image, ns.environ, ns.timeout)
     print_results(results, ns.json)
     return 0 if all(r.status == regcheck.OK for r in results) else 1

@@ -187,10 +187,11 @@ def failure(exc: BaseException, target: str, timeout: float) -> Verdict:
         return Verdict(TLS, f"TLS with {target} failed: {reason}{hint}")
     if isinstance(exc, u3.NameResolutionError):
         return Verdict(UNREACHABLE, f"cannot resolve {target.rsplit(':', 1)[0]}")
-    if isinstance(exc, (u3.ConnectTimeoutError, u3.ReadTimeoutError, u3.TimeoutError)):
-        return Verdict(UNREACHABLE, f"no answer from {target} within {timeout:g} s")
+    # Before the timeouts: urllib3 2 derives NewConnectionError from ConnectTimeoutError.
     if isinstance(exc, (u3.NewConnectionError, u3.ProtocolError)):
         return Verdict(UNREACHABLE, f"cannot connect to {target}: {_reason(exc)}")
+    if isinstance(exc, (u3.ConnectTimeoutError, u3.ReadTimeoutError, u3.TimeoutError)):
+        return Verdict(UNREACHABLE, f"no answer from {target} within {timeout:g} s")
     return Verdict(ERROR, f"request to {target} failed: {type(exc).__name__}")
 
 
