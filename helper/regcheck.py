@@ -221,7 +221,8 @@ class _Check:
         if answer.status == 401 and _bearer_error(answer) == "invalid_token":
             return UNAUTHORIZED, "the registry refused the token for the image"
         if answer.status in (401, 403):
-            detail = f"the credentials are valid but may not pull {image.path}"
+            who = "anonymous access" if self.anonymous else "the credentials are valid but"
+            detail = f"{who} may not pull {image.path}"
             if hosts.is_hub(self.host):
                 detail += " (Docker Hub answers the same when the image does not exist)"
             return DENIED, detail
