@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -63,15 +64,30 @@ def tls_context(host: str, environ: Mapping[str, str]) -> ssl.SSLContext:
 
     As moby's registry.ReadCertsDirectory: every `*.crt` is a CA; `client.cert` with
     `client.key` is the client certificate. Raises Verdict(tls) when a file cannot be used.
+    Loading the system store costs ~80 ms of CPU: one context serves every check of the
+    process that has the same certs.d folder (or none), so 32 rows pay for it once.
     """
-    context = ssl.create_default_context()
     folder = certs_folder(host, environ)
     try:
         names = sorted(os.listdir(folder))
     except (FileNotFoundError, NotADirectoryError):
-        return context
+        names = []
     except OSError as exc:
         raise Verdict(TLS, f"cannot read {folder}: {exc.strerror}") from None
+    key = folder if names else ""
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.get(key)
+        if context is None:
+            context = _CONTEXTS[key] = _load(folder, names)
+    return context
+
+
+_CONTEXTS: dict[str, ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _load(folder: str, names: list[str]) -> ssl.SSLContext:
+    context = ssl.create_default_context()
     for name in names:
         path = os.path.join(folder, name)
         try:
@@ -110,24 +126,24 @@ class Transport:
         self.environ = environ
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
-        self._context: ssl.SSLContext | None = None
-        self._pools: dict[str | None, urllib3.PoolManager] = {}
+        self._pools: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
 
     def _pool(self, url: str) -> urllib3.PoolManager:
         proxy = proxy_for(url, self.environ)
-        pool = self._pools.get(proxy)
+        secure = url.startswith("https:") or (proxy or "").startswith("https:")
+        pool = self._pools.get((proxy, secure))
         if pool is None:
-            if self._context is None:
+            options: dict[str, object] = {"retries": False, "maxsize": 2}
+            if secure:
                 # As moby, the registry's TLS settings serve its token realm as well.
-                self._context = tls_context(self.host, self.environ)
-            options = {"ssl_context": self._context, "retries": False, "maxsize": 2}
+                options["ssl_context"] = tls_context(self.host, self.environ)
             if proxy is None:
                 pool = urllib3.PoolManager(**options)
             else:
                 auth = urllib3.util.parse_url(proxy).auth
                 headers = urllib3.make_headers(proxy_basic_auth=auth) if auth else None
                 pool = urllib3.ProxyManager(proxy, proxy_headers=headers, **options)
-            self._pools[proxy] = pool
+            self._pools[proxy, secure] = pool
         return pool
 
     def request(
