@@ -17,9 +17,10 @@ Dynamic checks run the binary with READYSTACK_PYI_AUDIT=FILE: the runtime hook a
 `rthook NAME` for each deferred hook that ran and `module NAME` for every module imported by
 exit. `version` and `get` on a database row must run no deferred hook and import neither
 keyring nor importlib.metadata nor inspect nor urllib3; `registry test` of a row whose host
-never answers must go through urllib3 and report it unreachable. `--keyring` also stores and reads a secret through
-a real Secret Service (gnome-keyring on a private D-Bus session): the backend must be
-SecretService, the deferred hooks must have run there, and the secret must round-trip.
+never answers must go through urllib3 and report it unreachable. `--keyring` also stores and
+reads a secret through a real Secret Service (gnome-keyring on a private D-Bus session): the
+backend must be SecretService, the deferred hooks must have run there, and the secret must
+round-trip.
 """
 
 from __future__ import annotations
