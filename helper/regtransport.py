@@ -128,8 +128,7 @@ class Transport:
         self.deadline = time.monotonic() + timeout
         self._pools: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
 
-    def _pool(self, url: str) -> urllib3.PoolManager:
-        proxy = proxy_for(url, self.environ)
+    def _pool(self, url: str, proxy: str | None) -> urllib3.PoolManager:
         secure = url.startswith("https:") or (proxy or "").startswith("https:")
         pool = self._pools.get((proxy, secure))
         if pool is None:
@@ -158,8 +157,9 @@ class Transport:
         if remaining <= 0:
             raise Verdict(UNREACHABLE, f"no answer within {self.timeout:g} s")
         target = urlsplit(url).netloc
+        proxy = proxy_for(url, self.environ)
         try:
-            answer = self._pool(url).request(
+            answer = self._pool(url, proxy).request(
                 method,
                 url,
                 headers=dict(headers or {}),
@@ -176,7 +176,10 @@ class Transport:
                     answer.close()  # bytes are left on the connection: never reuse it
                 answer.release_conn()
         except u3.HTTPError as exc:
-            raise failure(exc, target, self.timeout) from None
+            verdict = failure(exc, target, self.timeout)
+            if proxy and verdict.status == UNREACHABLE and "proxy" not in verdict.detail:
+                verdict.detail += f" (through the proxy {_host_port(proxy)})"
+            raise verdict from None
         return Response(answer.status, answer.headers, data)
 
     def close(self) -> None:
@@ -228,3 +231,8 @@ def _reason(exc: BaseException) -> str:
     if found is not None and getattr(found, "strerror", None):
         return str(found.strerror)
     return type(_find(exc, OSError) or exc).__name__
+
+
+def _host_port(url: str) -> str:
+    """host[:port] of a URL, without the user information a proxy URL may carry."""
+    return urlsplit(url).netloc.rpartition("@")[2]

@@ -127,3 +127,26 @@ def test_doctor_online_reports_an_unreachable_row_as_a_problem(
     assert b"PROBLEM  online: row 'silent'" in proc.stdout
     assert b"unreachable" in proc.stdout
     assert_no_secret(proc)
+
+
+def test_proxies_from_the_environment_are_used_unless_no_proxy_names_the_host(
+    run: Run, silent_port: int
+) -> None:
+    add(run, "plain", "http://127.0.0.1:1")  # nothing listens there: refused when direct
+    add(run, "tls", "https://127.0.0.1:1")
+    # A proxy that never answers, with credentials that must never be printed.
+    proxy = f"http://user:px-secret@127.0.0.1:{silent_port}"
+    args = ("registry", "test", "--json", "--timeout", str(TIMEOUT))
+    proc = run(*args, HTTP_PROXY=proxy, HTTPS_PROXY=proxy)
+    results = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert results["plain"]["status"] == "unreachable"
+    assert "Connection refused" not in results["plain"]["detail"], results
+    assert results["tls"]["status"] == "unreachable"
+    assert f"proxy 127.0.0.1:{silent_port}" in results["tls"]["detail"], results
+    assert f"proxy 127.0.0.1:{silent_port}" in results["plain"]["detail"], results
+    assert_no_secret(proc, "px-secret")
+
+    proc = run(*args, HTTP_PROXY=proxy, HTTPS_PROXY=proxy, NO_PROXY="127.0.0.1")
+    results = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert "Connection refused" in results["plain"]["detail"], results
+    assert "Connection refused" in results["tls"]["detail"], results
