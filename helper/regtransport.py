@@ -198,11 +198,11 @@ def failure(exc: BaseException, target: str, timeout: float) -> Verdict:
     if isinstance(exc, (u3.SSLError, ssl.SSLError)) or _find(exc, ssl.SSLError):
         tls = _find(exc, ssl.SSLError)
         reason = getattr(tls, "reason", None) or "handshake failed"
-        hint = (
-            " (a plain-HTTP server? the URL says https://)"
-            if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST")
-            else ""
-        )
+        hint = ""
+        if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"):
+            hint = " (a plain-HTTP server? the URL says https://)"
+        elif "CERTIFICATE_REQUIRED" in reason or "BAD_CERTIFICATE" in reason:
+            hint = " (the registry wants a client certificate: client.cert and client.key)"
         return Verdict(TLS, f"TLS with {target} failed: {reason}{hint}")
     if isinstance(exc, u3.NameResolutionError):
         return Verdict(UNREACHABLE, f"cannot resolve {target.rsplit(':', 1)[0]}")

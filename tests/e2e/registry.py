@@ -85,11 +85,13 @@ class Registry:
         *,
         auth_config: str | None = None,
         tls: tuple[Path, Path] | None = None,
+        client: tuple[Path, Path] | None = None,
     ) -> None:
         """Prepare (but do not start) a registry living under `workdir`.
 
         ``auth_config`` replaces the htpasswd `auth:` section (e.g. `{token: {...}}`);
-        ``tls`` is (certificate, key) to serve HTTPS with.
+        ``tls`` is (certificate, key) to serve HTTPS with; ``client`` a self-signed client
+        (certificate, key): the registry then requires it (`clientcas`), and so presents it.
         """
         self.workdir = workdir
         self.users = users
@@ -99,7 +101,10 @@ class Registry:
         self._binary = binary
         self._auth_config = auth_config
         self._tls = tls
+        self._client = client
         self._context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
+        if self._context and client:
+            self._context.load_cert_chain(str(client[0]), str(client[1]))
         self._proc: subprocess.Popen[bytes] | None = None
         # How seed() authenticates for a repository: Basic for the first user unless replaced
         # (a token registry's fixture sets a Bearer token minted for push).
@@ -151,7 +156,8 @@ class Registry:
         )
         tls = ""
         if self._tls:
-            tls = f", tls: {{certificate: '{self._tls[0]}', key: '{self._tls[1]}'}}"
+            cas = f", clientcas: ['{self._client[0]}']" if self._client else ""
+            tls = f", tls: {{certificate: '{self._tls[0]}', key: '{self._tls[1]}'{cas}}}"
         return (
             "version: 0.1\n"
             "log: {level: debug, formatter: text}\n"

@@ -29,6 +29,17 @@ WRONG = "wrong-password-x"
 GRANTS = {"alice": ["team"], "bob": ["other"]}
 
 
+def self_signed(workdir: Path, name: str, subject: str, *extra: str) -> tuple[Path, Path]:
+    """An openssl self-signed certificate and its key: (NAME.pem, NAME.key)."""
+    cert, key = workdir / f"{name}.pem", workdir / f"{name}.key"
+    subprocess.run(
+        [require_tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", subject, *extra, "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
 @pytest.fixture(scope="module")
 def tokens() -> Iterator[TokenServer]:
     """The token server that signs the Bearer registry's tokens."""
@@ -71,19 +82,32 @@ def bearer_registry(tokens: TokenServer) -> Iterator[Registry]:
 def tls_registry() -> Iterator[Registry]:
     """The CNCF registry with htpasswd auth over HTTPS, with a self-signed certificate."""
     binary, htpasswd = require_tool("docker-registry"), require_tool("htpasswd")
-    openssl = require_tool("openssl")
     workdir = Path(tempfile.mkdtemp(prefix="rse2e-tls-"))
-    cert, key = workdir / "cert.pem", workdir / "key.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    server = Registry(workdir, USERS, htpasswd, binary, tls=(cert, key))
+    server_cert = self_signed(
+        workdir, "cert", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"
+    )
+    server = Registry(workdir, USERS, htpasswd, binary, tls=server_cert)
     try:
         server.start()
         server.seed("team/app", "1")
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def mtls_registry() -> Iterator[Registry]:
+    """An HTTPS registry that also requires a client certificate."""
+    binary, htpasswd = require_tool("docker-registry"), require_tool("htpasswd")
+    workdir = Path(tempfile.mkdtemp(prefix="rse2e-mtls-"))
+    server_cert = self_signed(
+        workdir, "cert", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"
+    )
+    client = self_signed(workdir, "client", "/CN=readystack-e2e-client")
+    server = Registry(workdir, USERS, htpasswd, binary, tls=server_cert, client=client)
+    try:
+        server.start()
         yield server
     finally:
         server.stop()
@@ -230,6 +254,26 @@ def test_tls_registry_is_trusted_once_its_ca_is_in_certs_d(
     proc, results = registry_test(sandbox, "--image", f"{tls_registry.host}/team/app:1", env=env)
     assert results["tls"] == ("ok", "team/app:1 can be pulled with these credentials"), results
     assert proc.returncode == 0
+    assert_no_secret(proc)
+
+
+def test_client_certificate_comes_from_certs_d(sandbox: Sandbox, mtls_registry: Registry) -> None:
+    create_database(sandbox.db)
+    add_registry(sandbox.db, "mtls", mtls_registry.url, "alice", USERS["alice"])
+    certs_d = sandbox.root / "certs.d"
+    folder = certs_d / mtls_registry.host
+    folder.mkdir(parents=True)
+    shutil.copy(mtls_registry.workdir / "cert.pem", folder / "ca.crt")
+    env = {"READYSTACK_CERTS_D": str(certs_d)}
+    proc, results = registry_test(sandbox, env=env)
+    status, detail = results["mtls"]
+    assert status == "tls" and "client certificate" in detail, results
+    assert_no_secret(proc)
+
+    shutil.copy(mtls_registry.workdir / "client.pem", folder / "client.cert")
+    shutil.copy(mtls_registry.workdir / "client.key", folder / "client.key")
+    proc, results = registry_test(sandbox, env=env)
+    assert results["mtls"][0] == "ok", results
     assert_no_secret(proc)
 
 
