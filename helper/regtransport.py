@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from urllib.request import proxy_bypass_environment
 
 import urllib3
+from readystack.store.diag import debug
 from urllib3 import exceptions as u3
 
 # Docker's per-registry certificate folders (docker/cli and moby: registry.CertsDir).
@@ -177,9 +178,11 @@ class Transport:
                 answer.release_conn()
         except u3.HTTPError as exc:
             verdict = failure(exc, target, self.timeout)
+            debug(f"registry test: {method} {_shown(url)}: {verdict.status}: {verdict.detail}")
             if proxy and verdict.status == UNREACHABLE and "proxy" not in verdict.detail:
                 verdict.detail += f" (through the proxy {_host_port(proxy)})"
             raise verdict from None
+        debug(f"registry test: {method} {_shown(url)}: HTTP {answer.status}")
         return Response(answer.status, answer.headers, data)
 
     def close(self) -> None:
@@ -236,3 +239,9 @@ def _reason(exc: BaseException) -> str:
 def _host_port(url: str) -> str:
     """host[:port] of a URL, without the user information a proxy URL may carry."""
     return urlsplit(url).netloc.rpartition("@")[2]
+
+
+def _shown(url: str) -> str:
+    """A URL for the debug log: scheme, host and path; never the query (it names the account)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"

@@ -120,7 +120,8 @@ def helper(sandbox: Sandbox, *args: str, env: dict[str, str] | None = None):
 
 
 def registry_test(sandbox: Sandbox, *args: str, env: dict[str, str] | None = None):
-    """`registry test --json ARGS`: (process, {name: (status, detail)})."""
+    """`registry test --json ARGS`, debug log on: (process, {name: (status, detail)})."""
+    env = {"READYSTACK_LOG": "debug", **(env or {})}
     proc = helper(sandbox, "registry", "test", "--json", "--timeout", "10", *args, env=env)
     results = json.loads(proc.stdout)
     for result in results:
@@ -213,6 +214,10 @@ def test_bearer_registry_pull_access(
         ("refresh_token", "alice", "docker")
     }
     assert "repository:team/app:pull" in {g["scope"] for g in grants}
+    # The debug log names every request (the token requests too), never a secret or a query.
+    assert f"registry test: POST {tokens.realm}: HTTP 200" in proc.stderr, output(proc)
+    assert f"registry test: HEAD {bearer_registry.url}/v2/team/app/manifests/1" in proc.stderr
+    assert "account=" not in proc.stderr
     assert_no_secret(proc, bearer_rows)
 
     proc, results = registry_test(sandbox, "alice", "--image", f"{host}/team/app:missing")
@@ -282,7 +287,8 @@ def test_client_certificate_comes_from_certs_d(sandbox: Sandbox, mtls_registry: 
 
 def explain_online(sandbox: Sandbox, image: str) -> subprocess.CompletedProcess[str]:
     """`explain IMAGE --online`: the trace, then the check and its verdict or cause."""
-    proc = helper(sandbox, "explain", image, "--online", "--timeout", "10")
+    env = {"READYSTACK_LOG": "debug"}
+    proc = helper(sandbox, "explain", image, "--online", "--timeout", "10", env=env)
     assert_no_secret(proc)
     return proc
 
