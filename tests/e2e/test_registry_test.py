@@ -157,6 +157,18 @@ def test_basic_registry_good_and_wrong_password(sandbox: Sandbox) -> None:
     assert_no_secret(proc)
 
 
+def test_doctor_online_reports_wrong_credentials_as_a_problem(sandbox: Sandbox) -> None:
+    create_database(sandbox.db)
+    add_registry(sandbox.db, "good", sandbox.registry.url, "alice", USERS["alice"])
+    add_registry(sandbox.db, "wrong", sandbox.registry.url, "bob", WRONG)
+    proc = helper(sandbox, "doctor", "--online", env={"READYSTACK_LOG": "debug"})
+    host = sandbox.registry.host
+    assert f"ok       online: row 'good' on {host}: ok: " in proc.stdout, output(proc)
+    assert f"PROBLEM  online: row 'wrong' on {host}: unauthorized: " in proc.stdout
+    assert proc.returncode == 1
+    assert_no_secret(proc)
+
+
 def test_https_row_never_sends_credentials_to_a_plain_http_registry(sandbox: Sandbox) -> None:
     create_database(sandbox.db)
     add_registry(sandbox.db, "https", f"https://{sandbox.registry.host}", "alice", USERS["alice"])
