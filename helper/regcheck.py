@@ -110,7 +110,7 @@ class _Check:
         if ping.status == 200:
             if image is None:
                 return OK, "the registry answers without credentials (nothing to check)"
-            return self._manifest(image, {}, None)
+            return self._manifest(image, {})
         if ping.status != 401:
             raise Verdict(ERROR, f"GET /v2/ answered HTTP {ping.status}: not a registry?")
         challenge = self._challenge(ping.header_list("WWW-Authenticate"))
@@ -128,7 +128,7 @@ class _Check:
             return OK, f"the registry accepted the credentials ({how})"
         if challenge.scheme == "bearer":
             auth = self._authorization(challenge, f"repository:{image.path}:pull")
-        return self._manifest(image, auth, challenge)
+        return self._manifest(image, auth)
 
     def _challenge(self, values: list[str]) -> Challenge:
         try:
@@ -209,9 +209,7 @@ class _Check:
         self.hidden.append(token)
         return token
 
-    def _manifest(
-        self, image: Image, auth: Mapping[str, str], challenge: Challenge | None
-    ) -> tuple[str, str]:
+    def _manifest(self, image: Image, auth: Mapping[str, str]) -> tuple[str, str]:
         url = f"{self.base}/v2/{image.path}/manifests/{image.reference}"
         answer = self.t.request("HEAD", url, {**auth, "Accept": MANIFEST_ACCEPT})
         if answer.status == 200:
