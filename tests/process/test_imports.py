@@ -72,3 +72,5 @@ def test_get_on_a_database_row_imports_nothing_denied(
     denied = sorted(m for m in imported if m.split(".")[0] in DENIED or m in DENIED)
     assert not denied, f"get imported {denied}"
     assert "readystack.helper.resolver" in imported
+    # A host without pattern rows never reads the parent's command line for the image hint.
+    assert not {"readystack.helper.hint", "readystack.helper.dockerargv"} & imported

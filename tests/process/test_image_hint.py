@@ -1,0 +1,179 @@
+"""The image hint through the real executable, run by a parent whose argv is a docker command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import Run
+
+HOST = "127.0.0.1:5055"
+OTHER_HOST = "127.0.0.1:6000"
+# The fake parent: a Python script saved under the docker verb's name, so that its process's
+# /proc/<pid>/cmdline is exactly `docker <verb> ...`; it runs the helper as its direct child, as
+# the docker CLI does, with stdin and stdout passed through.
+PARENT = """\
+import os, subprocess, sys
+env = dict(os.environ)
+env.pop("PYTHONHOME", None)
+helper = env.pop("FAKE_DOCKER_HELPER")
+sys.exit(subprocess.run([helper, "get"], env=env).returncode)
+"""
+
+if not sys.platform.startswith("linux"):
+    pytest.skip("the image hint reads /proc (Linux only)", allow_module_level=True)
+
+
+@pytest.fixture
+def company(run: Run) -> None:
+    """ReadyStackGo's example: a company row with a pattern and the default row, one host."""
+    for name, user, extra in (
+        ("Company", "alice", ("--pattern", "team/*")),
+        ("Default", "bob", ("--default",)),
+    ):
+        proc = run(
+            "registry", "add", name, "--url", f"http://{HOST}", "--username", user,
+            *extra, "--password-stdin", stdin=f"{user}-pw\n".encode(),
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+
+
+def docker_parent(
+    tmp_path: Path, exe: Path, env: dict[str, str], argv: list[str], stdin: bytes, **extra: str
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``argv`` (argv[0] included) as the parent of `helper get`; return the parent."""
+    scripts = tmp_path / "parent"
+    scripts.mkdir(exist_ok=True)
+    script = argv[1] if argv[1] != "-c" else None
+    if script is not None:
+        (scripts / script).write_text(PARENT)
+    full = [*argv[:2], PARENT, *argv[2:]] if script is None else argv
+    parent_env = {
+        **env,
+        **extra,
+        "FAKE_DOCKER_HELPER": str(exe),
+        # argv[0] is no interpreter path, so the interpreter is told where its library is.
+        "PYTHONHOME": sys.base_prefix,
+    }
+    return subprocess.run(
+        full,
+        executable=sys.executable,
+        cwd=scripts,
+        input=stdin,
+        capture_output=True,
+        env=parent_env,
+        timeout=60,
+    )
+
+
+def username(proc: subprocess.CompletedProcess[bytes]) -> str:
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)["Username"]
+
+
+@pytest.mark.usefixtures("company")
+@pytest.mark.parametrize(
+    ("argv", "user"),
+    [
+        (["docker", "pull", f"{HOST}/team/app:1"], "alice"),
+        (["docker", "pull", f"{HOST}/other/app"], "bob"),
+        (["/usr/local/bin/docker", "push", f"{HOST}/team/app"], "alice"),
+        (["docker", "run", "-e", "A=1", "--name", "w", "-it", f"{HOST}/team/app", "sh"], "alice"),
+        (["docker", "image", "push", f"{HOST}/team/app:2"], "alice"),
+        (["docker", "container", "create", f"{HOST}/other/app"], "bob"),
+        (["docker", "manifest", "inspect", "--insecure", f"{HOST}/team/app:1"], "alice"),
+        # a global option before the verb: `-c CONTEXT` (here the parent's own code)
+        (["docker", "-c", "pull", f"{HOST}/team/app"], "alice"),
+        # another host on the command line changes nothing for the host asked
+        (["docker", "pull", f"{OTHER_HOST}/team/app"], "bob"),
+        (["docker", "pull", "team/app"], "bob"),  # Docker Hub, not the host asked
+        # not the docker CLI, or nothing certain on its command line: the host ranking
+        (["docker-compose", "pull", f"{HOST}/team/app"], "bob"),
+        (["/usr/bin/notdocker", "pull", f"{HOST}/team/app"], "bob"),
+        (["docker", "pull", "--frobnicate", f"{HOST}/team/app"], "bob"),
+        (["docker", "build", "-t", f"{HOST}/team/app", "."], "bob"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_docker_parent_routes_by_its_image_on_the_host_asked(
+    tmp_path: Path, exe: Path, env: dict[str, str], argv: list[str], user: str
+) -> None:
+    proc = docker_parent(tmp_path, exe, env, argv, HOST.encode())
+    assert username(proc) == user
+
+
+@pytest.mark.usefixtures("company")
+def test_a_repository_question_ignores_the_parent(
+    tmp_path: Path, exe: Path, env: dict[str, str]
+) -> None:
+    argv = ["docker", "pull", f"{HOST}/other/app"]
+    proc = docker_parent(tmp_path, exe, env, argv, f"{HOST}/team/app".encode())
+    assert username(proc) == "alice"
+
+
+@pytest.mark.usefixtures("company")
+@pytest.mark.parametrize("off", ["0", "false"])
+def test_image_hint_zero_turns_it_off(
+    tmp_path: Path, exe: Path, env: dict[str, str], off: str
+) -> None:
+    argv = ["docker", "pull", f"{HOST}/team/app"]
+    proc = docker_parent(tmp_path, exe, env, argv, HOST.encode(), READYSTACK_IMAGE_HINT=off)
+    assert username(proc) == "bob"
+
+
+@pytest.mark.usefixtures("company")
+def test_the_debug_log_says_when_the_hint_decided(
+    tmp_path: Path, exe: Path, env: dict[str, str]
+) -> None:
+    log = tmp_path / "debug.log"
+    argv = ["docker", "pull", f"{HOST}/team/app:1"]
+    proc = docker_parent(tmp_path, exe, env, argv, HOST.encode(), READYSTACK_LOG_FILE=str(log))
+    assert username(proc) == "alice"
+    text = log.read_text()
+    assert f"image hint: the docker command names '{HOST}/team/app:1'" in text
+    assert f"repository team/app on host {HOST}" in text
+    assert "alice-pw" not in text
+
+
+def test_the_hint_is_not_read_on_a_host_without_patterns(
+    tmp_path: Path, exe: Path, env: dict[str, str], run: Run
+) -> None:
+    for name, user, extra in (("Login-like", "carol", ()), ("Default", "bob", ("--default",))):
+        proc = run(
+            "registry", "add", name, "--url", f"http://{HOST}", "--username", user,
+            *extra, "--password-stdin", stdin=b"pw\n",
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    log = tmp_path / "debug.log"
+    argv = ["docker", "pull", f"{HOST}/team/app"]
+    proc = docker_parent(tmp_path, exe, env, argv, HOST.encode(), READYSTACK_LOG_FILE=str(log))
+    assert username(proc) == "bob"
+    assert "image hint" not in log.read_text()
+
+
+def test_docker_hub_company_example(
+    tmp_path: Path, exe: Path, env: dict[str, str], run: Run
+) -> None:
+    # ReadyStackGo's documented setup: `docker pull mycompany/app` must use the company account.
+    for name, user, extra in (
+        ("Docker Hub (Company)", "company", ("--pattern", "mycompany/*")),
+        ("Default (Docker Hub)", "personal", ("--default",)),
+    ):
+        proc = run(
+            "registry", "add", name, "--url", "https://index.docker.io/v1/", "--username", user,
+            *extra, "--password-stdin", stdin=b"pw\n",
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    hub = b"https://index.docker.io/v1/"
+    for image, user in (
+        ("mycompany/app", "company"),
+        ("nginx", "personal"),
+        ("index.docker.io/mycompany/app:1", "company"),  # a Hub alias names the same host
+        ("docker.io/library/redis", "personal"),
+    ):
+        proc = docker_parent(tmp_path, exe, env, ["docker", "pull", image], hub)
+        assert username(proc) == user, image
