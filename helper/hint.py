@@ -71,7 +71,7 @@ def repository(asked: targets.Target, argv: list[str] | None, note: Note) -> tar
     never sends a question, or credentials, anywhere else.
     """
     if not argv:
-        return _no(note, "no parent command line: turned off, not Linux, or unreadable")
+        return _no(note, f"no docker command line: {ENV}=0, not Linux, or unreadable")
     if not is_docker(argv[0]):
         return _no(note, "the parent process is not the docker CLI")
     image = image_operand(argv)

@@ -177,3 +177,78 @@ def test_docker_hub_company_example(
     ):
         proc = docker_parent(tmp_path, exe, env, ["docker", "pull", image], hub)
         assert username(proc) == user, image
+
+
+@pytest.mark.usefixtures("company")
+def test_explain_shows_what_docker_pull_gets_and_who_gets_which_row(run: Run) -> None:
+    proc = run("explain", f"{HOST}/team/app:1")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode()
+    assert f"`docker pull {HOST}/team/app:1` sends only '{HOST}'" in text
+    assert f"image hint: the docker command names '{HOST}/team/app:1'" in text
+    assert (
+        "clients: crane-style tools, the kubelet and "
+        f"`docker pull|push|run {HOST}/team/app:1` (the image hint) get Registries row 'Company'; "
+        "docker compose, buildx, docker-py, skopeo and podman send only the host and get "
+        "Registries row 'Default' (the host ranking)"
+    ) in text
+    assert "alice-pw" not in text and "bob-pw" not in text
+
+
+@pytest.mark.usefixtures("company")
+def test_explain_with_the_hint_off_says_docker_gets_the_host_ranking(run: Run) -> None:
+    proc = run("explain", f"{HOST}/team/app", READYSTACK_IMAGE_HINT="0")
+    text = proc.stdout.decode()
+    assert "image hint: none (no docker command line: READYSTACK_IMAGE_HINT=0" in text
+    assert (
+        "clients: crane-style tools and the kubelet get Registries row 'Company'; "
+        f"`docker pull|push|run {HOST}/team/app` gets Registries row 'Default'"
+    ) in text
+
+
+def test_explain_tells_the_truth_about_a_repository_no_pattern_matches(run: Run) -> None:
+    # The report: `team/*` alone answered `docker push HOST/other/app` while explain
+    # said "not found". With the hint, docker gets what explain says; the host alone differs.
+    proc = run(
+        "registry", "add", "Company", "--url", f"http://{HOST}", "--username", "alice",
+        "--pattern", "team/*", "--password-stdin", stdin=b"pw\n",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    text = run("explain", f"{HOST}/other/app").stdout.decode()
+    assert (
+        "clients: crane-style tools, the kubelet and "
+        f"`docker pull|push|run {HOST}/other/app` (the image hint) get nothing (not found); "
+        "docker compose, buildx, docker-py, skopeo and podman send only the host and get "
+        "Registries row 'Company' (the host ranking)"
+    ) in text
+
+
+@pytest.mark.usefixtures("company")
+def test_explain_of_the_host_says_who_sends_only_the_host(run: Run) -> None:
+    text = run("explain", HOST).stdout.decode()
+    assert "the host alone decided" in text
+    assert "clients: only the host was asked, as docker compose, buildx, docker-py" in text
+
+
+@pytest.mark.usefixtures("company")
+def test_doctor_warns_where_clients_get_different_rows(run: Run) -> None:
+    text = run("doctor").stdout.decode()
+    warning = [line for line in text.splitlines() if "depends on the repository" in line]
+    assert warning == [
+        f"warning  {HOST}: the answer depends on the repository (rows 'Company', 'Default'): "
+        "crane-style tools, the kubelet and `docker pull|push|run|create IMAGE` (the image hint, "
+        "Linux) route by pattern, while docker compose, buildx, docker-py, skopeo and podman "
+        "send only the host and get 'Default'"
+    ]
+
+
+def test_doctor_does_not_warn_without_patterns(run: Run) -> None:
+    for name in ("One", "Two"):
+        proc = run(
+            "registry", "add", name, "--url", f"http://{HOST}", "--username", name.lower(),
+            "--password-stdin", stdin=b"pw\n",
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    text = run("doctor").stdout.decode()
+    assert "depends on the repository" not in text
+    assert f"{HOST}: 2 rows ('One', 'Two'); every question gets 'One'" in text
