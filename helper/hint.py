@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from readystack.store.diag import debug
 
 from . import target as targets
-from .dockerargv import image_operand
 
 Note = Callable[[str], None]
 ENV = "READYSTACK_IMAGE_HINT"
@@ -74,6 +73,8 @@ def repository(asked: targets.Target, argv: list[str] | None, note: Note) -> tar
         return _no(note, f"no docker command line: {ENV}=0, not Linux, or unreadable")
     if not is_docker(argv[0]):
         return _no(note, "the parent process is not the docker CLI")
+    from .dockerargv import image_operand  # only once the parent is known to be docker
+
     image = image_operand(argv)
     if image is None:
         return _no(note, "the docker command line names no single image that is certain")
