@@ -41,6 +41,8 @@ def run(ns: argparse.Namespace) -> int:
     """Run every check and print one line per finding."""
     report = Report()
     path, how = db_path(ns)
+    for problem in paths.database_problems(ns.environ):
+        report.problem(problem)
     rows = _check_database(report, path, how)
     if rows:
         _check_rows(report, rows)
@@ -52,9 +54,11 @@ def run(ns: argparse.Namespace) -> int:
 
 def _check_database(report: Report, path: str, how: str) -> list[registries.Row]:
     if not os.path.exists(path):
-        report.info(f"database {path} ({how}) does not exist yet: lookups find nothing there")
+        report.info(
+            f"database {path} (chosen by {how}) does not exist yet: lookups find nothing there"
+        )
         return []
-    report.ok(f"database {path} ({how}) exists")
+    report.ok(f"database {path} (chosen by {how}) exists")
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
         report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
