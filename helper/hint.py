@@ -6,27 +6,28 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
+from readystack.store import settings
 from readystack.store.diag import debug
 
 from . import target as targets
 
 Note = Callable[[str], None]
-ENV = "READYSTACK_IMAGE_HINT"
+KEY = "image-hint"  # in the config file; READYSTACK_IMAGE_HINT wins over it
 # A command line longer than this is read as no command line at all (Linux allows about 2 MiB;
 # the CLI's own commands are far below it).
 _CMDLINE_MAX = 1 << 20
-_OFF = ("0", "false", "no", "off")
 
 
 def enabled(environ: Mapping[str, str]) -> bool:
-    """READYSTACK_IMAGE_HINT: on unless set to 0 (or false/no/off)."""
-    return environ.get(ENV, "").strip().lower() not in _OFF
+    """On unless READYSTACK_IMAGE_HINT, else `image-hint` in the config file, says false."""
+    return settings.enabled(environ, KEY, True)
 
 
 def docker_argv(environ: Mapping[str, str]) -> list[str] | None:
     """The parent's argv for the hint to read, or None when the hint is turned off."""
     if not enabled(environ):
-        debug(f"image hint: turned off by {ENV}")
+        found = settings.lookup(environ, KEY)
+        debug(f"image hint: turned off by {found[1] if found else KEY}")
         return None
     return parent_argv()
 
@@ -70,7 +71,7 @@ def repository(asked: targets.Target, argv: list[str] | None, note: Note) -> tar
     never sends a question, or credentials, anywhere else.
     """
     if not argv:
-        return _no(note, f"no docker command line: {ENV}=0, not Linux, or unreadable")
+        return _no(note, "no docker command line: turned off, not Linux, or unreadable")
     if not is_docker(argv[0]):
         return _no(note, "the parent process is not the docker CLI")
     from .dockerargv import image_operand  # only once the parent is known to be docker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from readystack.helper import hint, resolver
@@ -94,12 +95,14 @@ def test_an_invalid_operand_is_never_quoted() -> None:
 
 
 @pytest.mark.parametrize(("value", "on"), [("", True), ("1", True), ("0", False), ("false", False)])
-def test_the_environment_variable_turns_it_off(value: str, on: bool) -> None:
-    assert hint.enabled({"READYSTACK_IMAGE_HINT": value} if value else {}) is on
+def test_the_environment_variable_turns_it_off(tmp_path: Path, value: str, on: bool) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path), "READYSTACK_IMAGE_HINT": value}
+    assert hint.enabled(environ) is on
 
 
-def test_turned_off_the_parent_is_not_read() -> None:
-    assert hint.docker_argv({"READYSTACK_IMAGE_HINT": "0"}) is None
+def test_turned_off_the_parent_is_not_read(tmp_path: Path) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path), "READYSTACK_IMAGE_HINT": "0"}
+    assert hint.docker_argv(environ) is None
 
 
 @pytest.mark.parametrize("argv0", ["docker", "/usr/local/bin/docker"])
