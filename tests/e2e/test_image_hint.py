@@ -101,3 +101,48 @@ def test_manifest_inspect_asks_as_the_repositorys_row(sandbox: Sandbox) -> None:
     inspect = sandbox.run(["docker", "manifest", "inspect", "--insecure", image])
     assert inspect.returncode == 0, output(inspect)
     assert _users(sandbox, mark) == {"alice"}, sandbox.registry.authorized(mark)
+
+
+# Command lines whose candidate images each name their own host, so the host the real CLI asks
+# its helper about shows which word the CLI took for the image. No daemon is needed: pull, push
+# and manifest inspect ask for credentials before they reach the daemon or the registry.
+CLI_LINES = [
+    ["pull", "--platform", "127.0.0.1:1/a", "127.0.0.1:2/b"],
+    ["pull", "-q", "127.0.0.1:3/c"],
+    ["pull", "127.0.0.1:4/d", "-a"],
+    ["pull", "--all-tags=false", "127.0.0.1:5/e"],
+    ["pull", "-qa", "127.0.0.1:6/f"],
+    ["pull", "--", "127.0.0.1:7/g"],
+    ["-l", "debug", "pull", "127.0.0.1:8/h"],
+    ["-D", "--tlsverify=false", "pull", "127.0.0.1:9/i"],
+    ["-H", "unix:///nonexistent", "pull", "127.0.0.1:10/j"],
+    ["--config", "{config}", "pull", "127.0.0.1:11/k"],
+    ["-c", "default", "pull", "127.0.0.1:12/l"],
+    ["--context=default", "image", "pull", "--platform=linux/amd64", "127.0.0.1:13/m"],
+    ["push", "127.0.0.1:14/n"],
+    ["image", "push", "-q", "127.0.0.1:15/o"],
+    ["manifest", "inspect", "--insecure", "127.0.0.1:16/p"],
+    ["manifest", "inspect", "-v", "127.0.0.1:17/q"],
+]
+
+
+def test_the_parser_reads_the_image_the_real_cli_reads(sandbox: Sandbox) -> None:
+    from readystack.helper.dockerargv import image_operand
+
+    log = sandbox.root / "asked.log"
+    spy = sandbox.bin_dir / "docker-credential-spy"
+    spy.write_text(
+        "#!/bin/sh\nread -r server\n"
+        f"printf '%s\\n' \"$server\" >> '{log}'\n"
+        "echo 'credentials not found in native keychain'; exit 1\n"
+    )
+    spy.chmod(0o755)
+    sandbox.write_docker_config({"credsStore": "spy"})
+    for line in CLI_LINES:
+        args = [word.format(config=sandbox.docker_config) for word in line]
+        log.unlink(missing_ok=True)
+        proc = sandbox.run(["docker", *args], timeout=60)
+        asked = set(log.read_text().split()) if log.exists() else set()
+        image = image_operand(["docker", *args])
+        assert image is not None, args
+        assert asked == {image.split("/", 1)[0]}, (args, output(proc))
