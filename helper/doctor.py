@@ -9,11 +9,11 @@ import stat
 from collections.abc import Mapping
 
 from readystack.store import dockerconfig, paths, registries, secrets
-from readystack.store.conventions import SELF
+from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
 from .adminlib import db_path
-from .resolver import choose, compile_row
+from .resolver import choose, compile_row, repository_matters
 from .target import SERVER, Target
 
 
@@ -29,6 +29,9 @@ class Report:
     def info(self, text: str) -> None:
         print(f"info     {text}")
 
+    def warning(self, text: str) -> None:
+        print(f"warning  {text}")
+
     def problem(self, text: str) -> None:
         self.problems += 1
         print(f"PROBLEM  {text}")
@@ -38,20 +41,26 @@ def run(ns: argparse.Namespace) -> int:
     """Run every check and print one line per finding."""
     report = Report()
     path, how = db_path(ns)
+    for problem in paths.database_problems(ns.environ):
+        report.problem(problem)
     rows = _check_database(report, path, how)
     if rows:
         _check_rows(report, rows)
     _check_docker_config(report, rows, ns.environ)
     _check_keyring(report, rows, ns.environ)
+    if ns.online:
+        _check_online(report, rows, ns.environ, ns.timeout)
     print(f"{report.problems} problem(s) found" if report.problems else "no problems found")
     return 1 if report.problems else 0
 
 
 def _check_database(report: Report, path: str, how: str) -> list[registries.Row]:
     if not os.path.exists(path):
-        report.info(f"database {path} ({how}) does not exist yet: lookups find nothing there")
+        report.info(
+            f"database {path} (chosen by {how}) does not exist yet: lookups find nothing there"
+        )
         return []
-    report.ok(f"database {path} ({how}) exists")
+    report.ok(f"database {path} (chosen by {how}) exists")
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
         report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
@@ -96,27 +105,38 @@ def _check_rows(report: Report, rows: list[registries.Row]) -> None:
         if not row.has_credentials:
             report.info(f"row {row.name!r}: no username/password, so it never answers")
     for host, host_rows in sorted(by_host.items()):
-        answering = [r for r in host_rows if r.has_credentials]
-        if len(answering) > 1:
-            winner = choose(answering, Target(host, SERVER, host))
-            names = ", ".join(repr(r.name) for r in answering)
-            report.info(
-                f"{host}: {len(answering)} rows ({names}); a question naming only the host "
-                f"gets {winner.name if winner else 'none'!r}, repositories route by pattern"
-            )
+        _check_host_ranking(report, host, [r for r in host_rows if r.has_credentials])
         logins = [r for r in host_rows if r.is_login]
         if len(logins) > 1:
             report.problem(f"{host}: {len(logins)} login rows; `docker logout {host}` clears them")
 
 
+def _check_host_ranking(report: Report, host: str, answering: list[registries.Row]) -> None:
+    """Say which row a host-only question gets, and warn where clients will disagree."""
+    if len(answering) < 2 and not repository_matters(answering):
+        return
+    winner = choose(answering, Target(host, SERVER, host))
+    got = repr(winner.name) if winner else "nothing"
+    names = ", ".join(repr(r.name) for r in answering)
+    if not repository_matters(answering):
+        report.info(f"{host}: {len(answering)} rows ({names}); every question gets {got}")
+        return
+    report.warning(
+        f"{host}: the answer depends on the repository (rows {names}): crane-style tools, "
+        "the kubelet and `docker pull|push|run|create IMAGE` (the image hint, Linux) route by "
+        "pattern, while docker compose, buildx, docker-py, skopeo and podman send only the host "
+        f"and get {got}"
+    )
+
+
 def _check_docker_config(
     report: Report, rows: list[registries.Row], environ: Mapping[str, str]
 ) -> None:
-    exe = shutil.which("docker-credential-readystack")
+    exe = shutil.which(NAME)
     if exe:
-        report.ok(f"docker-credential-readystack is on PATH ({exe})")
+        report.ok(f"{NAME} is on PATH ({exe})")
     else:
-        report.problem("docker-credential-readystack is not on PATH: Docker cannot run it")
+        report.problem(f"{NAME} is not on PATH: Docker cannot run it")
     path = paths.docker_config_path(environ)
     try:
         config = dockerconfig.load(path) if os.path.exists(path) else {}
@@ -179,3 +199,18 @@ def _check_keyring(report: Report, rows: list[registries.Row], environ: Mapping[
             continue
         if value is None:
             report.problem(f"row {row.name!r}: its keyring entry is missing; it never answers")
+
+
+def _check_online(
+    report: Report, rows: list[registries.Row], environ: Mapping[str, str], timeout: float
+) -> None:
+    """`--online`: `registry test` of every row with credentials, one finding per row."""
+    from . import regcheck, regtest
+
+    rows = regtest.select_rows(rows, [], None)
+    if not rows:
+        report.info("online: no row with credentials to check")
+        return
+    for result in regtest.check_rows(rows, None, environ, timeout):
+        line = f"row {result.name!r} on {result.host}: {result.status}: {result.detail}"
+        (report.ok if result.status == regcheck.OK else report.problem)(f"online: {line}")
