@@ -45,10 +45,16 @@ pytest_add_cli_args_test_selection = ["tests/unit/"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
 EOF
 
+# The project's runtime and test dependencies (not the project itself: the copy is what runs).
+python3 -c '
+import sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+print("\n".join(project["dependencies"] + project["optional-dependencies"]["test"]))
+' "$ROOT/pyproject.toml" >requirements.txt
 if [ ! -x .venv/bin/mutmut ]; then
     python3 -m venv .venv
-    .venv/bin/pip install -q mutmut==3.8.1 pytest hypothesis 'keyring>=24'
 fi
+.venv/bin/pip install -q mutmut==3.8.1 -r requirements.txt
 export PYTHONPATH="$WORK"
 .venv/bin/mutmut run >mutmut-run.log 2>&1 || true
 .venv/bin/mutmut results --all true >mutmut-results.txt

@@ -277,6 +277,7 @@ _VALID = b'{"ServerURL":"ghcr.io","Username":"u","Secret":"s"}'
         (b'{"ServerURL":"\xff"}', "invalid credentials payload: not UTF-8"),
         (b"[" * 100_000, "invalid credentials payload: nested too deeply"),
         (b'["ghcr.io"]', "invalid credentials payload: expected a JSON object"),
+        (b"{not json", "invalid credentials payload: Expecting property name"),
         (b'{"ServerURL":"g","Username":7}', "invalid credentials payload: Username must be a"),
     ],
 )
@@ -293,3 +294,4 @@ def test_a_store_payload_of_exactly_the_cap_is_read() -> None:
 
 def test_characters_next_to_the_surrogate_range_are_sent_unchanged() -> None:
     assert json.loads(protocol.quote("\ud7ff\ue000")) == "\ud7ff\ue000"
+    assert json.loads(protocol.quote("\ud7ff\ud800\ue000")) == "\ud7ff\ufffd\ue000"

@@ -348,3 +348,9 @@ def test_a_bad_digest_gets_go_digests_exact_message(digest: str, message: str) -
     with pytest.raises(InvalidReference) as caught:
         parse_normalized(f"repo:tag@{digest}")
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("algorithm", ["a-1b", "a_1b", "a+1b", "1a", "a-", "a!b"])
+def test_each_part_of_a_digest_algorithm_starts_with_a_letter(algorithm: str) -> None:
+    with pytest.raises(InvalidReference, match="^invalid reference format$"):
+        parse_normalized(f"repo:tag@{algorithm}:" + "f" * 32)

@@ -575,6 +575,70 @@ def test_identity_tokens_are_skipped_for_the_kubelet_with_one_line_each(
     ]
 
 
+@pytest.mark.usefixtures("no_root_config")
+def test_a_server_question_follows_the_docker_command_when_rows_differ(
+    rsg: RsgDb, environ: dict
+) -> None:
+    rsg.add("Company", "https://ghcr.io", patterns=["team/*"])
+    rsg.add("Default", "https://ghcr.io", default=True)
+    calls = []
+
+    def argv() -> list[str]:
+        calls.append(1)
+        return ["docker", "pull", "ghcr.io/team/app"]
+
+    answer = resolver.resolve(
+        targets.parse("ghcr.io"), environ, environ["READYSTACK_DB"], docker_argv=argv
+    )
+    assert answer is not None and answer.username == "company"
+    assert calls == [1]
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_the_docker_command_is_not_read_when_one_row_answers_everything(
+    rsg: RsgDb, environ: dict
+) -> None:
+    rsg.add("Default", "https://ghcr.io", patterns=["team/*"], default=True)
+
+    def argv() -> list[str]:
+        raise AssertionError("the parent's command line was read")
+
+    answer = resolver.resolve(
+        targets.parse("ghcr.io"), environ, environ["READYSTACK_DB"], docker_argv=argv
+    )
+    assert answer is not None and answer.username == "default"
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_a_repository_question_never_reads_the_docker_command(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("Company", "https://ghcr.io", patterns=["team/*"])
+    rsg.add("Default", "https://ghcr.io", default=True)
+
+    def argv() -> list[str]:
+        raise AssertionError("the parent's command line was read")
+
+    question = targets.parse("ghcr.io/other/app")
+    answer = resolver.resolve(question, environ, environ["READYSTACK_DB"], docker_argv=argv)
+    assert answer is not None and answer.username == "default"
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_says_when_no_row_has_credentials(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("B", "https://ghcr.io", username=None, password=None)
+    trace = Trace()
+    assert ask(environ, "ghcr.io", trace) is None
+    assert "  no row with credentials on ghcr.io" in trace.lines
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_says_why_the_table_was_unusable(environ: dict, tmp_path: Path) -> None:
+    db = tmp_path / "garbage.db"
+    db.write_bytes(b"not a database at all" * 100)
+    trace = Trace()
+    assert resolver.resolve(targets.parse("ghcr.io"), environ, str(db), trace) is None
+    assert trace.lines[2] == f"  unusable: cannot read {db}: file is not a database"
+
+
 # ---- list ---------------------------------------------------------------------------------
 
 
