@@ -639,6 +639,23 @@ def test_explain_trace_says_why_the_table_was_unusable(environ: dict, tmp_path: 
     assert trace.lines[2] == f"  unusable: cannot read {db}: file is not a database"
 
 
+@pytest.mark.usefixtures("no_root_config")
+def test_a_config_file_delegates_through_a_helper_on_the_callers_path(
+    environ: dict, tmp_path: Path
+) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    helper = bindir / "docker-credential-fake"
+    helper.write_text('#!/bin/sh\necho \'{"Username":"fake-user","Secret":"s"}\'\n')
+    helper.chmod(0o755)
+    config = tmp_path / "dc" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"credHelpers": {"ghcr.io": "fake"}}))
+    environ["DOCKER_CONFIG"] = str(config.parent)
+    environ["PATH"] = f"{bindir}:/usr/bin:/bin"
+    assert ask(environ, "ghcr.io") == "fake-user"
+
+
 # ---- list ---------------------------------------------------------------------------------
 
 
