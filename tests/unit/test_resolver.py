@@ -656,6 +656,14 @@ def test_a_config_file_delegates_through_a_helper_on_the_callers_path(
     assert ask(environ, "ghcr.io") == "fake-user"
 
 
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_names_an_invalid_pattern_it_ignores(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("A", "https://ghcr.io", patterns=["a b", "**"])
+    trace = Trace()
+    assert ask(environ, "ghcr.io/acme/app", trace) == "a"
+    assert "  row 'A': ignoring invalid pattern: pattern 'a b' contains white space" in trace.lines
+
+
 # ---- list ---------------------------------------------------------------------------------
 
 
