@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +16,24 @@ class AdminError(Exception):
     """A management verb failed; the message goes to stderr and the exit status is 1."""
 
 
+def missing_folder(path: str, how: str) -> str | None:
+    """What to say when ``path`` was named (not the default) and its folder does not exist."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if how == paths.DEFAULT or os.path.isdir(folder):
+        return None
+    return (
+        f"the database {path} (from {how}) cannot exist: its folder {folder} does not exist; "
+        "correct the path, or create the folder first"
+    )
+
+
 def db_path(ns: argparse.Namespace) -> tuple[str, str]:
-    """The database a verb works on, and how it was found."""
-    return paths.database_path(ns.environ, getattr(ns, "db", None))
+    """The database a verb works on, and how it was found; a named one needs its folder."""
+    path, how = paths.database_path(ns.environ, getattr(ns, "db", None))
+    problem = missing_folder(path, how)
+    if problem:
+        raise AdminError(problem)
+    return path, how
 
 
 def open_read(ns: argparse.Namespace) -> registries.Registries | None:
@@ -30,11 +46,9 @@ def open_read(ns: argparse.Namespace) -> registries.Registries | None:
 
 def open_write(ns: argparse.Namespace) -> registries.Registries:
     """The verb's database opened for writing (created when missing)."""
-    path, _ = db_path(ns)
+    path, how = db_path(ns)
     try:
-        db = registries.open_write(path)
-    except OSError as exc:
-        raise AdminError(f"cannot open {path} for writing: {exc.strerror or exc}") from None
+        db = registries.open_write(path, create_folder=how == paths.DEFAULT)
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None
     if db.is_readystackgo:
@@ -61,3 +75,31 @@ def find(db: registries.Registries, name: str) -> registries.Row:
     if row is None:
         raise AdminError(f"no registry named {name!r} in {db.path}")
     return row
+
+
+def stdin_bytes(limit: int, what: str) -> bytes:
+    """Up to ``limit`` bytes of stdin; a closed stdin (`<&-`) is an AdminError naming ``what``."""
+    if sys.stdin is None:
+        raise AdminError(f"stdin is closed; {what}")
+    return sys.stdin.buffer.read(limit)
+
+
+def read_secret(limit: int, what: str) -> bytes:
+    """``what`` from stdin; from a terminal, one line typed without echo, as getpass reads it."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return stdin_bytes(limit, f"pipe {what} in")
+    import termios
+
+    fd = sys.stdin.fileno()
+    sys.stderr.write(f"{NAME}: type {what} and press Enter (it is not shown): ")
+    sys.stderr.flush()
+    before = termios.tcgetattr(fd)
+    quiet = list(before)
+    quiet[3] &= ~termios.ECHO  # lflags: no echo, line editing kept
+    termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    try:
+        line = sys.stdin.buffer.readline(limit)
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, before)
+        sys.stderr.write("\n")
+    return line

@@ -211,7 +211,10 @@ def choose(
     if not ranked:
         note("no row answers for the whole host")
         return None
-    ranked.sort(key=lambda item: (item[0], item[1].name.casefold(), item[1].id))
+    asked = _asked_login(target)
+    ranked.sort(
+        key=lambda item: (item[0], _login_of(item[1]) != asked, item[1].name.casefold(), item[1].id)
+    )
     for rank, row in ranked:
         note(f"row {row.name!r}: {_RANK_NAMES[rank]}")
     rank, row = ranked[0]
@@ -220,6 +223,26 @@ def choose(
         why += " (only the host was asked, so the host alone decided)"
     note(f"winner: row {row.name!r} ({why})")
     return row
+
+
+def _asked_login(target: targets.Target) -> str | None:
+    """For a server question, the name a login for it is kept under (DESIGN: store / erase)."""
+    if target.kind != targets.SERVER:
+        return None
+    try:
+        return hosts.login_host(target.raw)
+    except hosts.HostError:
+        return None
+
+
+def _login_of(row: registries.Row) -> str | None:
+    # A login row stored under exactly the key asked wins over one found through a Hub alias.
+    if not row.is_login:
+        return None
+    try:
+        return hosts.login_host(row.url)
+    except hosts.HostError:
+        return None
 
 
 def _by_pattern(

@@ -10,13 +10,15 @@ from .conventions import get_ci
 READYSTACK_CONTAINER_DB = "/app/data/readystackgo.db"
 READYSTACK_CONTAINER_SETTINGS = "/app/appsettings.json"
 ROOT_DOCKER_CONFIG = "/root/.docker/config.json"
+# How the default database is named when it is the one chosen (its path is said beside it).
+DEFAULT = "the default database"
 
 
 def database_path(environ: Mapping[str, str], explicit: str | None = None) -> tuple[str, str]:
     """The database to use and how it was chosen.
 
     Order: 1. ``--db`` 2. ``READYSTACK_DB`` 3. ``$DataPath/readystackgo.db``
-    4. ``/app/data/readystackgo.db`` if it exists 5. the embedded default under XDG_DATA_HOME.
+    4. ``/app/data/readystackgo.db`` if it exists 5. the default database under XDG_DATA_HOME.
     """
     if explicit:
         return explicit, "--db"
@@ -26,11 +28,11 @@ def database_path(environ: Mapping[str, str], explicit: str | None = None) -> tu
         return os.path.join(environ["DataPath"], "readystackgo.db"), "DataPath"
     if os.path.exists(READYSTACK_CONTAINER_DB):
         return READYSTACK_CONTAINER_DB, "ReadyStackGo container"
-    return default_database_path(environ), "embedded default"
+    return default_database_path(environ), DEFAULT
 
 
 def default_database_path(environ: Mapping[str, str]) -> str:
-    """The embedded default database: ``${XDG_DATA_HOME:-~/.local/share}/…/registries.db``."""
+    """The default database: ``${XDG_DATA_HOME:-~/.local/share}/…/registries.db``."""
     data_home = environ.get("XDG_DATA_HOME") or os.path.join(_home(environ), ".local", "share")
     return os.path.join(data_home, "docker-credential-readystack", "registries.db")
 
@@ -79,7 +81,7 @@ def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | No
         with open(settings, encoding="utf-8-sig") as fh:
             data = json.load(fh)
     except (OSError, ValueError) as exc:
-        warn(f"skipping {settings}: {type(exc).__name__}: {exc}")
+        warn(f"skipping {settings}: {getattr(exc, 'strerror', None) or exc}")
         return None
     # .NET configuration keys are case-insensitive.
     docker = get_ci(data, "Docker")
