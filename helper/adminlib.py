@@ -87,7 +87,7 @@ def stdin_bytes(limit: int, what: str) -> bytes:
 def read_secret(limit: int, what: str) -> bytes:
     """``what`` from stdin; from a terminal, one line typed without echo, as getpass reads it."""
     if sys.stdin is None or not sys.stdin.isatty():
-        return stdin_bytes(limit, f"pipe {what} in")
+        return stdin_bytes(limit, f"--password-stdin reads {what} from it: pipe {what} in")
     import termios
 
     fd = sys.stdin.fileno()

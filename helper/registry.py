@@ -7,7 +7,7 @@ import json
 import sys
 
 from readystack.store import dockerconfig, hosts, paths, registries, secrets
-from readystack.store.conventions import NAME
+from readystack.store.conventions import NAME, SELF
 from readystack.store.diag import mask
 
 from . import protocol
@@ -27,7 +27,8 @@ def _check_url(url: str) -> tuple[str, str]:
         host = hosts.host_of_url(url)
     except hosts.HostError as exc:
         # Name the URL as typed: the https:// added above is ours, not the user's.
-        raise AdminError(f"invalid registry URL {typed!r}: {exc}") from None
+        shown = typed if len(typed) <= 100 else typed[:60] + "…"
+        raise AdminError(f"invalid registry URL {shown!r}: {exc}") from None
     if len(url) > MAX_URL:
         raise AdminError(f"the URL is longer than {MAX_URL} characters")
     if url in hosts.OAUTH_KEYS:
@@ -120,13 +121,20 @@ def add(ns: argparse.Namespace) -> int:
 
 def _never_answers(name: str, username: str | None, has_password: bool) -> None:
     """One stderr line when a row can never answer (DESIGN: username and password non-empty)."""
-    missing = [w for w, ok in (("username", bool(username)), ("password", has_password)) if not ok]
-    if missing:
-        sys.stderr.write(
-            f"{NAME}: note: registry {name!r} has no {' and no '.join(missing)}, so it never "
-            f"answers; set them with `{NAME} registry update {name!r} --username U "
-            "--password-stdin`\n"
-        )
+    missing = {"username": not username, "password": not has_password}
+    if not any(missing.values()):
+        return
+    import shlex
+
+    what = " and no ".join(k for k, gone in missing.items() if gone)
+    options = " ".join(
+        o for o, gone in (("--username U", missing["username"]), ("--password-stdin", True)) if gone
+    )
+    sys.stderr.write(
+        f"{NAME}: note: registry {name!r} has no {what}, so it never answers; "
+        f"set {'them' if all(missing.values()) else 'it'} with "
+        f"`{NAME} registry update {shlex.quote(name)} {options}`\n"
+    )
 
 
 def _wiring_hint(ns: argparse.Namespace, host: str) -> None:
@@ -137,9 +145,12 @@ def _wiring_hint(ns: argparse.Namespace, host: str) -> None:
     except dockerconfig.ConfigError:
         return  # doctor reports a broken config file; adding a row does not depend on it
     if dockerconfig.hosts_without_helper(config, [host]):
+        who = (
+            "skopeo and podman" if config.get("credsStore") == SELF else "Docker, skopeo and podman"
+        )
         sys.stderr.write(
-            f"{NAME}: note: {path} has no credHelpers entry for {host}, so skopeo and podman "
-            f"do not ask this helper for it; run `{NAME} configure-docker`\n"
+            f"{NAME}: note: {path} has no credHelpers entry for {host}, so {who} do not ask "
+            f"this helper for it; run `{NAME} configure-docker`\n"
         )
 
 

@@ -94,12 +94,14 @@ def from_config_files(
     candidates = paths.config_candidates(environ)
     note("2. Docker config files")
     files = dockerconfig.existing_files(candidates)
+    # For the trace, every candidate once, in the order consulted (DOCKER_CONFIG=~/.docker names
+    # the same file as the last candidate); the lookup itself only visits `files`.
+    ordered = _once(candidates) if trace else files
     with _Indent(trace):
-        if trace:
-            for path, how in candidates:
-                if (path, how) not in files:
-                    note(f"{path} ({how}): not there")
-        for path, how in files:
+        for path, how in ordered:
+            if (path, how) not in files:
+                note(f"{path} ({how}): not there")
+                continue
             note(f"{path} ({how})")
             with _Indent(trace):
                 try:
@@ -111,6 +113,20 @@ def from_config_files(
             if found is not None:
                 return found
     return None
+
+
+def _once(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The candidates with each file named once (the first naming wins), in order."""
+    import os
+
+    seen: set[str] = set()
+    out = []
+    for path, how in candidates:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            out.append((path, how))
+    return out
 
 
 def from_table(
