@@ -91,15 +91,16 @@ def read_secret(limit: int, what: str) -> bytes:
     import termios
 
     fd = sys.stdin.fileno()
-    sys.stderr.write(f"{NAME}: type {what} and press Enter (it is not shown): ")
-    sys.stderr.flush()
     before = termios.tcgetattr(fd)
     quiet = list(before)
     quiet[3] &= ~termios.ECHO  # lflags: no echo, line editing kept
-    termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    # Echo goes off before the prompt appears, and nothing typed ahead is discarded.
+    termios.tcsetattr(fd, termios.TCSADRAIN, quiet)
     try:
+        sys.stderr.write(f"{NAME}: type {what} and press Enter (it is not shown): ")
+        sys.stderr.flush()
         line = sys.stdin.buffer.readline(limit)
     finally:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, before)
+        termios.tcsetattr(fd, termios.TCSADRAIN, before)
         sys.stderr.write("\n")
     return line

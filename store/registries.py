@@ -315,7 +315,7 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
     try:
         conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _failure(path, "open for writing", exc, write=True) from None
+        raise _failure(path, "write", exc, write=True) from None
     try:
         db = Registries(conn, path)
         if "Registries" not in db.tables:
@@ -327,7 +327,7 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
         return db
     except sqlite3.Error as exc:
         conn.close()
-        raise _failure(path, "open for writing", exc, write=True) from None
+        raise _failure(path, "write", exc, write=True) from None
     except BaseException:
         conn.close()
         raise
