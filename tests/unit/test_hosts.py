@@ -138,3 +138,18 @@ def test_host_of_url_raises_only_host_error(text: str) -> None:
         return
     assert host == host.lower()
     assert hosts.check_host(host) == host  # canonical output is a fixed point
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://index.docker.io/v1/", "docker.io"),
+        ("docker.io", "docker.io"),
+        ("index.docker.io", "docker.io"),
+        ("registry-1.docker.io", "registry-1.docker.io"),
+        ("https://Registry.Hub.Docker.com/v2/", "registry.hub.docker.com"),
+        ("GHCR.io", "ghcr.io"),
+    ],
+)
+def test_login_host_keeps_hub_aliases_the_cli_does_not_fold(url: str, expected: str) -> None:
+    assert hosts.login_host(url) == expected
