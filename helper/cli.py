@@ -120,6 +120,9 @@ def run() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         status = _reader_gone()
+    except KeyboardInterrupt:  # Ctrl-C at a terminal prompt: no traceback, the shell's status
+        sys.stderr.write("\n")
+        status = 130
     # Keep the ordinary exit where threads may exist (the keyring path starts D-Bus threads).
     if sys.argv[1:] in _READ_ONLY and "threading" not in sys.modules:
         try:

@@ -166,6 +166,28 @@ def test_get_on_a_terminal_says_what_it_reads(exe: Path, env: dict[str, str]) ->
     )
 
 
+def test_ctrl_c_at_a_terminal_prompt_ends_without_a_traceback(
+    exe: Path, env: dict[str, str]
+) -> None:
+    import signal
+
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [str(exe), "get"], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    os.close(slave)
+    try:
+        assert proc.stderr is not None
+        prompt = b""
+        while not prompt.endswith(b"Ctrl-D\n"):  # waiting for the prompt: the read has begun
+            prompt += os.read(proc.stderr.fileno(), 4096)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        os.close(master)
+    assert (proc.returncode, out, err) == (130, b"", b"\n")
+
+
 EXCEPTION_NAMES = (b"Error:", b"Exception", b"Traceback", b"Errno")
 BROKEN = [
     (("get",), b"\xff\xfe"),
