@@ -19,7 +19,15 @@ class AdminError(Exception):
 def missing_folder(path: str, how: str) -> str | None:
     """What to say when ``path`` was named (not the default) and its folder does not exist."""
     folder = os.path.dirname(os.path.abspath(path))
-    if how == paths.DEFAULT or os.path.isdir(folder):
+    if how == paths.DEFAULT:
+        return None
+    try:
+        os.stat(folder)
+    except PermissionError:
+        return None  # it exists, closed to this user: registries.access_problem says so
+    except OSError:
+        pass
+    else:
         return None
     return (
         f"the database {path} (from {how}) cannot exist: its folder {folder} does not exist; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 try:
     # The C module itself: `sqlite3` adds only date adapters we never use, and costs ~7% of a
@@ -62,11 +63,18 @@ def access_problem(path: str, write: bool = False) -> str | None:
 
     Every verb and `doctor` say this one text, so it is computed only once SQLite has failed.
     """
-    if os.path.isdir(path):
+    try:
+        found = os.stat(path)
+    except PermissionError:
+        return (
+            f"this user ({_user()}) may not reach the database {path}: a folder on its path is "
+            "closed to them; ask its owner for access, or run as a user who may"
+        )
+    except OSError:
+        return None  # missing: an empty table to a reader, created by a writer
+    if stat.S_ISDIR(found.st_mode):
         example = os.path.join(path, "registries.db")
         return f"{path} is a folder, not a database file; name the file itself (e.g. {example})"
-    if not os.path.exists(path):
-        return None
     folder = os.path.dirname(os.path.abspath(path))
     if not os.access(path, os.R_OK | (os.W_OK if write else 0)):
         what = "read and write" if write else "read"
@@ -92,7 +100,7 @@ def _user() -> str:
         return f"uid {uid}"
 
 
-def _failure(path: str, doing: str, exc: BaseException, write: bool = False) -> DatabaseError:
+def _failure(path: str, doing: str, exc: object, write: bool = False) -> DatabaseError:
     """The DatabaseError for a SQLite failure: the access problem when there is one."""
     return DatabaseError(access_problem(path, write) or f"cannot {doing} {path}: {exc}")
 
@@ -264,7 +272,11 @@ class Registries:
 
 def open_read(path: str) -> Registries | None:
     """Open ``path`` read-only for a lookup; None when there is no database (not an error)."""
-    if not os.path.exists(path):
+    try:
+        os.stat(path)
+    except PermissionError:
+        raise _failure(path, "read", "permission denied") from None
+    except OSError:
         return None
     try:
         conn = sqlite3.connect(

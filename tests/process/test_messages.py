@@ -393,3 +393,56 @@ def test_a_hub_alias_login_is_kept_under_its_own_name(run: Run, env: dict[str, s
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
     proc = run("get", stdin=b"registry-1.docker.io")  # aliases still fold for get
     assert json.loads(proc.stdout)["Username"] == "hub"
+
+
+def test_a_database_behind_a_closed_folder_is_named_as_such(
+    run: Run, exe: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    db = closed / "r.db"
+    proc = run(
+        "registry",
+        "add",
+        "local",
+        "--url",
+        "ghcr.io",
+        "--db",
+        str(db),
+        "--username",
+        "u",
+        "--password-stdin",
+        stdin=b"pw",
+    )
+    assert proc.returncode == 0, proc.stderr
+    prefix = _drop_dac(exe)
+    closed.chmod(0)
+    text = (
+        f"this user ({_user()}) may not reach the database {db}: a folder on its path is "
+        "closed to them; ask its owner for access, or run as a user who may"
+    )
+    try:
+        env = {**env, "READYSTACK_DB": str(db)}
+        done = [
+            subprocess.run(
+                [*prefix, str(exe), *args],
+                input=b"127.0.0.1:5055",
+                capture_output=True,
+                env=env,
+                timeout=30,
+            )
+            for args in (("get",), ("registry", "list"), ("doctor",))
+        ]
+    finally:
+        closed.chmod(0o700)
+    get, listed, doctor = done
+    assert (get.returncode, get.stdout, get.stderr.decode()) == (
+        1,
+        NOT_FOUND,
+        f"docker-credential-readystack: skipping the Registries table: {text}\n",
+    )
+    assert (listed.returncode, listed.stderr.decode()) == (
+        1,
+        f"docker-credential-readystack: {text}\n",
+    )
+    assert doctor.returncode == 1 and f"PROBLEM  {text}\n" in doctor.stdout.decode()
