@@ -16,10 +16,15 @@ class AdminError(Exception):
     """A management verb failed; the message goes to stderr and the exit status is 1."""
 
 
+# Settings where a person typed the database's path for this run: a missing folder there is a
+# typo to report, while a missing database chosen any other way is an empty table (DESIGN.md).
+NAMED = ("--db", "READYSTACK_DB")
+
+
 def missing_folder(path: str, how: str) -> str | None:
-    """What to say when ``path`` was named (not the default) and its folder does not exist."""
+    """What to say when ``path`` was named by ``--db``/READYSTACK_DB and its folder is missing."""
     folder = os.path.dirname(os.path.abspath(path))
-    if how == paths.DEFAULT:
+    if how not in NAMED:
         return None
     try:
         os.stat(folder)

@@ -38,6 +38,8 @@ def run(ns: argparse.Namespace) -> int:
     """Run every check and print one line per finding."""
     report = Report()
     path, how = paths.database_path(ns.environ, ns.db)
+    for problem in paths.database_problems(ns.environ):
+        report.problem(problem)
     rows, of_readystackgo = _check_database(report, path, how)
     if rows:
         _check_rows(report, rows, of_readystackgo)
@@ -53,9 +55,11 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
         report.problem(problem)
         return [], False
     if not os.path.exists(path):
-        report.info(f"database {path} ({how}) does not exist yet: lookups find nothing there")
+        report.info(
+            f"database {path} (chosen by {how}) does not exist yet: lookups find nothing there"
+        )
         return [], False
-    report.ok(f"database {path} ({how}) exists")
+    report.ok(f"database {path} (chosen by {how}) exists")
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
         report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
@@ -127,11 +131,11 @@ def _check_rows(report: Report, rows: list[registries.Row], of_readystackgo: boo
 def _check_docker_config(
     report: Report, rows: list[registries.Row], environ: Mapping[str, str]
 ) -> None:
-    exe = shutil.which("docker-credential-readystack")
+    exe = shutil.which(NAME)
     if exe:
-        report.ok(f"docker-credential-readystack is on PATH ({exe})")
+        report.ok(f"{NAME} is on PATH ({exe})")
     else:
-        report.problem("docker-credential-readystack is not on PATH: Docker cannot run it")
+        report.problem(f"{NAME} is not on PATH: Docker cannot run it")
     path = paths.docker_config_path(environ)
     try:
         config = dockerconfig.load(path) if os.path.exists(path) else {}
