@@ -28,16 +28,14 @@ def missing_folder(path: str, how: str) -> str | None:
         return None
     try:
         os.stat(folder)
-    except PermissionError:
-        return None  # it exists, closed to this user: registries.access_problem says so
+    except (FileNotFoundError, NotADirectoryError):
+        return (
+            f"the database {path} (from {how}) cannot exist: its folder {folder} does not "
+            "exist; correct the path, or create the folder first"
+        )
     except OSError:
-        pass
-    else:
-        return None
-    return (
-        f"the database {path} (from {how}) cannot exist: its folder {folder} does not exist; "
-        "correct the path, or create the folder first"
-    )
+        pass  # it exists, closed to this user: registries.access_problem says so
+    return None
 
 
 def db_path(ns: argparse.Namespace) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import stat
 from collections.abc import Mapping
@@ -90,13 +91,16 @@ def _silent_rows(report: Report, rows: list[registries.Row], of_readystackgo: bo
     for row in rows:
         if row.is_oauth_key or row.host is None or row.has_credentials:
             continue
-        missing = "no username" if not row.username else "no password"
+        gone = [w for w, ok in (("username", row.username), ("password", row.password)) if not ok]
+        missing = "no " + " and no ".join(gone)
         if row.is_login or of_readystackgo:
             report.info(f"row {row.name!r}: {missing}, so this helper never answers from it")
         else:
+            options = "--username U --password-stdin" if not row.username else "--password-stdin"
             report.problem(
-                f"row {row.name!r}: {missing}, so it never answers; set it with "
-                f"`registry update {row.name!r} --username U --password-stdin`, or remove it"
+                f"row {row.name!r}: {missing}, so it never answers; set "
+                f"{'them' if len(gone) > 1 else 'it'} with `{NAME} registry update "
+                f"{shlex.quote(row.name)} {options}`, or remove it"
             )
 
 

@@ -295,10 +295,14 @@ def test_rows_that_can_never_answer_are_named(run: Run) -> None:
     proc = run("doctor")
     assert proc.returncode == 1
     assert (
-        "PROBLEM  row 'anon': no username, so it never answers; set it with "
-        "`registry update 'anon' --username U --password-stdin`, or remove it\n"
+        "PROBLEM  row 'anon': no username and no password, so it never answers; set them with "
+        "`docker-credential-readystack registry update anon --username U --password-stdin`, "
+        "or remove it\n"
     ) in proc.stdout.decode()
-    assert "PROBLEM  row 'nopw': no password, so it never answers" in proc.stdout.decode()
+    assert (
+        "PROBLEM  row 'nopw': no password, so it never answers; set it with "
+        "`docker-credential-readystack registry update nopw --password-stdin`, or remove it\n"
+    ) in proc.stdout.decode()
 
 
 def test_update_without_a_change_writes_nothing(run: Run, env: dict[str, str]) -> None:
