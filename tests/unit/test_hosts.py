@@ -22,7 +22,7 @@ from readystack.store.hosts import HostError
         ("hub.docker.com", "hub.docker.com"),
     ],
 )
-def test_canonical(raw: str, expected: str) -> None:
+def test_canonical_lowercases_and_folds_hub_aliases(raw: str, expected: str) -> None:
     assert hosts.canonical(raw) == expected
 
 
@@ -55,7 +55,7 @@ def test_is_hub_and_server_key() -> None:
         (".".join(["a" * 63] * 3) + "." + "b" * 61, ".".join(["a" * 63] * 3) + "." + "b" * 61),
     ],
 )
-def test_check_host_valid(raw: str, expected: str) -> None:
+def test_a_valid_host_comes_back_canonical(raw: str, expected: str) -> None:
     assert hosts.check_host(raw) == expected
 
 
@@ -83,12 +83,17 @@ def test_check_host_valid(raw: str, expected: str) -> None:
         "[]",
         "[::1]5000",
         "[g::1]",
+        "[::1g]",  # the last character inside the brackets is checked too
+        "[ab]",  # hex digits but no colon: no IPv6 address
+        "[]:5000",
+        "x.io:",  # an empty port
+        "[::1]:",
         "[1.2.3.4]",
         "h\u00e9.io",
         "a@b.io",
     ],
 )
-def test_check_host_invalid(raw: str) -> None:
+def test_an_invalid_host_is_refused(raw: str) -> None:
     with pytest.raises(HostError):
         hosts.check_host(raw)
 
@@ -111,7 +116,7 @@ def test_check_host_invalid(raw: str) -> None:
         ("localhost:5000", "localhost:5000"),
     ],
 )
-def test_host_of_url(url: str, expected: str) -> None:
+def test_a_server_url_keeps_only_its_host_and_port(url: str, expected: str) -> None:
     assert hosts.host_of_url(url) == expected
 
 
