@@ -355,7 +355,8 @@ def check_keyring(exe: str) -> list[str]:
         if password is not None or not store.startswith("keyring:keyring.backends.SecretService"):
             raise BundleError(f"row kept Password={password!r}, SecretStore={store!r}")
         doctor = (work / "doctor.out").read_text()
-        if "keyring backend keyring.backends.SecretService.Keyring works" not in doctor:
+        ready = "keyring backend keyring.backends.SecretService.Keyring is ready for writes"
+        if ready not in doctor:
             raise BundleError(f"doctor did not report the SecretService backend:\n{doctor}")
         lines = (work / "get.audit").read_text().splitlines()
         hooks = [line.split(" ", 1)[1] for line in lines if line.startswith("rthook ")]
