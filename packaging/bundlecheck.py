@@ -69,6 +69,9 @@ DENIED = (
     "jeepney",
     "argparse",
     "logging",
+    "docker",
+    "requests",
+    "urllib3",
 )
 
 _COOKIE = b"MEI\014\013\012\013\016"

@@ -25,6 +25,9 @@ DENIED = (
     "urllib",
     "pathlib",
     "shutil",
+    "docker",
+    "requests",
+    "urllib3",
 )
 
 
