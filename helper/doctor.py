@@ -9,7 +9,7 @@ import stat
 from collections.abc import Mapping
 
 from readystack.store import dockerconfig, paths, registries, secrets
-from readystack.store.conventions import SELF
+from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
 from .adminlib import db_path
@@ -116,11 +116,11 @@ def _check_rows(report: Report, rows: list[registries.Row]) -> None:
 def _check_docker_config(
     report: Report, rows: list[registries.Row], environ: Mapping[str, str]
 ) -> None:
-    exe = shutil.which("docker-credential-readystack")
+    exe = shutil.which(NAME)
     if exe:
-        report.ok(f"docker-credential-readystack is on PATH ({exe})")
+        report.ok(f"{NAME} is on PATH ({exe})")
     else:
-        report.problem("docker-credential-readystack is not on PATH: Docker cannot run it")
+        report.problem(f"{NAME} is not on PATH: Docker cannot run it")
     path = paths.docker_config_path(environ)
     try:
         config = dockerconfig.load(path) if os.path.exists(path) else {}
