@@ -20,6 +20,7 @@ https://sqlite.org/wal.html#readonly:
 
 from __future__ import annotations
 
+import atexit
 import os
 import stat
 
@@ -37,6 +38,20 @@ _SHARED_SIZE = 510
 _WAL_VERSION = 2
 
 
+# Readers not closed yet. The protocol verbs end with os._exit(), which runs atexit handlers but
+# no finalizers: whatever a failing path left open is closed there, before the process goes.
+_OPEN: set[Reader] = set()
+
+
+def close_all() -> None:
+    """Close every reader still open (registered with atexit)."""
+    for reader in list(_OPEN):
+        reader.close()
+
+
+atexit.register(close_all)
+
+
 class Unreadable(sqlite3.OperationalError):
     """The file cannot be read without writing beside it, or is not a regular file."""
 
@@ -51,6 +66,7 @@ class Reader:
         self.conn: sqlite3.Connection | None = None
         self.unlocked = False
         self._seen: tuple[int, int, int, int] = (0, 0, 0, 0)
+        _OPEN.add(self)
 
     def connect(self) -> sqlite3.Connection:
         """Open the connection the way the file's journal mode and side files call for."""
@@ -100,6 +116,7 @@ class Reader:
             if self.conn is not None:
                 self.conn.close()
         finally:
+            _OPEN.discard(self)
             self.conn = None
             if self.fd >= 0:
                 os.close(self.fd)
