@@ -103,11 +103,17 @@ class Reader:
         return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != self._seen
 
     def reopen(self) -> sqlite3.Connection:
-        """A fresh connection the normal (locking) way, after ``stale()`` said so."""
+        """A fresh connection to whatever file is at the path now, after ``stale()`` said so."""
         if self.conn is not None:
             self.conn.close()
             self.conn = None
         self.unlocked = False
+        # The file may have been replaced (a sync renames a new one into place): look again.
+        fd = _open_fd(self.path)
+        if fd is None:
+            raise Unreadable("it was removed while it was read")
+        os.close(self.fd)
+        self.fd = fd
         return self.connect()
 
     def close(self) -> None:
@@ -157,13 +163,9 @@ class Reader:
 
 def open_reader(path: str, timeout: float) -> Reader | None:
     """A Reader on ``path``; None when there is no such file."""
-    try:
-        # O_NONBLOCK: a FIFO at this path must not hang a pull; it is refused as not regular.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-    except FileNotFoundError:
+    fd = _open_fd(path)
+    if fd is None:
         return None
-    except OSError as exc:
-        raise Unreadable(exc.strerror or str(exc)) from None
     reader = Reader(path, fd, timeout)
     try:
         reader.connect()
@@ -171,6 +173,16 @@ def open_reader(path: str, timeout: float) -> Reader | None:
         reader.close()
         raise
     return reader
+
+
+def _open_fd(path: str) -> int | None:
+    try:
+        # O_NONBLOCK: a FIFO at this path must not hang a pull; it is refused as not regular.
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Unreadable(exc.strerror or str(exc)) from None
 
 
 def _uri_path(path: str) -> str:
