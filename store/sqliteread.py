@@ -88,7 +88,9 @@ class Reader:
                 return self._open("mode=ro")
             self._unlock()  # a clean stop finished while we waited: nothing is running
         self.unlocked = True
-        return self._open("immutable=1")
+        # mode=ro too: immutable alone opens read-write-create, which would make a file that
+        # vanished since our check.
+        return self._open("mode=ro&immutable=1")
 
     def stale(self) -> bool:
         """True when an unlocked read may have missed a write: read again through ``reopen()``."""
@@ -99,7 +101,7 @@ class Reader:
         try:
             st = os.stat(self.path)
         except OSError:
-            return False  # removed or replaced: what we read was a consistent file
+            return False  # removed after we opened it: what we read was one consistent file
         return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != self._seen
 
     def reopen(self) -> sqlite3.Connection:
