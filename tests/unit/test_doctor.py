@@ -77,8 +77,8 @@ def test_an_unknown_secret_store_is_a_problem(
     use_keyring(MemoryKeyring)
     code, lines = doctor({**environ, "READYSTACK_SECRETS": "vault"}, capsys)
     assert code == 1
-    expected = "PROBLEM  READYSTACK_SECRETS says secrets = 'vault'; use 'database' or 'keyring'"
-    assert expected in lines
+    wanted = "PROBLEM  READYSTACK_SECRETS says secrets = 'vault'; use 'database' or 'keyring'"
+    assert wanted in lines
 
 
 def test_a_row_whose_entry_is_in_the_keyring_is_no_problem(
