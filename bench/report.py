@@ -49,8 +49,10 @@ class Results:
         conc: dict,
         imports: ImportTrace,
         instructions: list[InstructionRow],
+        regtest: dict | None = None,
     ) -> None:
         self.opts, self.info, self.cmds = opts, info, cmds
+        self.regtest = regtest
         self.compared = compared
         self.by_name = dict(compared)
         self.rss_how, self.cycle, self.conc = rss_how, cycle, conc
@@ -209,6 +211,18 @@ def _load_rows(r: Results, out: _Rows) -> None:
         if ok
         else f"FAIL ({conc['get_failures']} get, {conc['store_failures']} store failures)",
     )
+    rt = r.regtest
+    if rt:
+        out.add(
+            f"`registry test` of {rt['rows']} rows that all time out",
+            rt["wall_ms_32"],
+            f"{rt['ratio_to_timeout']:.2f}× one timeout ({rt['timeout_s']:g} s); "
+            f"{rt['ratio_to_one_row']:.2f}× 1 row",
+            target="≤ 1.5×",
+            result=verdict(rt["ratio_to_timeout"], 1.5)
+            if not rt["failures"]
+            else f"FAIL ({rt['failures']} runs did not report every row unreachable)",
+        )
     out.add(
         "peak RSS of source `get` (max over all runs)",
         NAN,
@@ -516,6 +530,7 @@ def raw(r: Results, rows: list[Row]) -> dict:
         },
         "cycle": r.cycle,
         "concurrency": r.conc,
+        "registry_test": r.regtest,
         "instructions_millions": {row.label: row.millions for row in r.instructions},
         "importtime_get": {
             m: {"self_us": v[0], "cumulative_us": v[1], "depth": v[2]}

@@ -17,6 +17,7 @@ What it does, one module of this package each:
       console floor  python -c "import re, sys"   (what pip's console-script wrapper costs)
     also list + get-each for 100 hosts, 32 concurrent gets while store runs, the PyInstaller
     binary if built, Debian's Go helper as the outside anchor;
+  * regtest: `registry test` of 32 rows whose host never answers, against one timeout;
   * probes: peak RSS (GNU time), instruction counts (valgrind callgrind, if installed) and
     `-X importtime` of get;
   * report: writes bench/results/results.md, results.json and latency.png (if matplotlib is
@@ -37,7 +38,7 @@ if __package__ in (None, ""):
     # Run as a script (`python bench/run.py`): make the `bench` package importable.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import cases, databases, install, log, options, probes, report  # noqa: E402
+from bench import cases, databases, install, log, options, probes, regtest, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             conc=cases.concurrent_gets(cmds, opts.rounds, int(info["nproc"])),
             imports=probes.import_trace(cmds, opts.it_runs),
             instructions=probes.instruction_counts(cmds, opts.no_instructions),
+            regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
         )
         report.write(results, started)
     return 0

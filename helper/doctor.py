@@ -45,6 +45,8 @@ def run(ns: argparse.Namespace) -> int:
         _check_rows(report, rows)
     _check_docker_config(report, rows, ns.environ)
     _check_keyring(report, rows, ns.environ)
+    if ns.online:
+        _check_online(report, rows, ns.environ, ns.timeout)
     print(f"{report.problems} problem(s) found" if report.problems else "no problems found")
     return 1 if report.problems else 0
 
@@ -183,3 +185,18 @@ def _check_keyring(report: Report, rows: list[registries.Row], environ: Mapping[
             continue
         if value is None:
             report.problem(f"row {row.name!r}: its keyring entry is missing; it never answers")
+
+
+def _check_online(
+    report: Report, rows: list[registries.Row], environ: Mapping[str, str], timeout: float
+) -> None:
+    """`--online`: `registry test` of every row with credentials, one finding per row."""
+    from . import regcheck, regtest
+
+    rows = regtest.select_rows(rows, [], None)
+    if not rows:
+        report.info("online: no row with credentials to check")
+        return
+    for result in regtest.check_rows(rows, None, environ, timeout):
+        line = f"row {result.name!r} on {result.host}: {result.status}: {result.detail}"
+        (report.ok if result.status == regcheck.OK else report.problem)(f"online: {line}")

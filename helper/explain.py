@@ -59,4 +59,11 @@ def explain(ns: argparse.Namespace) -> int:
             f"result: username {answer.username!r}, secret {mask(answer.secret)}, "
             f"from {answer.source}"
         )
-    return 0
+    if not ns.online:
+        return 0
+    from .diagnose import diagnose
+
+    pullable, lines = diagnose(ns.target.strip(), target, answer, path, ns.environ, ns.timeout)
+    for line in lines:
+        print(line)
+    return 0 if pullable else 1

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 # (secretstorage, jeepney, cryptography, and importlib.metadata for its entry points), PyInstaller's
 # costly runtime hooks' triggers (inspect, pkgutil, zipfile, ctypes), and the stdlib modules
 # `get` does without (argparse, logging, json, subprocess, dataclasses, typing, email, urllib,
-# pathlib, shutil), and docker-py with its HTTP stack (configure-docker --readystackgo only).
+# pathlib, shutil), the HTTP client of `registry test` with what it brings (urllib3, ssl,
+# http), and docker-py with requests (configure-docker --readystackgo only).
 GET_DENIED = (
     "keyring",
     "secretstorage",
@@ -34,9 +35,11 @@ GET_DENIED = (
     "urllib",
     "pathlib",
     "shutil",
+    "urllib3",
+    "ssl",
+    "http",
     "docker",
     "requests",
-    "urllib3",
 )
 
 
