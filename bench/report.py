@@ -184,6 +184,17 @@ def _source_rows(r: Results, out: _Rows) -> None:
         1.25,
         1.15,
     )
+    out.compared(
+        "source `get` 1,000, by host, docker parent (image hint)",
+        "get-hint-1000",
+        "console floor",
+        1.25,
+        1.15,
+    )
+    out.compared(
+        "source `get` 1,000, by host, READYSTACK_IMAGE_HINT=0", "get-hint-off-1000", "console floor"
+    )
+    out.compared("source `get` with the image hint vs hint off", "hint-vs-off", "hint off")
     out.compared("source `version`", "version", "console floor", 1.1)
     out.compared("source `list`, 1,000 registries", "list-1000", "console floor")
 
@@ -252,6 +263,13 @@ def _binary_rows(r: Results, out: _Rows) -> None:
         )
     out.compared(
         "binary `get` 1,000 registries, by image", "bin-get-image-1000", "bare floor", 2.3, 2.0
+    )
+    out.compared(
+        "binary `get` 1,000, by host, docker parent (image hint)",
+        "bin-get-hint-1000",
+        "bare floor",
+        2.3,
+        2.0,
     )
     out.compared("binary `get` 10,000 vs 10", "bin-scale", "binary `get` 10", 1.25)
     out.compared("binary `version`", "bin-version", "bare floor", 1.5)

@@ -62,22 +62,25 @@ def main(argv: list[str] | None = None) -> int:
             setup.exe, info["binary"] = install.snapshot_binary(setup.exe, ws.tmp)
             log(f"binary: {info['binary']}")
         cmds = cases.Commands(setup, ws)
-        compared = cases.comparisons(cmds)
-        cases.validate(compared, ws.tmp)
-        cases.run_pairs(compared, opts.pairs, opts.warmup)
-        results = report.Results(
-            opts,
-            info,
-            cmds,
-            compared,
-            rss_how=probes.peak_rss(cmds, opts.rss_runs),
-            cycle=cases.list_then_get_each(cmds, opts.cycles),
-            conc=cases.concurrent_gets(cmds, opts.rounds, int(info["nproc"])),
-            imports=probes.import_trace(cmds, opts.it_runs),
-            instructions=probes.instruction_counts(cmds, opts.no_instructions),
-            regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
-        )
-        report.write(results, started)
+        try:
+            compared = cases.comparisons(cmds)
+            cases.validate(compared, ws.tmp)
+            cases.run_pairs(compared, opts.pairs, opts.warmup)
+            results = report.Results(
+                opts,
+                info,
+                cmds,
+                compared,
+                rss_how=probes.peak_rss(cmds, opts.rss_runs),
+                cycle=cases.list_then_get_each(cmds, opts.cycles),
+                conc=cases.concurrent_gets(cmds, opts.rounds, int(info["nproc"])),
+                imports=probes.import_trace(cmds, opts.it_runs),
+                instructions=probes.instruction_counts(cmds, opts.no_instructions),
+                regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
+            )
+            report.write(results, started)
+        finally:
+            cmds.close()
     return 0
 
 

@@ -57,6 +57,8 @@ def test_get_on_a_database_row_imports_nothing_denied(
     denied = denied_among(imported)
     assert not denied, f"get imported {denied}"
     assert "readystack.helper.resolver" in imported
+    # A host without pattern rows never reads the parent's command line for the image hint.
+    assert not {"readystack.helper.hint", "readystack.helper.dockerargv"} & imported
 
 
 def _verb_imports(shim: str, env: dict[str, str], *args: str) -> set[str]:
