@@ -68,7 +68,7 @@ def test_lookups_while_readystackgo_writes_never_block_it_and_see_the_last_write
                 [str(exe), "get"], input=b"ghcr.io", capture_output=True, env=env, timeout=60
             )
 
-        with ThreadPoolExecutor(max_workers=9) as pool:
+        with ThreadPoolExecutor(max_workers=GETS + 1) as pool:  # all 40 at once, and the writer
             writer = pool.submit(write)
             results = list(pool.map(get, range(GETS)))
             writer.result()  # raises "database is locked" if any commit had to wait
