@@ -64,6 +64,15 @@ KEYRING_MODULES = (
 )
 # What `registry test` (and doctor/explain --online) needs: the HTTP client and TLS.
 REGTEST_MODULES = ("urllib3", "urllib3.poolmanager", "urllib3.util.ssl_", "ssl", "http.client")
+# What configure-docker --readystackgo needs inside the bundle: docker-py and its unix-socket
+# transport over requests and urllib3.
+DOCKER_MODULES = (
+    "docker",
+    "docker.transport.unixconn",
+    "docker.models.containers",
+    "requests",
+    "urllib3",
+)
 
 _COOKIE = b"MEI\014\013\012\013\016"
 _COOKIE_FORMAT = "!8sIIII64s"
@@ -186,6 +195,9 @@ def check_static(exe: str) -> list[str]:
     missing = [m for m in KEYRING_MODULES if m not in modules]
     if missing:
         raise BundleError(f"keyring needs modules missing from the bundle: {missing}")
+    missing = [m for m in DOCKER_MODULES if m not in modules]
+    if missing:
+        raise BundleError(f"configure-docker --readystackgo needs modules missing: {missing}")
     if "ctypes" in modules:
         raise BundleError(
             "ctypes is bundled: PyInstaller's bootstrap would import it at every start"

@@ -213,8 +213,13 @@ class Registries:
             self.conn.close()
 
     def _fetch(self, sql: str, params: tuple) -> list[tuple]:
-        rows = self.conn.execute(sql, params).fetchall()
-        if self.reader is not None and self.reader.stale():
+        try:
+            rows = self.conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError:
+            if self.reader is None or not self.reader.stale():
+                raise
+            rows = None  # a checkpoint rewrote pages under our unlocked read
+        if self.reader is not None and (rows is None or self.reader.stale()):
             # ReadyStackGo started (or wrote) while we read the file without a lock: read again,
             # the locking way, which sees every committed write.
             self.conn = self.reader.reopen()
