@@ -404,10 +404,10 @@ def test_explain_trace_reads_step_by_step(
             "  no pattern matched: rows for the whole host answer (login, default, no patterns)",
             "  no row answers for the whole host",
             "2. Docker config files",
-            "  TMP/dc/config.json (DOCKER_CONFIG): not there",
-            f"  {paths.ROOT_DOCKER_CONFIG} (root's Docker config): not there",
             "  TMP/explicit.json (DOCKER__CONFIGPATH)",
             f"    unusable: {bad}: line 1 column 2 (char 1))",
+            "  TMP/dc/config.json (DOCKER_CONFIG): not there",
+            f"  {paths.ROOT_DOCKER_CONFIG} (root's Docker config): not there",
             "  TMP/home/.docker/config.json (~/.docker)",
             "    auths['ghcr.io'] has credentials for 'home'",
         ]
@@ -470,7 +470,7 @@ def test_a_row_in_the_keyring_answers_with_its_entry_and_says_nothing(
     ("backend", "why"),
     [
         (MemoryKeyring, "its keyring entry is missing (run doctor)"),
-        (LockedKeyring, "keyring error: KeyringLocked: collection is locked"),
+        (LockedKeyring, "the keyring is locked"),
     ],
 )
 def test_a_row_whose_keyring_entry_cannot_be_read_is_skipped_with_one_line(
