@@ -201,3 +201,24 @@ def test_only_the_first_scheme_separator_counts() -> None:
 )
 def test_login_host_keeps_hub_aliases_the_cli_does_not_fold(url: str, expected: str) -> None:
     assert hosts.login_host(url) == expected
+
+
+LONGEST = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters, DNS's limit
+
+
+def test_the_longest_dns_name_with_the_longest_port_is_accepted() -> None:
+    assert hosts.check_host(f"{LONGEST}:65535") == f"{LONGEST}:65535"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("a" * 254 + ":65535", "invalid host name: 260 characters, DNS allows 253"),
+        ("a" * 254, "invalid host name: 254 characters, DNS allows 253"),
+        ("a" * 64 + ".io", f"invalid host name '{'a' * 64}.io': a label has 64 characters, "),
+    ],
+)
+def test_a_name_longer_than_dns_allows_says_how_long(raw: str, message: str) -> None:
+    with pytest.raises(HostError) as caught:
+        hosts.check_host(raw)
+    assert str(caught.value).startswith(message)

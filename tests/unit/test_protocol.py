@@ -278,6 +278,7 @@ _VALID = b'{"ServerURL":"ghcr.io","Username":"u","Secret":"s"}'
         (b"[" * 100_000, "invalid credentials payload: nested too deeply"),
         (b'["ghcr.io"]', "invalid credentials payload: expected a JSON object"),
         (b"{not json", "invalid credentials payload: Expecting property name"),
+        (b"", "no credentials server URL"),
         (b'{"ServerURL":"g","Username":7}', "invalid credentials payload: Username must be a"),
     ],
 )

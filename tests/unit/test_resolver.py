@@ -664,6 +664,17 @@ def test_explain_trace_names_an_invalid_pattern_it_ignores(rsg: RsgDb, environ: 
     assert "  row 'A': ignoring invalid pattern: pattern 'a b' contains white space" in trace.lines
 
 
+@pytest.mark.usefixtures("no_root_config")
+def test_explain_trace_names_a_config_file_once_when_two_settings_name_it(
+    environ: dict,
+) -> None:
+    home_config = write_config(Path(environ["HOME"]) / ".docker" / "config.json", "home", "quay.io")
+    environ["DOCKER_CONFIG"] = str(home_config.parent)
+    trace = Trace()
+    assert ask(environ, "ghcr.io", trace) is None
+    assert sum(str(home_config) in line for line in trace.lines) == 1
+
+
 # ---- list ---------------------------------------------------------------------------------
 
 
