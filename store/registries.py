@@ -48,13 +48,92 @@ SIDE_TABLE = (
 # ImagePatterns as text when it is a JSON array, else NULL; json_each then yields one row per
 # pattern, so patterns are parsed by SQLite's C code instead of importing json on every lookup.
 _ARRAY = (
-    "CASE WHEN json_valid(r.ImagePatterns) THEN CASE WHEN json_type(r.ImagePatterns) = 'array' "
-    "THEN r.ImagePatterns END END"
+    'CASE WHEN json_valid(r."ImagePatterns") THEN CASE WHEN json_type(r."ImagePatterns") = '
+    "'array' THEN r.\"ImagePatterns\" END END"
+)
+# The columns of a Registries row, in ReadyStackGo's order (what `sync` copies).
+COLUMNS = (
+    "Id",
+    "OrganizationId",
+    "Name",
+    "Url",
+    "Username",
+    "Password",
+    "IsDefault",
+    "CreatedAt",
+    "UpdatedAt",
+    "ImagePatterns",
+    "Version",
+)
+# libpq's URI schemes: such a database is a server, never a local file.
+REMOTE_SCHEMES = ("postgresql://", "postgres://")
+REMOTE_REFUSAL = (
+    "the database is a PostgreSQL URI; lookups read only a local file: keep a local copy "
+    "with `sync --to FILE` and point READYSTACK_DB at FILE"
 )
 
 
 class DatabaseError(Exception):
     """The database cannot be used for what was asked."""
+
+
+class Replaced(DatabaseError):
+    """The file was replaced (by `sync`) after it was opened: open it again and retry."""
+
+
+def is_remote(location: str) -> bool:
+    """A libpq URI (PostgreSQL) rather than a SQLite path."""
+    return location.startswith(REMOTE_SCHEMES)
+
+
+def _collect(cursor: object) -> list[Row]:
+    # One result row per (registry, pattern) from json_each; fold them into Rows.
+    rows: dict[str, Row] = {}
+    for values in cursor:  # type: ignore[attr-defined]
+        row = rows.get(values[0])
+        if row is None:
+            row = rows[values[0]] = Row(values)
+        if values[9] is None:
+            continue
+        if values[10] == "text" and row.patterns is not None:
+            row.patterns.append(values[9])
+        else:
+            row.patterns = None  # a non-string element: the whole column is unusable
+    return list(rows.values())
+
+
+class Dialect:
+    """What differs between SQLite and PostgreSQL; every query and rule is written once."""
+
+    name = "SQLite"
+    # Tables this helper cares about that exist.
+    tables = (
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+        "('Registries', 'Organizations', '__EFMigrationsHistory', 'ReadyStackHelper')"
+    )
+    # Columns 8-10 of a row query (patterns usable, one pattern, its JSON type) and their join.
+    patterns = (
+        f"({_ARRAY}) IS NOT NULL OR r.\"ImagePatterns\" IS NULL "
+        "OR trim(r.\"ImagePatterns\") = '', j.value, j.type"
+    )
+    patterns_join = f" LEFT JOIN json_each(coalesce(({_ARRAY}), '[]')) j"
+    # Table order, where ties need breaking: SQLite's rowid is ReadyStackGo's insertion order.
+    order = "rowid"
+    row_order = "r.rowid, j.key"
+    # Case-insensitive (ASCII) substring match.
+    like = "LIKE"
+    # Writers: SQLite locks the whole file; row locks are PostgreSQL's.
+    begin: tuple[str, ...] = ("BEGIN IMMEDIATE",)
+    lock_rows = ""
+    schema = tuple(s for s in SCHEMA.split(";") if s.strip())
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+    collect = staticmethod(_collect)
+
+
+SQLITE = Dialect()
+# What the verbs catch: the store's own error and the SQLite driver's (a lookup must not pay for
+# wrapping every SQLite call; the PostgreSQL backend turns its driver's errors into DatabaseError).
+ERRORS: tuple[type[BaseException], ...] = (DatabaseError, sqlite3.Error)
 
 
 class Row:
@@ -122,21 +201,20 @@ class Row:
 class Registries:
     """An open Registries database with what was learned about its shape."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str, dialect: Dialect = SQLITE) -> None:
         self.conn = conn
         self.path = path
+        self.dialect = dialect
+        # Set inside a write transaction: rows read then are locked (PostgreSQL).
+        self.lock_rows = ""
+        # (device, inode) of the file a writer opened; None for readers and servers.
+        self.identity: tuple[int, int] | None = None
         self.tables = self.read_tables()
         self.organization = self._organization()
 
     def read_tables(self) -> set[str]:
         """Which of the tables this helper cares about exist."""
-        return {
-            name
-            for (name,) in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
-                "('Registries', 'Organizations', '__EFMigrationsHistory', 'ReadyStackHelper')"
-            )
-        }
+        return {name for (name,) in self.conn.execute(self.dialect.tables)}
 
     @property
     def is_readystackgo(self) -> bool:
@@ -160,31 +238,21 @@ class Registries:
         if "Registries" not in self.tables:
             return []
         side = "ReadyStackHelper" in self.tables
+        dialect = self.dialect
         sql = (
-            "SELECT r.Id, r.Name, r.Url, r.Username, r.Password, r.IsDefault, "
-            + ("h.Origin, h.SecretStore, " if side else "NULL, NULL, ")
-            + f"({_ARRAY}) IS NOT NULL OR r.ImagePatterns IS NULL OR trim(r.ImagePatterns) = '', "
-            + "j.value, j.type FROM Registries r "
-            + ('LEFT JOIN "ReadyStackHelper" h ON h.RegistryId = r.Id ' if side else "")
-            + f"LEFT JOIN json_each(coalesce(({_ARRAY}), '[]')) j "
-            + f"WHERE ({where})"
+            'SELECT r."Id", r."Name", r."Url", r."Username", r."Password", r."IsDefault", '
+            + ('h."Origin", h."SecretStore", ' if side else "NULL, NULL, ")
+            + dialect.patterns
+            + ' FROM "Registries" r'
+            + (' LEFT JOIN "ReadyStackHelper" h ON h."RegistryId" = r."Id"' if side else "")
+            + dialect.patterns_join
+            + f" WHERE ({where})"
         )
         if self.organization is not None:
-            sql += " AND upper(r.OrganizationId) = ?"
+            sql += ' AND upper(r."OrganizationId") = ?'
             params = (*params, self.organization)
-        sql += " ORDER BY r.rowid, j.key"
-        rows: dict[str, Row] = {}
-        for values in self.conn.execute(sql, params):
-            row = rows.get(values[0])
-            if row is None:
-                row = rows[values[0]] = Row(values)
-            if values[9] is None:
-                continue
-            if values[10] == "text" and row.patterns is not None:
-                row.patterns.append(values[9])
-            else:
-                row.patterns = None  # a non-string element: the whole column is unusable
-        return list(rows.values())
+        sql += " ORDER BY " + dialect.row_order + self.lock_rows
+        return dialect.collect(self.conn.execute(sql, params))
 
     def rows_for_host(self, host: str) -> list[Row]:
         """Every row whose URL names ``host`` (canonical), Hub OAuth keys excluded."""
@@ -193,34 +261,36 @@ class Registries:
         # LIKE is ASCII case-insensitive and twice as fast as instr(lower()); its `_` wildcard
         # can only add candidates, which the exact host check below removes again.
         needles = ("docker.io", "registry.hub.docker.com") if hosts.is_hub(host) else (host,)
-        where = " OR ".join("r.Url LIKE '%' || ? || '%'" for _ in needles)
+        where = " OR ".join(f"r.\"Url\" {self.dialect.like} '%' || ? || '%'" for _ in needles)
         return [
             row for row in self._select(where, needles) if row.host == host and not row.is_oauth_key
         ]
 
     def row_for_key(self, key: str) -> Row | None:
         """The login row stored under exactly ``key`` (Docker Hub's OAuth keys)."""
-        for row in self._select("r.Url = ?", (key,)):
+        for row in self._select('r."Url" = ?', (key,)):
             if row.is_login:
                 return row
         return None
 
     def all_rows(self) -> list[Row]:
         """Every row of the organization, in table order."""
-        return self._select("1", ())
+        return self._select("1 = 1", ())
 
     def row_by_name(self, name: str) -> Row | None:
         """The row called ``name`` (case-insensitive, as people type it)."""
-        exact = self._select("r.Name = ?", (name,))
+        exact = self._select('r."Name" = ?', (name,))
         if exact:
             return exact[0]
-        found = self._select("lower(r.Name) = lower(?)", (name,))
+        found = self._select('lower(r."Name") = lower(?)', (name,))
         return found[0] if len(found) == 1 else None
 
 
 def open_read(path: str) -> Registries | None:
     """Open ``path`` read-only for a lookup; None when there is no database (not an error)."""
     if not os.path.exists(path):
+        if is_remote(path):
+            raise DatabaseError(REMOTE_REFUSAL)
         return None
     conn = sqlite3.connect(
         "file:" + _uri_path(path) + "?mode=ro", uri=True, timeout=READ_TIMEOUT, isolation_level=None
@@ -247,32 +317,56 @@ def open_write(path: str) -> Registries:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             pass  # another process created it first; its schema comes next
+    # Taken before the open: a file replaced in between only causes a needless retry.
+    identity = file_identity(path)
     conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
     try:
         db = Registries(conn, path)
-        if "Registries" not in db.tables:
-            with transaction(db):
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            db.tables.add("Registries")
+        db.identity = identity
+        create_schema(db)
         return db
     except BaseException:
         conn.close()
         raise
 
 
+def file_identity(path: str) -> tuple[int, int]:
+    """(device, inode) of ``path``: tells whether `sync` replaced the file."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def create_schema(db: Registries) -> None:
+    """Create the Registries table and its indexes when the database has none yet."""
+    if "Registries" in db.tables:
+        return
+    with transaction(db):
+        for statement in db.dialect.schema:
+            db.conn.execute(statement)
+    db.tables.add("Registries")
+
+
 class transaction:
-    """A short ``BEGIN IMMEDIATE`` transaction: ReadyStackGo may be writing the same file."""
+    """A short write transaction: ``BEGIN IMMEDIATE`` on SQLite, row locks on PostgreSQL."""
 
     def __init__(self, db: Registries) -> None:
         self.db = db
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        return self.db.conn
+        db = self.db
+        for statement in db.dialect.begin:
+            db.conn.execute(statement)
+        # A writer that waited for `sync`'s lock holds it on the file sync has just replaced:
+        # nothing written there would ever be read again. Check before the first write, since
+        # SQLite names its journal after the path, which is now the new file's.
+        if db.identity is not None and file_identity(db.path) != db.identity:
+            db.conn.execute("ROLLBACK")
+            raise Replaced(f"{db.path} was replaced while waiting for its lock")
+        db.lock_rows = db.dialect.lock_rows
+        return db.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.db.lock_rows = ""
         if exc_type is None:
             self.db.conn.execute("COMMIT")
         else:
@@ -291,7 +385,9 @@ def write_organization(db: Registries) -> str:
     """The organization of new rows: Organizations' first row, the table's, or a fixed one."""
     if db.organization:
         return db.organization
-    row = db.conn.execute('SELECT "OrganizationId" FROM "Registries" ORDER BY rowid LIMIT 1')
+    row = db.conn.execute(
+        f'SELECT "OrganizationId" FROM "Registries" ORDER BY {db.dialect.order} LIMIT 1'
+    )
     found = row.fetchone()
     return str(found[0]).upper() if found and found[0] else DEFAULT_ORGANIZATION
 
@@ -357,7 +453,7 @@ def insert_row(
             url,
             username,
             password,
-            int(is_default),
+            bool(is_default),  # SQLite stores 1/0, PostgreSQL a boolean
             now(),
             patterns_json,
         ),
@@ -372,8 +468,9 @@ def record_side(db: Registries, row_id: str, origin: str, secret_store: str) -> 
         return
     ensure_side_table(db)
     db.conn.execute(
-        'INSERT OR REPLACE INTO "ReadyStackHelper" ("RegistryId", "Origin", "SecretStore") '
-        "VALUES (?, ?, ?)",
+        'INSERT INTO "ReadyStackHelper" ("RegistryId", "Origin", "SecretStore") VALUES (?, ?, ?) '
+        'ON CONFLICT ("RegistryId") DO UPDATE SET "Origin" = excluded."Origin", '
+        '"SecretStore" = excluded."SecretStore"',
         (row_id, origin, secret_store),
     )
 
@@ -401,15 +498,15 @@ def set_default(db: Registries, row_id: str) -> None:
     organization = write_organization(db)
     _clear_default(db, organization, keep=row_id)
     db.conn.execute(
-        'UPDATE "Registries" SET "IsDefault" = 1, "UpdatedAt" = ?, "Version" = "Version" + 1 '
-        'WHERE "Id" = ? AND "IsDefault" = 0',
-        (now(), row_id),
+        'UPDATE "Registries" SET "IsDefault" = ?, "UpdatedAt" = ?, "Version" = "Version" + 1 '
+        'WHERE "Id" = ? AND "IsDefault" = ?',
+        (True, now(), row_id, False),
     )
 
 
 def _clear_default(db: Registries, organization: str, keep: str = "") -> None:
     db.conn.execute(
-        'UPDATE "Registries" SET "IsDefault" = 0, "UpdatedAt" = ?, "Version" = "Version" + 1 '
-        'WHERE "IsDefault" = 1 AND upper("OrganizationId") = ? AND "Id" != ?',
-        (now(), organization, keep),
+        'UPDATE "Registries" SET "IsDefault" = ?, "UpdatedAt" = ?, "Version" = "Version" + 1 '
+        'WHERE "IsDefault" = ? AND upper("OrganizationId") = ? AND "Id" != ?',
+        (False, now(), True, organization, keep),
     )
