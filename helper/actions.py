@@ -11,6 +11,9 @@ from readystack.store.diag import debug, warn
 from . import protocol
 from . import target as targets
 
+# How often a writer reopens a file that `sync` replaced while it waited for the lock.
+REPLACED_RETRIES = 10
+
 
 def readonly(environ: Mapping[str, str]) -> bool:
     """READYSTACK_READONLY: store/erase succeed without writing (shared, read-only databases)."""
@@ -73,11 +76,28 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
         wanted = secrets.wanted_store(environ)
         backend = secrets.write_backend() if wanted == "keyring" else None
         return _store(db_path, target, server, username, secret, backend)
-    except secrets.SecretStoreError as exc:
+    except (secrets.SecretStoreError, registries.DatabaseError) as exc:
         raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
 
 
 def _store(
+    db_path: str,
+    target: targets.Target,
+    server: str,
+    username: str,
+    secret: str,
+    backend: object | None,
+) -> str:
+    # A login that waited for `sync`'s lock finds the file replaced: it is kept in the new one.
+    for _ in range(REPLACED_RETRIES):
+        try:
+            return _store_once(db_path, target, server, username, secret, backend)
+        except registries.Replaced:
+            debug(f"store: {db_path} was replaced by a sync; storing into the new file")
+    raise registries.DatabaseError(f"{db_path} keeps being replaced")
+
+
+def _store_once(
     db_path: str,
     target: targets.Target,
     server: str,
@@ -160,6 +180,24 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     if not os.path.exists(db_path):
         return ""  # nothing was ever stored; never create a database just to erase from it
+    for _ in range(REPLACED_RETRIES):
+        try:
+            logins, others = _erase_once(db_path, target)
+            break
+        except registries.Replaced:
+            debug(f"erase: {db_path} was replaced by a sync; erasing from the new file")
+    else:
+        raise registries.DatabaseError(f"{db_path} keeps being replaced")
+    for row in logins:
+        if row.in_keyring:
+            _forget_secret(row.secret_store, row.id)
+    if others:
+        names = ", ".join(repr(n) for n in others)
+        warn(f"erased the login for {target.host}; administrator rows stay: {names}")
+    return ""
+
+
+def _erase_once(db_path: str, target: targets.Target) -> tuple[list[registries.Row], list[str]]:
     db = registries.open_write(db_path)
     try:
         if db.is_readystackgo:
@@ -175,13 +213,7 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
             )
     finally:
         db.close()
-    for row in logins:
-        if row.in_keyring:
-            _forget_secret(row.secret_store, row.id)
-    if others:
-        names = ", ".join(repr(n) for n in others)
-        warn(f"erased the login for {target.host}; administrator rows stay: {names}")
-    return ""
+    return logins, others
 
 
 def _forget_secret(label: str, row_id: str) -> None:
@@ -200,8 +232,9 @@ def list_(environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     try:
         entries = list_entries(db_path)
-    except (registries.sqlite3.Error, OSError) as exc:
+    except (*registries.ERRORS, OSError) as exc:
         # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
-        warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
+        where = registries.shown(db_path)
+        warn(f"skipping the Registries table in {where}: {type(exc).__name__}: {exc}")
         entries = {}
     return protocol.encode_list(entries)

@@ -82,7 +82,7 @@ def image_independent(db_path: str, host: str) -> bool:
             rows = db.rows_for_host(host)
         finally:
             db.close()
-    except (registries.sqlite3.Error, OSError):
+    except (*registries.ERRORS, OSError):
         return False  # the table could not be read: the per-image key is the safe answer
     for row in rows:
         if row.has_credentials and any(not p.host_wide for p in compile_row(row)):

@@ -11,6 +11,7 @@ from . import target as targets
 from .patterns import Pattern, PatternError, compile_pattern
 
 Note = Callable[[str], None]
+Opener = Callable[[str], "registries.Registries | None"]
 TOKEN_USERNAME = "<token>"
 # Rank of a row that answers for a whole host (lower answers first).
 _RANK_NAMES = ("login row", "default row", "row without patterns", "host-wide pattern", "other")
@@ -70,21 +71,24 @@ def resolve(
     db_path: str,
     trace: Trace | None = None,
     skip_tokens: bool = False,
+    open_db: Opener = registries.open_read,
 ) -> Answer | None:
     """Answer ``target`` from the table, then each config file; None when nobody knows it.
 
-    ``skip_tokens`` leaves out identity tokens, which the kubelet's API cannot carry.
+    ``skip_tokens`` leaves out identity tokens, which the kubelet's API cannot carry;
+    ``open_db`` opens the table (a management verb's ``--db postgresql://`` opens a server).
     """
     note = trace or _quiet
     note(f"question: {target.describe()}")
     if target.note:
         note(f"note: {target.note}")
-    note(f"1. Registries table in {db_path}")
+    note(f"1. Registries table in {registries.shown(db_path)}")
     with _Indent(trace):
         try:
-            answer = from_table(target, db_path, note, skip_tokens)
-        except (registries.sqlite3.Error, OSError) as exc:
-            warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
+            answer = from_table(target, db_path, note, skip_tokens, open_db)
+        except (*registries.ERRORS, OSError) as exc:
+            where = registries.shown(db_path)
+            warn(f"skipping the Registries table in {where}: {type(exc).__name__}: {exc}")
             note(f"unusable: {type(exc).__name__}: {exc}")
             answer = None
     if answer is not None or target.kind == targets.OAUTH:
@@ -125,10 +129,14 @@ def from_config_files(
 
 
 def from_table(
-    target: targets.Target, db_path: str, note: Note, skip_tokens: bool = False
+    target: targets.Target,
+    db_path: str,
+    note: Note,
+    skip_tokens: bool = False,
+    open_db: Opener = registries.open_read,
 ) -> Answer | None:
     """Step 1: the best row of the Registries table for ``target``."""
-    db = registries.open_read(db_path)
+    db = open_db(db_path)
     if db is None:
         note("no database there (that is fine: it is empty)")
         return None

@@ -67,6 +67,7 @@ class PostgresDialect(Dialect):
     patterns_join = ""
     # No rowid: DESIGN.md breaks ties by CreatedAt, then Id.
     order = '"CreatedAt", "Id"'
+    r_order = 'r."CreatedAt", r."Id"'
     row_order = 'r."CreatedAt", r."Id"'
     like = "ILIKE"
     begin = ("BEGIN", WRITER_LOCK)

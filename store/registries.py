@@ -68,7 +68,7 @@ COLUMNS = (
 # libpq's URI schemes: such a database is a server, never a local file.
 REMOTE_SCHEMES = ("postgresql://", "postgres://")
 REMOTE_REFUSAL = (
-    "the database is a PostgreSQL URI; lookups read only a local file: keep a local copy "
+    "the database is a PostgreSQL URI; the protocol verbs use only a local file: keep a local copy "
     "with `sync --to FILE` and point READYSTACK_DB at FILE"
 )
 
@@ -84,6 +84,16 @@ class Replaced(DatabaseError):
 def is_remote(location: str) -> bool:
     """A libpq URI (PostgreSQL) rather than a SQLite path."""
     return location.startswith(REMOTE_SCHEMES)
+
+
+def shown(location: str) -> str:
+    """``location`` as messages may print it: a URI without its user information or query."""
+    if not is_remote(location):
+        return location
+    scheme, _, rest = location.partition("://")
+    authority, slash, path = rest.partition("/")
+    host = authority.rpartition("@")[2]
+    return f"{scheme}://{host}{slash}{path.partition('?')[0]}"
 
 
 def _collect(cursor: object) -> list[Row]:
@@ -113,12 +123,13 @@ class Dialect:
     )
     # Columns 8-10 of a row query (patterns usable, one pattern, its JSON type) and their join.
     patterns = (
-        f"({_ARRAY}) IS NOT NULL OR r.\"ImagePatterns\" IS NULL "
+        f'({_ARRAY}) IS NOT NULL OR r."ImagePatterns" IS NULL '
         "OR trim(r.\"ImagePatterns\") = '', j.value, j.type"
     )
     patterns_join = f" LEFT JOIN json_each(coalesce(({_ARRAY}), '[]')) j"
     # Table order, where ties need breaking: SQLite's rowid is ReadyStackGo's insertion order.
     order = "rowid"
+    r_order = "r.rowid"
     row_order = "r.rowid, j.key"
     # Case-insensitive (ASCII) substring match.
     like = "LIKE"
@@ -309,6 +320,8 @@ def _uri_path(path: str) -> str:
 
 def open_write(path: str) -> Registries:
     """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema."""
+    if is_remote(path):
+        raise DatabaseError(REMOTE_REFUSAL)  # never a file named after a URI
     if not os.path.exists(path):
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):

@@ -49,7 +49,9 @@ class Cluster:
         """Start the server on its port (again, after `stop`)."""
         options = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
         log = str(self.root / "server.log")
-        self._run([str(BIN / "pg_ctl"), "-D", str(self.data), "-l", log, "-w", "-o", options, "start"])
+        self._run(
+            [str(BIN / "pg_ctl"), "-D", str(self.data), "-l", log, "-w", "-o", options, "start"]
+        )
 
     def stop(self) -> None:
         """Stop the server at once (`-m fast`), as an outage would."""
@@ -72,8 +74,19 @@ class Cluster:
     def psql(self, sql: str, database: str = USER) -> str:
         """Run SQL through psql and return its unaligned output."""
         proc = subprocess.run(
-            [str(BIN / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
-             self.uri(database), "-c", sql],
+            [
+                str(BIN / "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                self.uri(database),
+                "-c",
+                sql,
+            ],
             capture_output=True,
             text=True,
             timeout=60,

@@ -1,0 +1,106 @@
+"""sync: copy the Registries table between SQLite files and PostgreSQL, keeping login rows."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import time
+from types import FrameType
+
+from readystack.store import paths, registries, replica
+from readystack.store.diag import warn
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The verb's options."""
+    parser.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="SOURCE",
+        help="SQLite path or postgresql:// URI to copy from (a ReadyStackGo database works)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="dest",
+        metavar="DEST",
+        help="SQLite path or postgresql:// URI to make equal (default: the database lookups read)",
+    )
+    parser.add_argument(
+        "--every", type=_seconds, metavar="S", help="repeat every S seconds until SIGTERM/SIGINT"
+    )
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def run(ns: argparse.Namespace) -> int:
+    """One round, or rounds every ``--every`` seconds until a signal ends them."""
+    dest = ns.dest or paths.database_path(os.environ)[0]
+    if _same(ns.source, dest):
+        warn(f"sync: {ns.source} is both SOURCE and DEST")
+        return 1
+    if not ns.every:
+        return sync_once(ns.source, dest)
+    stop = _Stop()
+    status = 0
+    while not stop.requested:
+        status = sync_once(ns.source, dest)
+        stop.sleep(ns.every)
+    return status
+
+
+def sync_once(source: str, dest: str) -> int:
+    """Copy once; a SOURCE or DEST that fails leaves DEST as it was, with one stderr line."""
+    try:
+        rows = replica.read_source(source, warn)
+    except (*registries.ERRORS, OSError) as exc:
+        warn(f"sync: cannot read {source}: {exc}")
+        return 1
+    try:
+        plan = replica.write_dest(dest, rows)
+    except (*registries.ERRORS, OSError) as exc:
+        warn(f"sync: cannot write {dest}: {exc}")
+        return 1
+    print(f"synced {source} -> {dest}: {plan.summary()}", flush=True)
+    return 0
+
+
+def _same(source: str, dest: str) -> bool:
+    if registries.is_remote(source) or registries.is_remote(dest):
+        return source == dest
+    return os.path.realpath(source) == os.path.realpath(dest)
+
+
+class _Wake(Exception):
+    """Raised by the signal handler to end the sleep between two rounds."""
+
+
+class _Stop:
+    """SIGTERM/SIGINT: a round in progress finishes, and no other one starts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.sleeping = False
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self.sleeping:
+            raise _Wake()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait for the next round unless a signal came (or comes meanwhile)."""
+        try:
+            self.sleeping = True
+            if not self.requested:
+                time.sleep(seconds)
+            self.sleeping = False
+        except _Wake:
+            self.sleeping = False
