@@ -144,7 +144,7 @@ def _store_once(
     finally:
         db.close()
     if stale_label:
-        _forget_secret(stale_label, row_id)
+        secrets.forget(stale_label, row_id)
     debug(f"store: kept a login for {target.describe()} as user {username!r} ({label})")
     return ""
 
@@ -188,9 +188,12 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
             debug(f"erase: {db_path} was replaced by a sync; erasing from the new file")
     else:
         raise registries.DatabaseError(f"{db_path} keeps being replaced")
-    for row in logins:
-        if row.in_keyring:
-            _forget_secret(row.secret_store, row.id)
+    if any(row.in_keyring for row in logins):
+        from readystack.store import secrets
+
+        for row in logins:
+            if row.in_keyring:
+                secrets.forget(row.secret_store, row.id)
     if others:
         names = ", ".join(repr(n) for n in others)
         warn(f"erased the login for {target.host}; administrator rows stay: {names}")
@@ -216,15 +219,6 @@ def _erase_once(db_path: str, target: targets.Target) -> tuple[list[registries.R
     return logins, others
 
 
-def _forget_secret(label: str, row_id: str) -> None:
-    from readystack.store import secrets
-
-    try:
-        secrets.delete(label, row_id)
-    except secrets.SecretStoreError as exc:
-        warn(f"could not delete a keyring entry: {exc}")
-
-
 def list_(environ: Mapping[str, str]) -> str:
     """``list``: {server: username} for every host with credentials in the table."""
     from .resolver import list_entries
@@ -232,9 +226,9 @@ def list_(environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     try:
         entries = list_entries(db_path)
-    except (*registries.ERRORS, OSError) as exc:
+    except (registries.DatabaseError, OSError) as exc:
         # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
         where = registries.shown(db_path)
-        warn(f"skipping the Registries table in {where}: {type(exc).__name__}: {exc}")
+        warn(f"skipping the Registries table in {where}: {getattr(exc, 'strerror', None) or exc}")
         entries = {}
     return protocol.encode_list(entries)

@@ -59,12 +59,12 @@ def sync_once(source: str, dest: str) -> int:
     """Copy once; a SOURCE or DEST that fails leaves DEST as it was, with one stderr line."""
     try:
         rows = replica.read_source(source, warn)
-    except (*registries.ERRORS, OSError) as exc:
+    except (registries.DatabaseError, OSError) as exc:
         warn(f"sync: cannot read {source}: {exc}")
         return 1
     try:
         plan = replica.write_dest(dest, rows)
-    except (*registries.ERRORS, OSError) as exc:
+    except (registries.DatabaseError, OSError) as exc:
         warn(f"sync: cannot write {dest}: {exc}")
         return 1
     print(f"synced {source} -> {dest}: {plan.summary()}", flush=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .conventions import NAME
+
 # The environment is read once per process: the helper lives for one lookup.
 _ENV = os.environ
 _LOG_FILE = _ENV.get("READYSTACK_LOG_FILE", "")
@@ -13,7 +15,6 @@ DEBUG = (
     or _ENV.get("READYSTACK_LOG", "").lower() == "debug"
     or (_ENV.get("Logging__LogLevel__ReadyStackGo.Infrastructure.Docker", "").lower() == "debug")
 )
-PROG = "docker-credential-readystack"
 
 
 def _emit(line: str) -> None:
@@ -38,10 +39,10 @@ def _emit(line: str) -> None:
 
 def warn(message: str) -> None:
     """One line on stderr (and in the debug log file): a source was skipped or refused."""
-    _emit(f"{PROG}: {message}")
+    _emit(f"{NAME}: {message}")
     if _LOG_FILE:
         try:
-            sys.stderr.write(f"{PROG}: {message}".replace("\n", " ") + "\n")
+            sys.stderr.write(f"{NAME}: {message}".replace("\n", " ") + "\n")
         except (OSError, ValueError):
             pass
 
@@ -49,7 +50,7 @@ def warn(message: str) -> None:
 def debug(message: str) -> None:
     """A debug trace line, written only when READYSTACK_LOG=debug or READYSTACK_LOG_FILE is set."""
     if DEBUG:
-        _emit(f"{PROG}: debug: {message}")
+        _emit(f"{NAME}: debug: {message}")
 
 
 def mask(secret: str | None) -> str:

@@ -75,7 +75,6 @@ class PostgresDialect(Dialect):
     # may be missing, so only r is locked).
     lock_rows = " FOR UPDATE OF r"
     schema = _schema()
-    errors = (psycopg.Error,)
     collect = staticmethod(_collect)
 
 
@@ -88,6 +87,10 @@ class Result(list):
     def fetchone(self) -> Sequence[object] | None:
         """The first row, or None."""
         return self[0] if self else None
+
+    def fetchall(self) -> Result:
+        """Every row (already fetched)."""
+        return self
 
 
 class Connection:

@@ -74,7 +74,7 @@ REMOTE_REFUSAL = (
 
 
 class DatabaseError(Exception):
-    """The database cannot be used for what was asked."""
+    """The database cannot be used for what was asked; SQLite's errors arrive as this."""
 
 
 class Replaced(DatabaseError):
@@ -137,14 +137,10 @@ class Dialect:
     begin: tuple[str, ...] = ("BEGIN IMMEDIATE",)
     lock_rows = ""
     schema = tuple(s for s in SCHEMA.split(";") if s.strip())
-    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
     collect = staticmethod(_collect)
 
 
 SQLITE = Dialect()
-# What the verbs catch: the store's own error and the SQLite driver's (a lookup must not pay for
-# wrapping every SQLite call; the PostgreSQL backend turns its driver's errors into DatabaseError).
-ERRORS: tuple[type[BaseException], ...] = (DatabaseError, sqlite3.Error)
 
 
 class Row:
@@ -263,7 +259,11 @@ class Registries:
             sql += ' AND upper(r."OrganizationId") = ?'
             params = (*params, self.organization)
         sql += " ORDER BY " + dialect.row_order + self.lock_rows
-        return dialect.collect(self.conn.execute(sql, params))
+        try:
+            found = self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot read {self.path}: {exc}") from None
+        return dialect.collect(found)
 
     def rows_for_host(self, host: str) -> list[Row]:
         """Every row whose URL names ``host`` (canonical), Hub OAuth keys excluded."""
@@ -303,11 +303,20 @@ def open_read(path: str) -> Registries | None:
         if is_remote(path):
             raise DatabaseError(REMOTE_REFUSAL)
         return None
-    conn = sqlite3.connect(
-        "file:" + _uri_path(path) + "?mode=ro", uri=True, timeout=READ_TIMEOUT, isolation_level=None
-    )
+    try:
+        conn = sqlite3.connect(
+            "file:" + _uri_path(path) + "?mode=ro",
+            uri=True,
+            timeout=READ_TIMEOUT,
+            isolation_level=None,
+        )
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot read {path}: {exc}") from None
     try:
         return Registries(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise DatabaseError(f"cannot read {path}: {exc}") from None
     except BaseException:
         conn.close()
         raise
@@ -332,12 +341,18 @@ def open_write(path: str) -> Registries:
             pass  # another process created it first; its schema comes next
     # Taken before the open: a file replaced in between only causes a needless retry.
     identity = file_identity(path)
-    conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
+    try:
+        conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
     try:
         db = Registries(conn, path)
         db.identity = identity
         create_schema(db)
         return db
+    except sqlite3.Error as exc:
+        conn.close()
+        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
     except BaseException:
         conn.close()
         raise
@@ -347,6 +362,13 @@ def file_identity(path: str) -> tuple[int, int]:
     """(device, inode) of ``path``: tells whether `sync` replaced the file."""
     st = os.stat(path)
     return st.st_dev, st.st_ino
+
+
+def _moved(path: str, identity: tuple[int, int]) -> bool:
+    try:
+        return file_identity(path) != identity
+    except OSError:
+        return True  # gone: the retry creates it again
 
 
 def create_schema(db: Registries) -> None:
@@ -367,12 +389,15 @@ class transaction:
 
     def __enter__(self) -> sqlite3.Connection:
         db = self.db
-        for statement in db.dialect.begin:
-            db.conn.execute(statement)
+        try:
+            for statement in db.dialect.begin:
+                db.conn.execute(statement)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot write {db.path}: {exc}") from None
         # A writer that waited for `sync`'s lock holds it on the file sync has just replaced:
         # nothing written there would ever be read again. Check before the first write, since
         # SQLite names its journal after the path, which is now the new file's.
-        if db.identity is not None and file_identity(db.path) != db.identity:
+        if db.identity is not None and _moved(db.path, db.identity):
             db.conn.execute("ROLLBACK")
             raise Replaced(f"{db.path} was replaced while waiting for its lock")
         db.lock_rows = db.dialect.lock_rows
@@ -380,11 +405,23 @@ class transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.db.lock_rows = ""
-        if exc_type is None:
-            self.db.conn.execute("COMMIT")
-        else:
+        try:
+            if exc_type is None:
+                self.db.conn.execute("COMMIT")
+                return
             self.db.conn.execute("ROLLBACK")
             self.db.tables = self.db.read_tables()  # a table created inside is gone again
+        except sqlite3.Error as error:
+            raise DatabaseError(f"cannot write {self.db.path}: {error}") from None
+        if isinstance(exc, sqlite3.Error):
+            raise DatabaseError(f"cannot write {self.db.path}: {exc}") from None
+
+
+def password_of(db: Registries, row_id: str) -> tuple[str | None] | None:
+    """The row's Password column as it is now, or None when the row is gone."""
+    found = db.conn.execute('SELECT "Password" FROM "Registries" WHERE "Id" = ?', (row_id,))
+    row = found.fetchone()
+    return None if row is None else (row[0],)
 
 
 def ensure_side_table(db: Registries) -> None:

@@ -104,6 +104,13 @@ def _normal(values: Sequence[object]) -> Raw:
 
 def read_source(location: str, warn: Callable[[str], None]) -> list[Raw]:
     """SOURCE's rows to copy: never its login rows; keyring-held secrets left out (reported)."""
+    try:
+        return _read_source(location, warn)
+    except registries.sqlite3.Error as exc:
+        raise DatabaseError(f"cannot read {location}: {exc}") from None
+
+
+def _read_source(location: str, warn: Callable[[str], None]) -> list[Raw]:
     db = _open_source(location)
     try:
         if "Registries" not in db.tables:
@@ -139,8 +146,15 @@ def _open_source(location: str) -> Registries:
 
 def write_dest(location: str, source: list[Raw]) -> Plan:
     """Make DEST's rows SOURCE's, keeping DEST's login rows; returns what changed."""
-    if registries.is_remote(location):
-        return _write_postgres(location, source)
+    try:
+        if registries.is_remote(location):
+            return _write_postgres(location, source)
+        return _write_file_retrying(location, source)
+    except registries.sqlite3.Error as exc:
+        raise DatabaseError(f"cannot write {location}: {exc}") from None
+
+
+def _write_file_retrying(location: str, source: list[Raw]) -> Plan:
     for _ in range(10):
         try:
             return _write_file(location, source)

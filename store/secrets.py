@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .diag import warn
+
 SERVICE = "docker-credential-readystack"
 DATABASE = "database"
 KEYRING_PREFIX = "keyring:"
@@ -126,6 +128,14 @@ def delete(label: str, row_id: str) -> None:
         if type(exc).__name__ == "PasswordDeleteError":
             return
         raise SecretStoreError(_describe(exc)) from None
+
+
+def forget(label: str, row_id: str) -> None:
+    """Remove a row's keyring entry after its row changed; a failure is one stderr line."""
+    try:
+        delete(label, row_id)
+    except SecretStoreError as exc:
+        warn(f"could not delete the old keyring entry: {exc}")
 
 
 def _describe(exc: BaseException) -> str:
