@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
 from readystack.store import paths, registries
 from readystack.store.conventions import NAME
@@ -20,10 +21,34 @@ def db_path(ns: argparse.Namespace) -> tuple[str, str]:
     return paths.database_path(ns.environ, getattr(ns, "db", None))
 
 
+def backend(location: str) -> ModuleType:
+    """The module that opens ``location``: PostgreSQL's for a libpq URI, else SQLite's."""
+    if not registries.is_remote(location):
+        return registries
+    try:
+        # The driver is imported here only, for a management verb given a postgresql:// URI.
+        from readystack.store import pgsql
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("psycopg"):
+            raise
+        raise AdminError(
+            "the PostgreSQL driver is not installed: pip install 'psycopg[binary]'"
+        ) from None
+    return pgsql
+
+
+def table_opener(ns: argparse.Namespace) -> Callable[[str], registries.Registries | None]:
+    """How resolve/explain open the table: a server only when ``--db`` names one, as `get`
+    never reads one."""
+    path, how = db_path(ns)
+    return backend(path).open_read if how == "--db" else registries.open_read
+
+
 def open_read(ns: argparse.Namespace) -> registries.Registries | None:
     """The verb's database opened for reading; None when it does not exist."""
+    path = db_path(ns)[0]
     try:
-        return registries.open_read(db_path(ns)[0])
+        return backend(path).open_read(path)
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None
 
@@ -32,7 +57,7 @@ def open_write(ns: argparse.Namespace) -> registries.Registries:
     """The verb's database opened for writing (created when missing)."""
     path, _ = db_path(ns)
     try:
-        db = registries.open_write(path)
+        db = backend(path).open_write(path)
     except OSError as exc:
         raise AdminError(f"cannot open {path} for writing: {exc.strerror or exc}") from None
     except registries.DatabaseError as exc:

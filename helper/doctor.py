@@ -12,7 +12,7 @@ from readystack.store import dockerconfig, paths, registries, secrets
 from readystack.store.conventions import SELF
 from readystack.store.dockerconfig import keys_for
 
-from .adminlib import db_path
+from .adminlib import AdminError, db_path, open_read
 from .resolver import choose, compile_row
 from .target import SERVER, Target
 
@@ -38,13 +38,45 @@ def run(ns: argparse.Namespace) -> int:
     """Run every check and print one line per finding."""
     report = Report()
     path, how = db_path(ns)
-    rows = _check_database(report, path, how)
+    if registries.is_remote(path):
+        rows = _check_server(report, ns, path, how)
+    else:
+        rows = _check_database(report, path, how)
     if rows:
         _check_rows(report, rows)
     _check_docker_config(report, rows, ns.environ)
     _check_keyring(report, rows, ns.environ)
     print(f"{report.problems} problem(s) found" if report.problems else "no problems found")
     return 1 if report.problems else 0
+
+
+def _check_server(
+    report: Report, ns: argparse.Namespace, uri: str, how: str
+) -> list[registries.Row]:
+    shown = registries.shown(uri)
+    if how != "--db":
+        report.problem(
+            f"{how} names the PostgreSQL database {shown}: get, list and kubelet read only a "
+            f"local file and skip it. Keep a local copy with `sync --from {shown} --to FILE` "
+            f"(or the sync timer) and set {how} to FILE"
+        )
+        return []
+    try:
+        db = open_read(ns)
+        assert db is not None
+        try:
+            rows = db.all_rows()
+            tables = "Registries" in db.tables
+        finally:
+            db.close()
+    except AdminError as exc:
+        report.problem(f"PostgreSQL database {shown}: {exc}")
+        return []
+    report.ok(f"PostgreSQL database {shown} (--db) answers")
+    if not tables:
+        report.info("the database has no Registries table yet (created on first write)")
+    report.ok(f"{len(rows)} registry row(s)")
+    return rows
 
 
 def _check_database(report: Report, path: str, how: str) -> list[registries.Row]:

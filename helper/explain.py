@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from readystack.store import registries
 from readystack.store.conventions import NAME
 from readystack.store.diag import mask
 
 from . import protocol
 from . import target as targets
-from .adminlib import AdminError, db_path
+from .adminlib import AdminError, db_path, table_opener
 from .resolver import Trace, resolve
 
 
@@ -29,7 +30,7 @@ def resolve_(ns: argparse.Namespace) -> int:
     if target.note:
         sys.stderr.write(f"{NAME}: {target.note}\n")
     path, _ = db_path(ns)
-    answer = resolve(target, ns.environ, path)
+    answer = resolve(target, ns.environ, path, open_db=table_opener(ns))
     if answer is None:
         print(protocol.NOT_FOUND)
         return 1
@@ -44,9 +45,9 @@ def explain(ns: argparse.Namespace) -> int:
     target = _target(ns.target)
     path, how = db_path(ns)
     trace = Trace()
-    answer = resolve(target, ns.environ, path, trace)
+    answer = resolve(target, ns.environ, path, trace, open_db=table_opener(ns))
     print(f"explain {ns.target.strip()!r}")
-    print(f"database: {path} ({how})")
+    print(f"database: {registries.shown(path)} ({how})")
     for line in trace.lines:
         print(f"  {line}")
     if answer is None:

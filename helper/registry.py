@@ -142,7 +142,7 @@ def update(ns: argparse.Namespace) -> int:
                 stale = row.secret_store
             registries.record_side(db, row.id, row.origin, label)
         if ns.no_default:
-            changes["IsDefault"] = 0
+            changes["IsDefault"] = False
         if changes:
             registries.update_row(db, row.id, **changes)
         if ns.default:

@@ -8,40 +8,15 @@ import signal
 import time
 from types import FrameType
 
-from readystack.store import paths, registries, replica
+from readystack.store import registries, replica
 from readystack.store.diag import warn
 
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    """The verb's options."""
-    parser.add_argument(
-        "--from",
-        dest="source",
-        required=True,
-        metavar="SOURCE",
-        help="SQLite path or postgresql:// URI to copy from (a ReadyStackGo database works)",
-    )
-    parser.add_argument(
-        "--to",
-        dest="dest",
-        metavar="DEST",
-        help="SQLite path or postgresql:// URI to make equal (default: the database lookups read)",
-    )
-    parser.add_argument(
-        "--every", type=_seconds, metavar="S", help="repeat every S seconds until SIGTERM/SIGINT"
-    )
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
-    return value
+from .adminlib import db_path
 
 
 def run(ns: argparse.Namespace) -> int:
     """One round, or rounds every ``--every`` seconds until a signal ends them."""
-    dest = ns.dest or paths.database_path(os.environ)[0]
+    dest = ns.dest or db_path(ns)[0]
     if _same(ns.source, dest):
         warn(f"sync: {ns.source} is both SOURCE and DEST")
         return 1
@@ -60,14 +35,15 @@ def sync_once(source: str, dest: str) -> int:
     try:
         rows = replica.read_source(source, warn)
     except (registries.DatabaseError, OSError) as exc:
-        warn(f"sync: cannot read {source}: {exc}")
+        warn(f"sync: cannot read {registries.shown(source)}: {exc}")
         return 1
     try:
         plan = replica.write_dest(dest, rows)
     except (registries.DatabaseError, OSError) as exc:
-        warn(f"sync: cannot write {dest}: {exc}")
+        warn(f"sync: cannot write {registries.shown(dest)}: {exc}")
         return 1
-    print(f"synced {source} -> {dest}: {plan.summary()}", flush=True)
+    shown = registries.shown
+    print(f"synced {shown(source)} -> {shown(dest)}: {plan.summary()}", flush=True)
     return 0
 
 

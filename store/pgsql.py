@@ -13,7 +13,7 @@ import psycopg
 from psycopg import conninfo
 
 from . import registries
-from .diag import PROG
+from .conventions import NAME
 from .registries import DatabaseError, Dialect, Registries, Row
 
 CONNECT_TIMEOUT = 10
@@ -151,7 +151,7 @@ def connect(uri: str) -> Connection:
     params = check_uri(uri)
     extra = {} if "connect_timeout" in params else {"connect_timeout": CONNECT_TIMEOUT}
     try:
-        raw = psycopg.connect(uri, autocommit=True, application_name=PROG, **extra)
+        raw = psycopg.connect(uri, autocommit=True, application_name=NAME, **extra)
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to PostgreSQL: {first_line(exc)}") from None
     return Connection(raw)

@@ -419,7 +419,9 @@ class transaction:
 
 def password_of(db: Registries, row_id: str) -> tuple[str | None] | None:
     """The row's Password column as it is now, or None when the row is gone."""
-    found = db.conn.execute('SELECT "Password" FROM "Registries" WHERE "Id" = ?', (row_id,))
+    found = db.conn.execute(
+        'SELECT "Password" FROM "Registries" r WHERE "Id" = ?' + db.lock_rows, (row_id,)
+    )
     row = found.fetchone()
     return None if row is None else (row[0],)
 
