@@ -18,7 +18,7 @@ def run(ns: argparse.Namespace) -> int:
     """One round, or rounds every ``--every`` seconds until a signal ends them."""
     dest = ns.dest or db_path(ns)[0]
     if _same(ns.source, dest):
-        warn(f"sync: {ns.source} is both SOURCE and DEST")
+        warn(f"sync: {registries.shown(ns.source)} is both SOURCE and DEST")
         return 1
     if not ns.every:
         return sync_once(ns.source, dest)
@@ -35,12 +35,12 @@ def sync_once(source: str, dest: str) -> int:
     try:
         rows = replica.read_source(source, warn)
     except (registries.DatabaseError, OSError) as exc:
-        warn(f"sync: cannot read {registries.shown(source)}: {exc}")
+        warn(f"sync: {exc}")
         return 1
     try:
         plan = replica.write_dest(dest, rows)
     except (registries.DatabaseError, OSError) as exc:
-        warn(f"sync: cannot write {registries.shown(dest)}: {exc}")
+        warn(f"sync: {exc}")
         return 1
     shown = registries.shown
     print(f"synced {shown(source)} -> {shown(dest)}: {plan.summary()}", flush=True)

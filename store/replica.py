@@ -106,15 +106,24 @@ def read_source(location: str, warn: Callable[[str], None]) -> list[Raw]:
     """SOURCE's rows to copy: never its login rows; keyring-held secrets left out (reported)."""
     try:
         return _read_source(location, warn)
-    except registries.sqlite3.Error as exc:
-        raise DatabaseError(f"cannot read {location}: {exc}") from None
+    except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
+        raise DatabaseError(f"cannot read {registries.shown(location)}: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    # The store's messages already say what could not be done to which file: keep the why.
+    text = getattr(exc, "strerror", None) or str(exc)
+    for prefix in ("cannot read ", "cannot write ", "cannot open "):
+        if text.startswith(prefix) and ": " in text:
+            return text.split(": ", 1)[1]
+    return text
 
 
 def _read_source(location: str, warn: Callable[[str], None]) -> list[Raw]:
     db = _open_source(location)
     try:
         if "Registries" not in db.tables:
-            raise DatabaseError(f"{location} has no Registries table")
+            raise DatabaseError("it has no Registries table")
         rows = raw_rows(db)
     finally:
         db.close()
@@ -140,7 +149,7 @@ def _open_source(location: str) -> Registries:
         return pgsql.open_read(location)
     db = registries.open_read(location)  # reads without leaving a trace, even ReadyStackGo's
     if db is None:
-        raise DatabaseError(f"{location} does not exist")
+        raise DatabaseError("it does not exist")
     return db
 
 
@@ -150,8 +159,8 @@ def write_dest(location: str, source: list[Raw]) -> Plan:
         if registries.is_remote(location):
             return _write_postgres(location, source)
         return _write_file_retrying(location, source)
-    except registries.sqlite3.Error as exc:
-        raise DatabaseError(f"cannot write {location}: {exc}") from None
+    except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
+        raise DatabaseError(f"cannot write {registries.shown(location)}: {_reason(exc)}") from None
 
 
 def _write_file_retrying(location: str, source: list[Raw]) -> Plan:
@@ -160,13 +169,13 @@ def _write_file_retrying(location: str, source: list[Raw]) -> Plan:
             return _write_file(location, source)
         except registries.Replaced:
             continue  # another sync replaced the file while this one waited: read it again
-    raise DatabaseError(f"{location} keeps being replaced; is another sync running?")
+    raise DatabaseError("it keeps being replaced; is another sync running?")
 
 
 def _refuse(db: Registries) -> None:
     if db.is_readystackgo:
         raise DatabaseError(
-            f"{db.path} is a ReadyStackGo database; sync never writes to it (use it as --from)"
+            "it is a ReadyStackGo database; sync never writes to one (use it as --from)"
         )
 
 
@@ -219,8 +228,7 @@ def _refuse_wal(path: str) -> None:
         header = fh.read(WAL_HEADER_BYTE + 2)
     if len(header) == WAL_HEADER_BYTE + 2 and header[WAL_HEADER_BYTE] == 2:
         raise DatabaseError(
-            f"{path} is in WAL mode; sync keeps replicas in rollback-journal mode: "
-            "give it a new file"
+            "it is in WAL mode, and sync keeps replicas in rollback-journal mode: give a new file"
         )
 
 
