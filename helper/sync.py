@@ -8,24 +8,26 @@ import signal
 import time
 from types import FrameType
 
-from readystack.store import registries, replica
+from readystack.store import registries, replica, settings
 from readystack.store.diag import warn
 
-from .adminlib import db_path
+from .adminlib import AdminError, db_path
 
 
 def run(ns: argparse.Namespace) -> int:
     """One round, or rounds every ``--every`` seconds until a signal ends them."""
+    source = ns.source or settings.sync_source(ns.environ)
+    if not source:
+        raise AdminError("no SOURCE: give --from, or set sync-from in the config file")
     dest = ns.dest or db_path(ns)[0]
-    if _same(ns.source, dest):
-        warn(f"sync: {registries.shown(ns.source)} is both SOURCE and DEST")
-        return 1
+    if _same(source, dest):
+        raise AdminError(f"{registries.shown(source)} is both SOURCE and DEST")
     if not ns.every:
-        return sync_once(ns.source, dest)
+        return sync_once(source, dest)
     stop = _Stop()
     status = 0
     while not stop.requested:
-        status = sync_once(ns.source, dest)
+        status = sync_once(source, dest)
         stop.sleep(ns.every)
     return status
 

@@ -111,13 +111,12 @@ def _seconds(text: str) -> float:
 
 
 def _sync(p: argparse.ArgumentParser) -> None:
-    # --from is required until the config file (key `sync-from`) can supply it.
     p.add_argument(
         "--from",
         dest="source",
-        required=True,
         metavar="SOURCE",
-        help="SQLite path or postgresql:// URI to copy from (a ReadyStackGo database works)",
+        help="SQLite path or postgresql:// URI to copy from (a ReadyStackGo database works; "
+        "default: `sync-from` in the config file)",
     )
     p.add_argument(
         "--to",
@@ -197,7 +196,7 @@ VERBS: tuple[Verb, ...] = (
     ),
     Verb(
         "sync",
-        "--from SOURCE [--to DEST] [--every S]",
+        "[--from SOURCE] [--to DEST] [--every S]",
         "copy the table between SQLite files and PostgreSQL, keeping login rows",
         "sync",
         "run",

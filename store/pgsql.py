@@ -161,7 +161,7 @@ def open_read(uri: str) -> Registries:
     """Open the table for reading (a database without it is an empty table)."""
     conn = connect(uri)
     try:
-        return Registries(conn, uri, POSTGRES)  # type: ignore[arg-type]
+        return Registries(conn, uri, dialect=POSTGRES)  # type: ignore[arg-type]
     except BaseException:
         conn.close()
         raise

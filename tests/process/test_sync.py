@@ -11,7 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from readystackgo import DDL, EF_HISTORY
+from readystackgo import (
+    DDL,
+    EF_HISTORY,
+    RunningReadyStackGo,
+    create_readystackgo_database,
+    side_files,
+)
 
 from .backends import PostgresTable, SqliteTable, Table
 from .conftest import Run
@@ -307,3 +313,48 @@ def test_get_skips_a_postgresql_database_with_one_line(run: Run, pg_uri: str) ->
     assert doctor.returncode == 1
     assert b"READYSTACK_DB names the PostgreSQL database" in doctor.stdout
     assert b"sync --from" in doctor.stdout
+
+
+def test_the_source_comes_from_the_config_file(
+    run: Run, env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = run("sync")
+    assert missing.returncode == 1 and b"sync-from" in missing.stderr
+    source = SqliteTable(tmp_path / "config" / "fleet.db")
+    source.path.parent.mkdir()
+    add(run, source, "a", "ghcr.io")
+    config = Path(env["HOME"]) / ".config" / "docker-credential-readystack" / "config"
+    config.parent.mkdir(parents=True)
+    # A relative path is relative to the config file's folder, as for `database`.
+    config.write_text(
+        f"# the fleet's table\nsync-from = {os.path.relpath(source.path, config.parent)}\n"
+    )
+    proc = run("sync")
+    assert proc.returncode == 0, proc.stderr
+    assert b"1 added" in proc.stdout
+    assert names(SqliteTable(Path(env["READYSTACK_DB"]))) == ["a"]
+
+
+def _folder_state(db: Path) -> tuple[list[str], bytes, int]:
+    return sorted(os.listdir(db.parent)), db.read_bytes(), db.stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("running", [False, True], ids=["stopped", "running"])
+def test_publishing_readystackgo_to_postgresql_leaves_its_folder_untouched(
+    run: Run, tmp_path: Path, pg_uri: str, running: bool
+) -> None:
+    db = tmp_path / "rsg" / "readystackgo.db"
+    create_readystackgo_database(db, wal=True)
+    with RunningReadyStackGo(db) as rsg:
+        rsg.add("ghcr", "https://ghcr.io", "acme", "pw", patterns=["acme/*"])
+        if not running:
+            rsg.stop()
+        assert side_files(db) == (["-wal", "-shm"] if running else [])
+        before = _folder_state(db)
+        proc = run("sync", "--from", str(db), "--to", pg_uri)
+        assert proc.returncode == 0, proc.stderr
+        assert b"1 added" in proc.stdout
+        assert _folder_state(db) == before
+    (row,) = PostgresTable(pg_uri).rows()
+    assert (row["Name"], row["Username"], row["Password"]) == ("ghcr", "acme", "pw")
+    assert json.loads(row["ImagePatterns"]) == ["acme/*"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from readystack.store import paths
-from readystackgo import DDL, EF_HISTORY
+from readystackgo import DDL, create_readystackgo_database
 
 ORGANIZATIONS = """
 CREATE TABLE "Organizations" ("Id" TEXT NOT NULL PRIMARY KEY, "Name" TEXT NOT NULL);
@@ -41,7 +41,10 @@ class RsgDb:
     ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        script = DDL + (EF_HISTORY if readystackgo else "")
+        if readystackgo:  # as EF Core creates it: WAL mode, migrations history, Organizations
+            create_readystackgo_database(path, organization=ORG)
+            return
+        script = DDL
         if organizations is not None:
             script += ORGANIZATIONS
         conn = _connect(path)
