@@ -424,6 +424,13 @@ class transaction:
         if db.identity is not None and _moved(db.path, db.identity):
             db.conn.execute("ROLLBACK")
             raise Replaced(f"{db.path} was replaced while waiting for its lock")
+        # Another writer may have created a table (ReadyStackHelper) since the open: what this
+        # transaction reads must see it, or a login row would pass for an administrator's.
+        try:
+            db.tables = db.read_tables()
+        except sqlite3.Error as exc:
+            db.conn.execute("ROLLBACK")
+            raise DatabaseError(f"cannot write {db.path}: {exc}") from None
         db.lock_rows = db.dialect.lock_rows
         return db.conn
 
