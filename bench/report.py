@@ -49,12 +49,14 @@ class Results:
         conc: dict,
         imports: ImportTrace,
         instructions: list[InstructionRow],
+        fleet: dict | None = None,
     ) -> None:
         self.opts, self.info, self.cmds = opts, info, cmds
         self.compared = compared
         self.by_name = dict(compared)
         self.rss_how, self.cycle, self.conc = rss_how, cycle, conc
         self.imports, self.instructions = imports, instructions
+        self.fleet = fleet  # bench/fleet.py: sync against psql \copy
         self.get_rss = [r for c in cmds.src_get.values() for r in c.rss]
         self.bin_rss = [r for c in cmds.bin_get.values() for r in c.rss]
         self.rss_mib = max(self.get_rss) / 1024 if self.get_rss else NAN
@@ -256,6 +258,21 @@ def _anchor_rows(r: Results, out: _Rows) -> None:
     )
 
 
+def _fleet_rows(r: Results, out: _Rows) -> None:
+    f = r.fleet
+    if f is None:
+        out.add("`sync` 10,000 vs 10 rows from PostgreSQL", NAN, "not measured (no PostgreSQL)")
+        return
+    out.add(
+        "`sync` 10,000 vs 10 rows, PostgreSQL into a replica (added time)",
+        f["sync_added_ms"],
+        f"{f['ratio']:.2f}× what `psql \\copy` adds ({f['copy_added_ms']:.0f} ms)",
+        target="≤ 2×",
+        result=verdict(f["ratio"], 2.0) if not f["failures"] else f"FAIL ({f['failures']} failed)",
+    )
+    out.add("import of the PostgreSQL driver (psycopg)", f["driver_import_ms"], "-X importtime")
+
+
 def summary(r: Results) -> list[Row]:
     """The summary table: every case with its ratio, target and verdict."""
     out = _Rows(r.by_name)
@@ -263,6 +280,7 @@ def summary(r: Results) -> list[Row]:
     _load_rows(r, out)
     _binary_rows(r, out)
     _anchor_rows(r, out)
+    _fleet_rows(r, out)
     return out.rows
 
 
@@ -501,6 +519,7 @@ def raw(r: Results, rows: list[Row]) -> dict:
         },
         "cycle": r.cycle,
         "concurrency": r.conc,
+        "fleet": r.fleet,
         "instructions_millions": {row.label: row.millions for row in r.instructions},
         "importtime_get": {
             m: {"self_us": v[0], "cumulative_us": v[1], "depth": v[2]}

@@ -17,6 +17,8 @@ What it does, one module of this package each:
       console floor  python -c "import re, sys"   (what pip's console-script wrapper costs)
     also list + get-each for 100 hosts, 32 concurrent gets while store runs, the PyInstaller
     binary if built, Debian's Go helper as the outside anchor;
+  * fleet: `sync` of 10 and 10,000 rows from PostgreSQL into a replica against `psql` copying
+    the same rows (a private cluster; skipped without Debian's postgresql);
   * probes: peak RSS (GNU time), instruction counts (valgrind callgrind, if installed) and
     `-X importtime` of get;
   * report: writes bench/results/results.md, results.json and latency.png (if matplotlib is
@@ -37,7 +39,7 @@ if __package__ in (None, ""):
     # Run as a script (`python bench/run.py`): make the `bench` package importable.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import cases, databases, install, log, options, probes, report  # noqa: E402
+from bench import cases, databases, fleet, install, log, options, probes, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             conc=cases.concurrent_gets(cmds, opts.rounds, int(info["nproc"])),
             imports=probes.import_trace(cmds, opts.it_runs),
             instructions=probes.instruction_counts(cmds, opts.no_instructions),
+            fleet=fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3)),
         )
         report.write(results, started)
     return 0

@@ -264,6 +264,17 @@ class Registries:
             raise _ReadAgain()
         return rows
 
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """The rows of one read-only statement (read again, the locking way, if needed)."""
+        for _ in range(3):
+            try:
+                return self._fetch(sql, params)
+            except _ReadAgain:
+                continue
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"cannot read {self.path}: {exc}") from None
+        raise DatabaseError(f"cannot read {self.path}: it kept changing while it was read")
+
     # ---- reading -------------------------------------------------------------------------
 
     def _select(self, where: str, params: tuple) -> list[Row]:
