@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from readystack.store import hosts, paths, registries, settings
+from readystack.store import conventions, hosts, paths, registries, settings
 from readystack.store.diag import debug, warn
 
 from . import protocol
@@ -228,7 +228,7 @@ def list_(environ: Mapping[str, str]) -> str:
         entries = list_entries(db_path)
     except (registries.DatabaseError, OSError) as exc:
         # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
-        where = registries.shown(db_path)
+        where = conventions.shown(db_path)
         warn(f"skipping the Registries table in {where}: {getattr(exc, 'strerror', None) or exc}")
         entries = {}
     return protocol.encode_list(entries)

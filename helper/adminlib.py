@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from readystack.store import paths, registries
+from readystack.store import conventions, paths, registries
 from readystack.store.conventions import NAME
 
 
@@ -23,7 +23,7 @@ def db_path(ns: argparse.Namespace) -> tuple[str, str]:
 
 def backend(location: str) -> ModuleType:
     """The module that opens ``location``: PostgreSQL's for a libpq URI, else SQLite's."""
-    if not registries.is_remote(location):
+    if not conventions.is_remote(location):
         return registries
     try:
         # The driver is imported here only, for a management verb given a postgresql:// URI.

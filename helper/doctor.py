@@ -8,7 +8,7 @@ import shutil
 import stat
 from collections.abc import Mapping
 
-from readystack.store import dockerconfig, paths, registries, secrets
+from readystack.store import conventions, dockerconfig, paths, registries, secrets
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
@@ -40,7 +40,7 @@ def run(ns: argparse.Namespace) -> int:
     path, how = db_path(ns)
     for problem in paths.database_problems(ns.environ):
         report.problem(problem)
-    if registries.is_remote(path):
+    if conventions.is_remote(path):
         rows = _check_server(report, ns, path, how)
     else:
         rows = _check_database(report, path, how)
@@ -55,7 +55,7 @@ def run(ns: argparse.Namespace) -> int:
 def _check_server(
     report: Report, ns: argparse.Namespace, uri: str, how: str
 ) -> list[registries.Row]:
-    shown = registries.shown(uri)
+    shown = conventions.shown(uri)
     if how != "--db":
         report.problem(
             f"{how} names the PostgreSQL database {shown}: get, list and kubelet read only a "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from readystack.store import registries
+from readystack.store import conventions
 from readystack.store.conventions import NAME
 from readystack.store.diag import mask
 
@@ -47,7 +47,7 @@ def explain(ns: argparse.Namespace) -> int:
     trace = Trace()
     answer = resolve(target, ns.environ, path, trace, open_db=table_opener(ns))
     print(f"explain {ns.target.strip()!r}")
-    print(f"database: {registries.shown(path)} ({how})")
+    print(f"database: {conventions.shown(path)} ({how})")
     for line in trace.lines:
         print(f"  {line}")
     if answer is None:

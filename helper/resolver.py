@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from readystack.store import hosts, registries
+from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import TOKEN_USERNAME, Answer
 from readystack.store.diag import debug, warn
 
@@ -68,7 +68,7 @@ def resolve(
     note(f"question: {target.describe()}")
     if target.note:
         note(f"note: {target.note}")
-    note(f"1. Registries table in {registries.shown(db_path)}")
+    note(f"1. Registries table in {conventions.shown(db_path)}")
     answer = None
     with _Indent(trace):
         try:
@@ -77,7 +77,7 @@ def resolve(
             warn(f"skipping the Registries table: {exc}")
             note(f"unusable: {exc}")
         except OSError as exc:
-            where = registries.shown(db_path)
+            where = conventions.shown(db_path)
             warn(f"skipping the Registries table in {where}: {exc.strerror or exc}")
             note(f"unusable: {exc.strerror or exc}")
     if answer is not None or target.kind == targets.OAUTH:

@@ -8,7 +8,7 @@ import signal
 import time
 from types import FrameType
 
-from readystack.store import registries, replica, settings
+from readystack.store import conventions, registries, replica, settings
 from readystack.store.diag import warn
 
 from .adminlib import AdminError, db_path
@@ -21,7 +21,7 @@ def run(ns: argparse.Namespace) -> int:
         raise AdminError("no SOURCE: give --from, or set sync-from in the config file")
     dest = ns.dest or db_path(ns)[0]
     if _same(source, dest):
-        raise AdminError(f"{registries.shown(source)} is both SOURCE and DEST")
+        raise AdminError(f"{conventions.shown(source)} is both SOURCE and DEST")
     if not ns.every:
         return sync_once(source, dest)
     stop = _Stop()
@@ -44,13 +44,13 @@ def sync_once(source: str, dest: str) -> int:
     except (registries.DatabaseError, OSError) as exc:
         warn(f"sync: {exc}")
         return 1
-    shown = registries.shown
+    shown = conventions.shown
     print(f"synced {shown(source)} -> {shown(dest)}: {plan.summary()}", flush=True)
     return 0
 
 
 def _same(source: str, dest: str) -> bool:
-    if registries.is_remote(source) or registries.is_remote(dest):
+    if conventions.is_remote(source) or conventions.is_remote(dest):
         return source == dest
     return os.path.realpath(source) == os.path.realpath(dest)
 

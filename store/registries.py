@@ -12,6 +12,7 @@ except ImportError:  # pragma: no cover - interpreters without the private modul
     import sqlite3  # type: ignore[no-redef]
 
 from . import hosts, sqliteread
+from .conventions import REMOTE_REFUSAL, is_remote
 
 # A pull must never hang on a writer holding the lock: give up after this and try the next source.
 READ_TIMEOUT = 1.0
@@ -65,12 +66,6 @@ COLUMNS = (
     "ImagePatterns",
     "Version",
 )
-# libpq's URI schemes: such a database is a server, never a local file.
-REMOTE_SCHEMES = ("postgresql://", "postgres://")
-REMOTE_REFUSAL = (
-    "the database is a PostgreSQL URI; the protocol verbs use only a local file: keep a local copy "
-    "with `sync --to FILE` and point READYSTACK_DB at FILE"
-)
 
 
 class DatabaseError(Exception):
@@ -79,21 +74,6 @@ class DatabaseError(Exception):
 
 class Replaced(DatabaseError):
     """The file was replaced (by `sync`) after it was opened: open it again and retry."""
-
-
-def is_remote(location: str) -> bool:
-    """A libpq URI (PostgreSQL) rather than a SQLite path."""
-    return location.startswith(REMOTE_SCHEMES)
-
-
-def shown(location: str) -> str:
-    """``location`` as messages may print it: a URI without its user information or query."""
-    if not is_remote(location):
-        return location
-    scheme, _, rest = location.partition("://")
-    authority, slash, path = rest.partition("/")
-    host = authority.rpartition("@")[2]
-    return f"{scheme}://{host}{slash}{path.partition('?')[0]}"
 
 
 def _collect(cursor: object) -> list[Row]:

@@ -6,7 +6,7 @@ import os
 import tempfile
 from collections.abc import Callable
 
-from . import registries
+from . import conventions, registries
 from .registries import COLUMNS, SQLITE, DatabaseError, Registries
 
 Raw = tuple  # the 11 COLUMNS, then Origin and SecretStore
@@ -105,7 +105,7 @@ def read_source(location: str, warn: Callable[[str], None]) -> list[Raw]:
     try:
         return _read_source(location, warn)
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
-        raise DatabaseError(f"cannot read {registries.shown(location)}: {_reason(exc)}") from None
+        raise DatabaseError(f"cannot read {conventions.shown(location)}: {_reason(exc)}") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -142,7 +142,7 @@ def _read_source(location: str, warn: Callable[[str], None]) -> list[Raw]:
 
 
 def _open_source(location: str) -> Registries:
-    if registries.is_remote(location):
+    if conventions.is_remote(location):
         from . import pgsql
 
         return pgsql.open_read(location)
@@ -155,11 +155,11 @@ def _open_source(location: str) -> Registries:
 def write_dest(location: str, source: list[Raw]) -> Plan:
     """Make DEST's rows SOURCE's, keeping DEST's login rows; returns what changed."""
     try:
-        if registries.is_remote(location):
+        if conventions.is_remote(location):
             return _write_postgres(location, source)
         return _write_file_retrying(location, source)
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
-        raise DatabaseError(f"cannot write {registries.shown(location)}: {_reason(exc)}") from None
+        raise DatabaseError(f"cannot write {conventions.shown(location)}: {_reason(exc)}") from None
 
 
 def _write_file_retrying(location: str, source: list[Raw]) -> Plan:

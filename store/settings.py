@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from .conventions import is_remote
+
 SYSTEM_FILE = "/etc/docker-credential-readystack/config"
 KEYS = ("database", "secrets", "readonly", "image-hint", "sync-from")
 # The environment variable that wins over the files, per key. `database` has its own discovery
@@ -111,7 +113,7 @@ def sync_source(environ: Mapping[str, str]) -> str | None:
     if found is None:
         return None
     value, path = found
-    if value.startswith(("postgresql://", "postgres://")):
+    if is_remote(value):
         return value
     return file_path(environ, value, path)
 
