@@ -13,6 +13,8 @@ from .patterns import Pattern, PatternError, compile_pattern
 
 Note = Callable[[str], None]
 Opener = Callable[[str], "registries.Registries | None"]
+# Gives the docker command line the image hint reads (None: unknown or turned off).
+ArgvSource = Callable[[], "list[str] | None"]
 # Rank of a row that answers for a whole host (lower answers first).
 _RANK_NAMES = ("login row", "default row", "row without patterns", "host-wide pattern", "other")
 
@@ -57,11 +59,13 @@ def resolve(
     db_path: str,
     trace: Trace | None = None,
     skip_tokens: bool = False,
+    docker_argv: ArgvSource | None = None,
     open_db: Opener = registries.open_read,
 ) -> Answer | None:
     """Answer ``target`` from the table, then each config file; None when nobody knows it.
 
-    ``skip_tokens`` leaves out identity tokens, which the kubelet's API cannot carry;
+    ``skip_tokens`` leaves out identity tokens, which the kubelet's API cannot carry.
+    ``docker_argv`` enables the image hint for a server question (see hint.py).
     ``open_db`` opens the table (a management verb's ``--db postgresql://`` opens a server).
     """
     note = trace or _quiet
@@ -72,7 +76,7 @@ def resolve(
     answer = None
     with _Indent(trace):
         try:
-            answer = from_table(target, db_path, note, skip_tokens, open_db)
+            answer = from_table(target, db_path, note, skip_tokens, docker_argv, open_db)
         except registries.DatabaseError as exc:
             warn(f"skipping the Registries table: {exc}")
             note(f"unusable: {exc}")
@@ -122,6 +126,7 @@ def from_table(
     db_path: str,
     note: Note,
     skip_tokens: bool = False,
+    docker_argv: ArgvSource | None = None,
     open_db: Opener = registries.open_read,
 ) -> Answer | None:
     """Step 1: the best row of the Registries table for ``target``."""
@@ -140,6 +145,8 @@ def from_table(
                 for row in [r for r in rows if r.username == TOKEN_USERNAME]:
                     warn(f"skipping registry {row.name!r}: the kubelet cannot use identity tokens")
                     rows.remove(row)
+            if docker_argv is not None and target.kind == targets.SERVER:
+                target = _hinted(target, rows, docker_argv, note)
             chosen = choose(rows, target, note)
         if chosen is None:
             return None
@@ -150,6 +157,32 @@ def from_table(
         return Answer(chosen.username or "", secret, f"Registries row {chosen.name!r}")
     finally:
         db.close()
+
+
+def _hinted(
+    target: targets.Target, rows: list[registries.Row], docker_argv: ArgvSource, note: Note
+) -> targets.Target:
+    """The image hint's question for a server ``target``; the parent is read only if it matters."""
+    if not repository_matters(rows):
+        return target
+    from .hint import repository
+
+    return repository(target, docker_argv(), note) or target
+
+
+def repository_matters(rows: list[registries.Row]) -> bool:
+    """Whether some repository on these rows' host could get another row than the host does.
+
+    Decided from the rows alone, so that the common host (a login, a default row, rows without
+    patterns) never pays for reading the parent process.
+    """
+    answering = [r for r in rows if r.has_credentials]
+    if not any(r.patterns != [] for r in answering):
+        return False  # without patterns, a repository gets the host's ranking
+    if len(answering) > 1:
+        return True
+    # One row: it answers a repository no pattern matches only if it answers for the host.
+    return not (answering[0].is_login or answering[0].is_default)
 
 
 def secret_of(row: registries.Row) -> str | None:

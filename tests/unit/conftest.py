@@ -6,9 +6,12 @@ import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import keyring.core
 import pytest
+from keyringcontract import MemoryKeyring, path_of
 from readystack.store import paths
 from readystackgo import DDL, create_readystackgo_database
 
@@ -136,3 +139,18 @@ def no_root_config() -> None:
     """Skip when /root/.docker/config.json exists: it is always a fallback candidate."""
     if ROOT_CONFIG_EXISTS:
         pytest.skip(f"{paths.ROOT_DOCKER_CONFIG} exists and would answer as a fallback")
+
+
+@pytest.fixture
+def use_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[type], None]]:
+    """A function that makes keyring use a given backend class for the rest of this test."""
+
+    def choose(cls: type) -> None:
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", path_of(cls))
+        # keyring keeps the backend it chose for the whole process: forget it (monkeypatch puts
+        # it back afterwards), so that keyring chooses again from PYTHON_KEYRING_BACKEND.
+        monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+
+    MemoryKeyring.store.clear()
+    yield choose
+    MemoryKeyring.store.clear()

@@ -39,7 +39,7 @@ def test_messages_are_docker_helpers_texts_byte_for_byte() -> None:
         ("h\u00e9.io\n".encode(), "h\u00e9.io"),
     ],
 )
-def test_server_text(data: bytes, expected: str) -> None:
+def test_server_text_joins_lines_and_trims_white_space(data: bytes, expected: str) -> None:
     assert protocol.server_text(data) == expected
 
 
