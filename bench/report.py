@@ -297,6 +297,7 @@ def _fleet_rows(r: Results, out: _Rows) -> None:
     ok = verdict(f["ratio"], 2.0) if not f["failures"] else f"FAIL ({f['failures']} failed)"
     vs = f"{f['ratio']:.2f}× what `psql \\copy` adds ({f['copy_added_ms']:.0f} ms)"
     out.add(case, f["sync_added_ms"], vs, target="≤ 2×", result=ok)
+    out.add("`sync` 10,000 vs 10, replica already current", f["current_added_ms"], "added time")
     out.add("import of the PostgreSQL driver (psycopg)", f["driver_import_ms"], "-X importtime")
 
 
