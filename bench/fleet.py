@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 
 from . import log
 from .databases import Workspace
@@ -178,3 +179,15 @@ def measure(ws: Workspace, py: str, script: str, rounds: int, warmup: int = 2) -
         f"({u10:.0f} -> {u10k:.0f})"
     )
     return result
+
+
+def add_rows(f: dict | None, add: Callable[..., None], verdict: Callable[..., str]) -> None:
+    """The summary rows of this comparison (``add`` takes bench/report.py's Row fields)."""
+    case = "`sync` 10,000 vs 10 rows, PostgreSQL into a replica (added time)"
+    if f is None:
+        return add(case, float("nan"), "not measured (no PostgreSQL)")
+    ok = verdict(f["ratio"], 2.0) if not f["failures"] else f"FAIL ({f['failures']} failed)"
+    vs = f"{f['ratio']:.2f}× what `psql \\copy` adds ({f['copy_added_ms']:.0f} ms)"
+    add(case, f["sync_added_ms"], vs, target="≤ 2×", result=ok)
+    add("`sync` 10,000 vs 10, replica already current", f["current_added_ms"], "added time")
+    add("import of the PostgreSQL driver (psycopg)", f["driver_import_ms"], "-X importtime")

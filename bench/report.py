@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from readystack.helper.importbudget import GET_DENIED
 
-from . import ROOT, log, read_text
+from . import ROOT, fleet, log, read_text
 from .cases import Commands
 from .databases import CYCLE_HOSTS, SIZES
 from .options import DEFAULT_EXE, DEFAULT_PAIRS
@@ -36,7 +36,7 @@ class Row(NamedTuple):
 
 
 class Results:
-    """Everything one run measured."""
+    """Everything one run measured (run.py adds ``fleet``: bench/fleet.py's comparison)."""
 
     def __init__(
         self,
@@ -50,7 +50,6 @@ class Results:
         imports: ImportTrace,
         instructions: list[InstructionRow],
         regtest: dict | None = None,
-        fleet: dict | None = None,
     ) -> None:
         self.opts, self.info, self.cmds = opts, info, cmds
         self.regtest = regtest
@@ -58,7 +57,6 @@ class Results:
         self.by_name = dict(compared)
         self.rss_how, self.cycle, self.conc = rss_how, cycle, conc
         self.imports, self.instructions = imports, instructions
-        self.fleet = fleet  # bench/fleet.py: sync against psql \copy
         self.get_rss = [r for c in cmds.src_get.values() for r in c.rss]
         self.bin_rss = [r for c in cmds.bin_get.values() for r in c.rss]
         self.rss_mib = max(self.get_rss) / 1024 if self.get_rss else NAN
@@ -171,6 +169,21 @@ def _source_rows(r: Results, out: _Rows) -> None:
             )
     for how in ("host", "image"):
         out.compared(f"source `get` 10,000 vs 10, by {how}", f"scale-{how}", "`get` 10", 1.25)
+    out.compared("source `get` 1,000, WAL database", "wal-get-1000", "console floor", 1.25, 1.15)
+    out.compared(
+        "source `get` 1,000, WAL, ReadyStackGo writing",
+        "wal-writer-get-1000",
+        "console floor",
+        1.25,
+        1.15,
+    )
+    out.compared(
+        "source `get` 1,000, database from the config file",
+        "config-get-1000",
+        "console floor",
+        1.25,
+        1.15,
+    )
     out.compared(
         "source `get` 1,000, by host, docker parent (image hint)",
         "get-hint-1000",
@@ -290,17 +303,6 @@ def _anchor_rows(r: Results, out: _Rows) -> None:
     )
 
 
-def _fleet_rows(r: Results, out: _Rows) -> None:
-    f, case = r.fleet, "`sync` 10,000 vs 10 rows, PostgreSQL into a replica (added time)"
-    if f is None:
-        return out.add(case, NAN, "not measured (no PostgreSQL)")
-    ok = verdict(f["ratio"], 2.0) if not f["failures"] else f"FAIL ({f['failures']} failed)"
-    vs = f"{f['ratio']:.2f}× what `psql \\copy` adds ({f['copy_added_ms']:.0f} ms)"
-    out.add(case, f["sync_added_ms"], vs, target="≤ 2×", result=ok)
-    out.add("`sync` 10,000 vs 10, replica already current", f["current_added_ms"], "added time")
-    out.add("import of the PostgreSQL driver (psycopg)", f["driver_import_ms"], "-X importtime")
-
-
 def summary(r: Results) -> list[Row]:
     """The summary table: every case with its ratio, target and verdict."""
     out = _Rows(r.by_name)
@@ -308,7 +310,7 @@ def summary(r: Results) -> list[Row]:
     _load_rows(r, out)
     _binary_rows(r, out)
     _anchor_rows(r, out)
-    _fleet_rows(r, out)
+    fleet.add_rows(getattr(r, "fleet", None), out.add, verdict)
     return out.rows
 
 
@@ -548,7 +550,7 @@ def raw(r: Results, rows: list[Row]) -> dict:
         "cycle": r.cycle,
         "concurrency": r.conc,
         "registry_test": r.regtest,
-        "fleet": r.fleet,
+        "fleet": getattr(r, "fleet", None),
         "instructions_millions": {row.label: row.millions for row in r.instructions},
         "importtime_get": {
             m: {"self_us": v[0], "cumulative_us": v[1], "depth": v[2]}

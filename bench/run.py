@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 imports=probes.import_trace(cmds, opts.it_runs),
                 instructions=probes.instruction_counts(cmds, opts.no_instructions),
                 regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
-                fleet=fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3)),
             )
+            results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3))
             report.write(results, started)
         finally:
             cmds.close()

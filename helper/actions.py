@@ -135,7 +135,7 @@ def _store_once(
                     stale_label = row.secret_store
             else:
                 organization = registries.write_organization(db)
-                name = target.raw if target.kind == targets.OAUTH else target.host
+                name = target.raw if target.kind == targets.OAUTH else _login_host(target)
                 registries.insert_row(
                     db,
                     name=registries.unique_name(db, organization, name),
@@ -156,21 +156,36 @@ def _store_once(
     return ""
 
 
+def _login_host(target: targets.Target) -> str:
+    # A server target's raw text parsed once already, so this cannot fail.
+    return hosts.login_host(target.raw)
+
+
 def _login_rows(db: registries.Registries, target: targets.Target) -> list[registries.Row]:
+    """The login rows kept under the name ``target`` was typed as (DESIGN: store / erase)."""
     if target.kind == targets.OAUTH:
         row = db.row_for_key(target.raw)
         return [row] if row else []
-    rows = [r for r in db.rows_for_host(target.host) if r.is_login]
+    wanted = _login_host(target)
+    rows = [r for r in db.rows_for_host(target.host) if r.is_login and _row_login(r) == wanted]
     return sorted(rows, key=lambda r: (r.name.casefold(), r.id))
+
+
+def _row_login(row: registries.Row) -> str | None:
+    try:
+        return hosts.login_host(row.url)
+    except hosts.HostError:
+        return None
 
 
 def _login_url(target: targets.Target, server: str) -> str:
     if target.kind == targets.OAUTH:
         return target.raw
-    if hosts.is_hub(target.host):
+    host = _login_host(target)
+    if hosts.is_hub(host):
         return hosts.HUB_SERVER_URL
     scheme = "http" if server.lower().startswith("http://") else "https"
-    return f"{scheme}://{target.host}"
+    return f"{scheme}://{host}"
 
 
 def erase(data: bytes, environ: Mapping[str, str]) -> str:
@@ -187,6 +202,13 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     if not os.path.exists(db_path):
         return ""  # nothing was ever stored; never create a database just to erase from it
+    try:
+        return _erase(db_path, target)
+    except registries.DatabaseError as exc:
+        raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
+
+
+def _erase(db_path: str, target: targets.Target) -> str:
     for _ in range(REPLACED_RETRIES):
         try:
             logins, others = _erase_once(db_path, target)
@@ -195,16 +217,7 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
             debug(f"erase: {db_path} was replaced by a sync; erasing from the new file")
     else:
         raise registries.DatabaseError(f"{db_path} keeps being replaced")
-    if any(row.in_keyring for row in logins):
-        from readystack.store import secrets
-
-        for row in logins:
-            if row.in_keyring:
-                secrets.forget(row.secret_store, row.id)
-    if others:
-        names = ", ".join(repr(n) for n in others)
-        warn(f"erased the login for {target.host}; administrator rows stay: {names}")
-    return ""
+    return _erased(target, logins, others)
 
 
 def _erase_once(db_path: str, target: targets.Target) -> tuple[list[registries.Row], list[str]]:
@@ -224,6 +237,26 @@ def _erase_once(db_path: str, target: targets.Target) -> tuple[list[registries.R
     finally:
         db.close()
     return logins, others
+
+
+def _erased(target: targets.Target, logins: list[registries.Row], others: list[str]) -> str:
+    if any(row.in_keyring for row in logins):
+        from readystack.store import secrets
+
+        for row in logins:
+            if row.in_keyring:
+                secrets.forget(row.secret_store, row.id)
+    # The docker CLI erases up to four keys per logout: the first erases, the others find
+    # nothing and stay silent, so one logout says this once.
+    if not logins:
+        debug(f"erase: no login stored for {target.describe()}")
+    elif others:
+        names = ", ".join(repr(n) for n in others)
+        warn(
+            f"erased the login for {_login_host(target)}; administrator rows still answer "
+            f"for {target.host}: {names}"
+        )
+    return ""
 
 
 def list_(environ: Mapping[str, str]) -> str:

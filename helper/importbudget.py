@@ -13,7 +13,8 @@ from collections.abc import Iterable
 # costly runtime hooks' triggers (inspect, pkgutil, zipfile, ctypes), and the stdlib modules
 # `get` does without (argparse, logging, json, subprocess, dataclasses, typing, email, urllib,
 # pathlib, shutil), the HTTP client of `registry test` with what it brings (urllib3, ssl,
-# http), and the PostgreSQL driver, which only `sync` and `--db postgresql://` use.
+# http), docker-py with requests (configure-docker --readystackgo only), and the PostgreSQL
+# driver, which only `sync` and `--db postgresql://` use.
 GET_DENIED = (
     "keyring",
     "secretstorage",
@@ -38,6 +39,8 @@ GET_DENIED = (
     "urllib3",
     "ssl",
     "http",
+    "docker",
+    "requests",
     "psycopg",
     "psycopg_binary",
 )

@@ -123,6 +123,13 @@ class Dialect:
 SQLITE = Dialect()
 
 
+def _failure(path: str, doing: str, exc: object, write: bool = False) -> DatabaseError:
+    """The DatabaseError for a SQLite failure: the access problem when there is one."""
+    from .fileaccess import access_problem  # only once SQLite has failed
+
+    return DatabaseError(access_problem(path, write) or f"cannot {doing} {path}: {exc}")
+
+
 class _ReadAgain(Exception):
     """The unlocked read may have missed a write; the query runs again on a locked connection."""
 
@@ -234,8 +241,13 @@ class Registries:
             self.conn.close()
 
     def _fetch(self, sql: str, params: tuple) -> list[tuple]:
-        rows = self.conn.execute(sql, params).fetchall()
-        if self.reader is not None and self.reader.stale():
+        try:
+            rows = self.conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError:
+            if self.reader is None or not self.reader.stale():
+                raise
+            rows = None  # a checkpoint rewrote pages under our unlocked read
+        if self.reader is not None and (rows is None or self.reader.stale()):
             # ReadyStackGo started (or wrote) while we read the file without a lock: read again,
             # the locking way, which sees every committed write.
             self.conn = self.reader.reopen()
@@ -286,7 +298,7 @@ class Registries:
         try:
             found = self._fetch(sql, params)
         except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot read {self.path}: {exc}") from None
+            raise _failure(self.path, "read", exc) from None
         return dialect.collect(found)
 
     def rows_for_host(self, host: str) -> list[Row]:
@@ -326,7 +338,7 @@ def open_read(path: str) -> Registries | None:
     try:
         reader = sqliteread.open_reader(path, READ_TIMEOUT)
     except sqlite3.Error as exc:  # sqliteread.Unreadable among them
-        raise DatabaseError(f"cannot read {path}: {exc}") from None
+        raise _failure(path, "read", exc) from None
     if reader is None:
         if is_remote(path):
             raise DatabaseError(REMOTE_REFUSAL)
@@ -336,30 +348,44 @@ def open_read(path: str) -> Registries | None:
         return Registries(reader.conn, path, reader)
     except sqlite3.Error as exc:
         reader.close()
-        raise DatabaseError(f"cannot read {path}: {exc}") from None
+        raise _failure(path, "read", exc) from None
     except BaseException:
         reader.close()
         raise
 
 
-def open_write(path: str) -> Registries:
-    """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema."""
+def open_write(path: str, create_folder: bool = True) -> Registries:
+    """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema.
+
+    ``create_folder`` False: a missing folder is an error (only the default's may be created).
+    """
+    from .fileaccess import access_problem, file_identity, user
+
     if is_remote(path):
         raise DatabaseError(REMOTE_REFUSAL)  # never a file named after a URI
+    problem = access_problem(path, write=True)
+    if problem:
+        raise DatabaseError(problem)
     if not os.path.exists(path):
         folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            os.makedirs(folder, mode=0o700, exist_ok=True)
         try:
+            if not os.path.isdir(folder):
+                if not create_folder:
+                    raise DatabaseError(f"cannot create {path}: the folder {folder} does not exist")
+                os.makedirs(folder, mode=0o700, exist_ok=True)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             pass  # another process created it first; its schema comes next
+        except OSError as exc:
+            raise DatabaseError(
+                f"this user ({user()}) cannot create the database {path}: {exc.strerror}"
+            ) from None
     # Taken before the open: a file replaced in between only causes a needless retry.
     identity = file_identity(path)
     try:
         conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
+        raise _failure(path, "write", exc, write=True) from None
     try:
         db = Registries(conn, path)
         db.identity = identity
@@ -367,23 +393,10 @@ def open_write(path: str) -> Registries:
         return db
     except sqlite3.Error as exc:
         conn.close()
-        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
+        raise _failure(path, "write", exc, write=True) from None
     except BaseException:
         conn.close()
         raise
-
-
-def file_identity(path: str) -> tuple[int, int]:
-    """(device, inode) of ``path``: tells whether `sync` replaced the file."""
-    st = os.stat(path)
-    return st.st_dev, st.st_ino
-
-
-def _moved(path: str, identity: tuple[int, int]) -> bool:
-    try:
-        return file_identity(path) != identity
-    except OSError:
-        return True  # gone: the retry creates it again
 
 
 def create_schema(db: Registries) -> None:
@@ -403,16 +416,17 @@ class transaction:
         self.db = db
 
     def __enter__(self) -> sqlite3.Connection:
+        from .fileaccess import moved
+
         db = self.db
         try:
             for statement in db.dialect.begin:
                 db.conn.execute(statement)
         except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot write {db.path}: {exc}") from None
-        # A writer that waited for `sync`'s lock holds it on the file sync has just replaced:
-        # nothing written there would ever be read again. Check before the first write, since
-        # SQLite names its journal after the path, which is now the new file's.
-        if db.identity is not None and _moved(db.path, db.identity):
+            raise _failure(db.path, "write", exc, write=True) from None
+        # A writer that waited for `sync`'s lock may hold it on a file sync has replaced. Check
+        # before the first write: SQLite names its journal after the path (the new file's).
+        if db.identity is not None and moved(db.path, db.identity):
             db.conn.execute("ROLLBACK")
             raise Replaced(f"{db.path} was replaced while waiting for its lock")
         # Another writer may have created a table (ReadyStackHelper) since the open: what this
@@ -434,9 +448,9 @@ class transaction:
             self.db.conn.execute("ROLLBACK")
             self.db.tables = self.db.read_tables()  # a table created inside is gone again
         except sqlite3.Error as error:
-            raise DatabaseError(f"cannot write {self.db.path}: {error}") from None
+            raise _failure(self.db.path, "write", error, write=True) from None
         if isinstance(exc, sqlite3.Error):
-            raise DatabaseError(f"cannot write {self.db.path}: {exc}") from None
+            raise _failure(self.db.path, "write", exc, write=True) from None
 
 
 def password_of(db: Registries, row_id: str) -> tuple[str | None] | None:

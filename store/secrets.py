@@ -21,6 +21,24 @@ _ADVICE = (
     "start a Secret Service (for example gnome-keyring in a D-Bus session) or use "
     "READYSTACK_SECRETS=database"
 )
+# Reading a secret that is already in the keyring: only that keyring can give it back.
+_READ_ADVICE = (
+    "the secret is only in that keyring: run this where its Secret Service answers (the D-Bus "
+    "session of the user who stored it)"
+)
+_NO_COLLECTION = (
+    "the Secret Service has no default collection (keyring) to write to, and creating one "
+    "needs a password prompt, which cannot be shown here (gnome-keyring unlocked with an empty "
+    "password creates none); create it once in a desktop session (Passwords and Keys), or start "
+    "gnome-keyring-daemon --unlock with a non-empty password on its stdin, or use "
+    "READYSTACK_SECRETS=database"
+)
+_LOCKED = (
+    "the Secret Service's default collection is locked, and unlocking it needs a password "
+    "prompt, which cannot be shown here; unlock it (gnome-keyring-daemon --unlock, or log in to "
+    "the desktop) or use READYSTACK_SECRETS=database"
+)
+_SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 
 
 class SecretStoreError(Exception):
@@ -76,7 +94,7 @@ def write_backend() -> object:
         backend = keyring.get_keyring()  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001
         raise SecretStoreError(
-            f"no usable keyring backend ({type(exc).__name__}); {_ADVICE}"
+            f"no usable keyring backend ({_first_line(exc)}); {_ADVICE}"
         ) from None
     chained = getattr(backend, "backends", None)
     if chained is not None:
@@ -85,6 +103,36 @@ def write_backend() -> object:
             raise SecretStoreError(f"no usable keyring backend; {_ADVICE}")
         backend = usable[0]
     return _check(backend)
+
+
+def check_writable(backend: object) -> None:
+    """Raise SecretStoreError when a write would need a prompt: no default collection, or locked.
+
+    keyring's Secret Service backend creates a missing default collection on first write, which
+    needs a prompt; this only looks (secretstorage's Collection raises ItemNotFoundException for a
+    missing collection and never creates one), so checking never writes.
+    """
+    backend = _check(backend)
+    if class_path(backend) != _SECRET_SERVICE:
+        return
+    import secretstorage
+
+    where = (
+        getattr(backend, "preferred_collection", None)
+        or secretstorage.collection.DEFAULT_COLLECTION
+    )
+    try:
+        bus = secretstorage.dbus_init()
+        try:
+            locked = secretstorage.Collection(bus, where).is_locked()
+        finally:
+            bus.close()
+    except secretstorage.exceptions.ItemNotFoundException:
+        raise SecretStoreError(_NO_COLLECTION) from None
+    except Exception as exc:  # noqa: BLE001 - D-Bus errors of every kind
+        raise SecretStoreError(_describe(exc)) from None
+    if locked:
+        raise SecretStoreError(_LOCKED)
 
 
 def backend_for(label: str) -> object:
@@ -104,6 +152,7 @@ def backend_for(label: str) -> object:
 def put(backend: object, row_id: str, secret: str) -> str:
     """Store a row's secret in the keyring, read it back, and return the row's SecretStore label."""
     try:
+        check_writable(backend)
         backend.set_password(SERVICE, row_id, secret)  # type: ignore[attr-defined]
         if backend.get_password(SERVICE, row_id) != secret:  # type: ignore[attr-defined]
             raise SecretStoreError("the keyring did not keep the secret")
@@ -120,7 +169,7 @@ def get(label: str, row_id: str) -> str | None:
     try:
         return backend.get_password(SERVICE, row_id)  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001
-        raise SecretStoreError(_describe(exc)) from None
+        raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
 
 
 def delete(label: str, row_id: str) -> None:
@@ -131,7 +180,7 @@ def delete(label: str, row_id: str) -> None:
     except Exception as exc:  # noqa: BLE001
         if type(exc).__name__ == "PasswordDeleteError":
             return
-        raise SecretStoreError(_describe(exc)) from None
+        raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
 
 
 def forget(label: str, row_id: str) -> None:
@@ -142,6 +191,18 @@ def forget(label: str, row_id: str) -> None:
         warn(f"could not delete the old keyring entry: {exc}")
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"keyring error: {type(exc).__name__}{': ' + text if text else ''}; {_ADVICE}"
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no details"
+
+
+def _describe(exc: BaseException, advice: str = _ADVICE) -> str:
+    """The real cause of a keyring failure, in words, with what to do; never a class name."""
+    causes = {type(e).__name__ for e in (exc, exc.__cause__, exc.__context__) if e is not None}
+    if "PromptDismissedException" in causes:
+        return _NO_COLLECTION if advice is _ADVICE else f"a keyring prompt was dismissed; {advice}"
+    if "KeyringLocked" in causes or "LockedException" in causes:
+        return _LOCKED if advice is _ADVICE else f"the keyring is locked; {advice}"
+    if "SecretServiceNotAvailableException" in causes:
+        return f"no Secret Service answers on D-Bus ({_first_line(exc)}); {advice}"
+    return f"keyring error: {_first_line(exc)}; {advice}"
