@@ -23,11 +23,7 @@ from urllib3 import exceptions as u3
     ("env", "url", "proxy"),
     [
         ({"HTTPS_PROXY": "http://p:3128"}, "https://ghcr.io/v2/", "http://p:3128"),
-        (
-            {"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:1"},
-            "https://a/",
-            "http://low:1",
-        ),
+        ({"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:1"}, "https://a/", "http://low:1"),
         ({"HTTPS_PROXY": "http://p:3128"}, "http://r.local:5000/v2/", None),
         ({"HTTP_PROXY": "http://p:3128"}, "http://r.local:5000/v2/", "http://p:3128"),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "ghcr.io"}, "https://ghcr.io/v2/", None),
