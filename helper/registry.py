@@ -184,7 +184,7 @@ def update(ns: argparse.Namespace) -> int:
                 stale = row.secret_store
             registries.record_side(db, row.id, row.origin, label)
         if ns.no_default:
-            changes["IsDefault"] = 0
+            changes["IsDefault"] = False  # a boolean on PostgreSQL
         changes = _real_changes(row, changes)
         if not changes and not (ns.default and not row.is_default):
             print(f"registry {row.name!r} unchanged: the options given change nothing")
