@@ -19,10 +19,7 @@ mkdir readystack
 touch readystack/__init__.py
 cp -r "$ROOT/helper" readystack/helper
 cp -r "$ROOT/store" readystack/store
-mkdir tests
-cp "$ROOT"/tests/*.py tests/
-cp -r "$ROOT/tests/unit" tests/unit
-rm -f tests/test_structure.py tests/test_repository.py
+cp -r "$ROOT/tests" tests  # all of it: shared modules import each other; only unit tests run
 find readystack tests -name __pycache__ -prune -exec rm -rf {} +
 
 cat >pyproject.toml <<'EOF'

@@ -14,7 +14,7 @@ from keyringcontract import LockedKeyring, MemoryKeyring, path_of
 from readystack.helper import actions, protocol, resolver
 from readystack.helper import target as targets
 from readystack.helper.resolver import Trace
-from readystack.store import paths, secrets
+from readystack.store import paths, registries, secrets
 
 RsgDb = Any  # tests/unit/conftest.py's RsgDb, reached through fixtures
 
@@ -673,6 +673,22 @@ def test_explain_trace_names_a_config_file_once_when_two_settings_name_it(
     trace = Trace()
     assert ask(environ, "ghcr.io", trace) is None
     assert sum(str(home_config) in line for line in trace.lines) == 1
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_resolve_reads_the_table_through_the_opener_it_is_given(rsg: RsgDb, environ: dict) -> None:
+    rsg.add("A", "https://ghcr.io")
+    opened = []
+
+    def opener(path: str) -> object:
+        opened.append(path)
+        return registries.open_read(path)
+
+    answer = resolver.resolve(
+        targets.parse("ghcr.io"), environ, environ["READYSTACK_DB"], open_db=opener
+    )
+    assert answer is not None and answer.username == "a"
+    assert opened == [environ["READYSTACK_DB"]]
 
 
 # ---- list ---------------------------------------------------------------------------------
