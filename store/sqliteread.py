@@ -187,6 +187,11 @@ def _open_fd(path: str) -> int | None:
         raise Unreadable(exc.strerror or str(exc)) from None
 
 
+def read_only_uri(path: str) -> str:
+    """A ``file:`` URI (``uri=True``) that reads a rollback-journal file as a lookup does."""
+    return f"file:{_uri_path(path)}?mode=ro"
+
+
 def _uri_path(path: str) -> str:
     # A file: URI treats ?, # and % specially; quote them so any file name works.
     return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
