@@ -20,8 +20,6 @@ SIDE_INSERT = (
 )
 # A 0/1 integer on SQLite, a boolean on PostgreSQL: 0/1 from both.
 BOOL01 = 'CASE WHEN r."IsDefault" THEN 1 ELSE 0 END'
-# The new file is built in memory before it is written once (the default cache is 2 MB).
-CACHE_KIB = 65536
 # A SQLite database whose header says WAL (bytes 18-19 are 2): see `_refuse_wal`.
 WAL_HEADER_BYTE = 18
 
@@ -258,23 +256,20 @@ def _refuse_wal(path: str) -> None:
 
 
 def _replace(path: str, source: list[Row], old: Old) -> Plan:
-    """Build the new table in a file beside ``path``; if it differs, fsync it and rename it over."""
+    """Build the new table; if it differs, write it beside ``path``, fsync it, rename it over."""
+    plan, image = _build(source, old)
+    if image is None:
+        return plan
     folder = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".sync", dir=folder)
-    os.close(fd)  # mkstemp made it 0600
     try:
-        plan = _build(temp, source, old)
-        if not plan.changes:
-            os.unlink(temp)
-            return plan
+        with os.fdopen(fd, "wb") as fh:  # mkstemp made it 0600
+            fh.write(image)
+            fh.flush()
+            os.fsync(fh.fileno())
         st = os.stat(path)
         if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
             os.chown(temp, st.st_uid, st.st_gid)  # root syncing a user's replica keeps it theirs
-        fd = os.open(temp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
@@ -288,21 +283,20 @@ def _replace(path: str, source: list[Row], old: Old) -> Plan:
     return plan
 
 
-def _build(temp: str, source: list[Row], old: Old) -> Plan:
-    conn = registries.sqlite3.connect(temp, isolation_level=None, uri=True)
+def _build(source: list[Row], old: Old) -> tuple[Plan, bytes | None]:
+    """The plan, and the new database file's bytes when DEST must change.
+
+    Built in memory and written with one write: SQLite would write it page by page.
+    """
+    conn = registries.sqlite3.connect(":memory:", isolation_level=None, uri=True)
     try:
-        # Nobody else sees this file until the rename, and it is fsynced whole before that.
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if old.copied:
             # Read-only, as a lookup reads it: DEST's lock stays with DEST's own connection.
             conn.execute("ATTACH ? AS old", (sqliteread.read_only_uri(old.path),))
         conn.execute("BEGIN")
         plan = _fill(conn, source, old)
-        if plan.changes:
-            conn.execute("COMMIT")
-        return plan
+        conn.execute("COMMIT")
+        return plan, conn.serialize() if plan.changes else None
     finally:
         conn.close()
 
