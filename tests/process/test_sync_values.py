@@ -107,3 +107,19 @@ def test_one_changed_awkward_value_is_one_update(
     proc = run("sync", "--from", source.db, "--to", replica.db)
     assert b"0 added, 1 updated, 0 removed, 0 kept" in proc.stdout, proc.stdout
     assert by_id(replica.rows())[AWKWARD[0][0]][column] == changed
+
+
+def test_a_sync_with_nothing_to_change_leaves_the_replica_file_as_it_is(
+    run: Run, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    source = awkward_source(run, request.getfixturevalue("pg_cluster").new_database())
+    replica = tmp_path / "replica.db"
+    assert run("sync", "--from", source.db, "--to", str(replica)).returncode == 0
+    before = (replica.stat().st_ino, replica.stat().st_mtime_ns, replica.read_bytes())
+    again = run("sync", "--from", source.db, "--to", str(replica))
+    assert b"0 added, 0 updated, 0 removed, 0 kept" in again.stdout, again.stdout
+    assert (replica.stat().st_ino, replica.stat().st_mtime_ns, replica.read_bytes()) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("replica.db")] == [
+        "replica.db"
+    ]  # no journal or other side file beside it
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
