@@ -74,13 +74,23 @@ def _split_port(hostport: str) -> tuple[str, str | None]:
     return host, (port if sep else None)
 
 
+def is_plain(text: str) -> bool:
+    """No backslash, white space or control character (C0, DEL, C1) anywhere in ``text``."""
+    return text.isprintable() and "\\" not in text and not any(ch.isspace() for ch in text)
+
+
 def host_of_url(url: str) -> str:
     """The canonical ``host[:port]`` of a server URL, as Docker's ConvertToHostname reads it.
 
-    A scheme (``http``/``https`` only), user information, path, query and fragment are
-    dropped; text without a scheme is read up to its first ``/``. Raises HostError.
+    A scheme (``http``/``https`` only), path, query and fragment are dropped; text without a
+    scheme is read up to its first ``/``. Raises HostError, also for
+    user information, a backslash, white space or a control character anywhere: WHATWG URL
+    parsers read ``https://evil.com\\@ghcr.io`` as the host evil.com, Go's url.Parse rejects it,
+    so no reading of such a string can be trusted to name the host we would answer for.
     """
     text = url.strip()
+    if not is_plain(text):
+        raise HostError("a backslash, white space or a control character in the server string")
     scheme, sep, rest = text.partition("://")
     if sep:
         if scheme.lower() not in ("http", "https"):
@@ -89,7 +99,8 @@ def host_of_url(url: str) -> str:
         rest = text[2:] if text.startswith("//") else text
     for stop in "/?#":
         rest = rest.split(stop, 1)[0]
-    rest = rest.rpartition("@")[2]
+    if "@" in rest:
+        raise HostError("the server string carries user information")
     if sep and rest.count(":") > 1 and not rest.startswith("["):
         # An unbracketed IPv6 literal in a URL, which ConvertToHostname also accepts.
         rest = f"[{rest}]"

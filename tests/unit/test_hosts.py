@@ -93,8 +93,6 @@ def test_check_host_invalid(raw: str) -> None:
         ("http://r.io:5000", "r.io:5000"),
         ("r.io/ns/img", "r.io"),
         ("https://index.docker.io/v1/", "docker.io"),
-        ("https://u:p@r.io:5000/x", "r.io:5000"),
-        ("https://u:p@w@r.io", "r.io"),
         ("  https://r.io  ", "r.io"),
         ("//r.io/x", "r.io"),
         ("https://r.io?q#f", "r.io"),
@@ -112,6 +110,25 @@ def test_host_of_url(url: str, expected: str) -> None:
     "url", ["", "https://", "ftp://r.io", "ssh://r.io", "https:///x", "https://u@", "/x", "?x"]
 )
 def test_host_of_url_invalid(url: str) -> None:
+    with pytest.raises(HostError):
+        hosts.host_of_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://u:p@r.io:5000/x",
+        "https://u:p@w@r.io",
+        "https://evil.com\\@ghcr.io",
+        "evil.com\\@ghcr.io",
+        "https://ghcr.io\\x",
+        "https://ghcr .io",
+        "https://ghcr.io\tx",
+        "https://ghcr.io/\x1b[31m",
+        "https://ghcr.io\x85x",
+    ],
+)
+def test_host_of_url_refuses_userinfo_backslash_space_and_control(url: str) -> None:
     with pytest.raises(HostError):
         hosts.host_of_url(url)
 
