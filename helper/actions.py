@@ -73,7 +73,7 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
         wanted = secrets.wanted_store(environ)
         backend = secrets.write_backend() if wanted == "keyring" else None
         return _store(db_path, target, server, username, secret, backend)
-    except secrets.SecretStoreError as exc:
+    except (secrets.SecretStoreError, registries.DatabaseError) as exc:
         raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
 
 
@@ -98,7 +98,7 @@ def _store(
             label = secrets.DATABASE
             password: str | None = secret
             if backend is not None:
-                label = secrets.put(backend, row_id, secret)
+                label = secrets.put(backend, row_id, target.host, secret)
                 password = None
             if existing:
                 row = existing[0]
@@ -124,7 +124,7 @@ def _store(
     finally:
         db.close()
     if stale_label:
-        _forget_secret(stale_label, row_id)
+        _forget_secret(stale_label, row_id, target.host)
     debug(f"store: kept a login for {target.describe()} as user {username!r} ({label})")
     return ""
 
@@ -177,18 +177,18 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
         db.close()
     for row in logins:
         if row.in_keyring:
-            _forget_secret(row.secret_store, row.id)
+            _forget_secret(row.secret_store, row.id, row.host or "")
     if others:
         names = ", ".join(repr(n) for n in others)
         warn(f"erased the login for {target.host}; administrator rows stay: {names}")
     return ""
 
 
-def _forget_secret(label: str, row_id: str) -> None:
+def _forget_secret(label: str, row_id: str, host: str) -> None:
     from readystack.store import secrets
 
     try:
-        secrets.delete(label, row_id)
+        secrets.delete(label, row_id, host)
     except secrets.SecretStoreError as exc:
         warn(f"could not delete a keyring entry: {exc}")
 
