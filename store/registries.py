@@ -12,6 +12,7 @@ except ImportError:  # pragma: no cover - interpreters without the private modul
     import sqlite3  # type: ignore[no-redef]
 
 from . import hosts
+from .diag import warn
 
 # A pull must never hang on a writer holding the lock: give up after this and try the next source.
 READ_TIMEOUT = 1.0
@@ -74,6 +75,7 @@ class Row:
     )
 
     def __init__(self, values: tuple) -> None:
+        _check_types(values)
         self.id: str = values[0] or ""
         self.name: str = values[1] or ""
         self.url: str = values[2] or ""
@@ -119,6 +121,33 @@ class Row:
         return bool(self.username) and (self.in_keyring or bool(self.password))
 
 
+class BadRow(ValueError):
+    """A row whose cells do not have the types ReadyStackGo's schema gives them."""
+
+
+# (column, types it may hold) in the order _select reads them. SQLite stores whatever it is
+# given whatever the declared type, so a cell may be a BLOB, a number or NULL anywhere.
+_CELL_TYPES = (
+    ("Id", (str,)),
+    ("Name", (str,)),
+    ("Url", (str,)),
+    ("Username", (str, type(None))),
+    ("Password", (str, type(None))),
+    ("IsDefault", (int,)),
+    ("Origin", (str, type(None))),
+    ("SecretStore", (str, type(None))),
+)
+_SQL_TYPE = {str: "text", bytes: "a BLOB", int: "an integer", float: "a real", type(None): "NULL"}
+
+
+def _check_types(values: tuple) -> None:
+    for (column, allowed), value in zip(_CELL_TYPES, values, strict=False):
+        if not isinstance(value, allowed):
+            shown = ascii(values[0])[:60] if isinstance(values[0], str) else "of another type"
+            kind = _SQL_TYPE.get(type(value), type(value).__name__)
+            raise BadRow(f"skipping the Registries row with Id {shown}: its {column} is {kind}")
+
+
 class Registries:
     """An open Registries database with what was learned about its shape."""
 
@@ -127,6 +156,8 @@ class Registries:
         self.path = path
         self.tables = self.read_tables()
         self.organization = self._organization()
+        # What _select skipped, so that doctor can report it.
+        self.skipped: list[str] = []
 
     def read_tables(self) -> set[str]:
         """Which of the tables this helper cares about exist."""
@@ -173,11 +204,20 @@ class Registries:
             sql += " AND upper(r.OrganizationId) = ?"
             params = (*params, self.organization)
         sql += " ORDER BY r.rowid, j.key"
-        rows: dict[str, Row] = {}
+        rows: dict[object, Row] = {}
+        bad: set[object] = set()
         for values in self.conn.execute(sql, params):
             row = rows.get(values[0])
+            if values[0] in bad:
+                continue
             if row is None:
-                row = rows[values[0]] = Row(values)
+                try:
+                    row = rows[values[0]] = Row(values)
+                except BadRow as exc:
+                    bad.add(values[0])
+                    self.skipped.append(str(exc))
+                    warn(str(exc))
+                    continue
             if values[9] is None:
                 continue
             if values[10] == "text" and row.patterns is not None:
@@ -239,15 +279,25 @@ def _uri_path(path: str) -> str:
 
 def open_write(path: str) -> Registries:
     """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema."""
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             os.makedirs(folder, mode=0o700, exist_ok=True)
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            # O_NOFOLLOW and O_EXCL: a symlink planted meanwhile is never followed, and the new
+            # file is 0600 from its first byte.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            os.close(os.open(path, flags, 0o600))
         except FileExistsError:
             pass  # another process created it first; its schema comes next
-    conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
+    elif not os.path.exists(path):
+        # SQLite would follow the link and create its target with the umask's mode (0644),
+        # secrets included, wherever the link points.
+        raise DatabaseError(f"refusing to create the database through the dangling link {path}")
+    _warn_if_readable(path)
+    # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
+    uri = "file:" + _uri_path(path) + "?mode=rw"
+    conn = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
     try:
         db = Registries(conn, path)
         if "Registries" not in db.tables:
@@ -260,6 +310,22 @@ def open_write(path: str) -> Registries:
     except BaseException:
         conn.close()
         raise
+
+
+def readable_by_others(path: str) -> int | None:
+    """The file's mode when group or others may read or write it, else None."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None
+
+
+def _warn_if_readable(path: str) -> None:
+    # Not refused: ReadyStackGo's own database may well be 0644. Said once per write.
+    mode = readable_by_others(path)
+    if mode is not None:
+        warn(f"{path} has mode {mode:04o}: others can read the passwords in it; chmod 600 it")
 
 
 class transaction:
