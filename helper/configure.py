@@ -73,6 +73,8 @@ def load(path: str) -> dict:
         raise AdminError(
             f"{path} is not valid JSON ({exc}); fix it first, it was not changed"
         ) from None
+    except RecursionError:
+        raise AdminError(f"{path} is nested too deeply; fix it first, it was not changed") from None
     if not isinstance(data, dict):
         raise AdminError(f"{path} is not a JSON object; it was not changed")
     return data

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 
 # The environment is read once per process: the helper lives for one lookup.
@@ -16,24 +18,59 @@ DEBUG = (
 PROG = "docker-credential-readystack"
 
 
-def _emit(line: str) -> None:
-    # One line per event: newlines inside a message would let a value forge extra lines.
-    line = line.replace("\r", " ").replace("\n", " ")
-    if _LOG_FILE:
-        try:
-            fd = os.open(_LOG_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, (line + "\n").encode("utf-8", "backslashreplace"))
-            finally:
-                os.close(fd)
-            return
-        except OSError:
-            pass  # an unwritable log file must not break a lookup; fall back to stderr
+# The log file's descriptor once opened; -1 when it is refused or cannot be opened.
+_log_fd: int | None = None
+
+
+def _open_log() -> int:
+    """Open READYSTACK_LOG_FILE once: never through a symlink, only a private regular file."""
+    global _log_fd
+    if _log_fd is not None:
+        return _log_fd
+    _log_fd = -1
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        # 0600 whatever exists: O_NOFOLLOW refuses a symlink, so a link cannot choose the file.
+        fd = os.open(_LOG_FILE, flags, 0o600)
+    except OSError as exc:
+        reason = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+        _stderr(f"{PROG}: not writing the debug log to {_LOG_FILE}: {reason}")
+        return -1
+    info = os.fstat(fd)
+    refusal = ""
+    if not stat.S_ISREG(info.st_mode):
+        refusal = "it is not a regular file"
+    elif info.st_mode & 0o077:
+        mode = stat.S_IMODE(info.st_mode)
+        refusal = f"others can read it (mode {mode:04o}); chmod 600 it"
+    if refusal:
+        os.close(fd)
+        _stderr(f"{PROG}: refusing to append the debug log to {_LOG_FILE}: {refusal}")
+        return -1
+    _log_fd = fd
+    return fd
+
+
+def _stderr(line: str) -> None:
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
+
+
+def _emit(line: str) -> None:
+    # One line per event: newlines inside a message would let a value forge extra lines.
+    line = line.replace("\r", " ").replace("\n", " ")
+    if _LOG_FILE:
+        fd = _open_log()
+        if fd >= 0:
+            try:
+                os.write(fd, (line + "\n").encode("utf-8", "backslashreplace"))
+                return
+            except OSError:
+                pass  # an unwritable log file must not break a lookup; fall back to stderr
+    _stderr(line)
 
 
 def warn(message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 
 from . import hosts
@@ -55,6 +56,9 @@ def load(path: str) -> dict:
             data = json.loads(fh.read().decode("utf-8-sig") or "{}")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{path}: {type(exc).__name__}: {exc}") from None
+    except RecursionError:
+        # `[[[[…` a hundred thousand deep: skipped like any file that cannot be parsed.
+        raise ConfigError(f"{path}: nested too deeply to be a Docker config") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a JSON object")
     return data
@@ -153,12 +157,17 @@ def delegate(name: object, host: str, environ: Mapping[str, str], note: Trace) -
     if environ.get("READYSTACK_DELEGATED"):
         note("READYSTACK_DELEGATED is set: this lookup was itself delegated, so no further helper")
         return None
-    import shutil
-
     program = f"docker-credential-{name}"
-    exe = shutil.which(program, path=environ.get("PATH"))
+    exe = look_path(program, environ.get("PATH"))
     if exe is None:
-        warn(f"credential helper {program} is not on PATH; skipped")
+        return None
+    from . import lineage
+
+    if lineage.is_self(exe):
+        note(f"{exe} is this helper itself: not asked again")
+        return None
+    if lineage.ancestor_is_self():
+        warn(f"not running {program}: this lookup already runs under this helper (a loop)")
         return None
     server = hosts.server_key(host)
     import subprocess
@@ -185,10 +194,33 @@ def delegate(name: object, host: str, environ: Mapping[str, str], note: Trace) -
         if out == NOT_FOUND:
             note(f"{program} has no credentials for {server}")
         else:
-            first = out.splitlines()[0][:200] if out else ""
-            warn(f"{program} failed (exit {done.returncode}): {first!r}; skipped")
+            # Its output is never repeated: a helper that fails may still have printed a secret.
+            warn(f"{program} failed (exit {done.returncode}); skipped")
         return None
     return _parse_answer(out, program, server, note)
+
+
+def look_path(program: str, path: str | None) -> str | None:
+    """``program`` in the absolute PATH entries, as Go's os/exec LookPath (lp_unix.go) finds it.
+
+    Go refuses a result that is relative to the current directory (ErrDot, since Go 1.19): an
+    empty or relative PATH entry must never run a program from wherever the lookup happens to
+    run. A program found there is refused with one stderr line; nothing further is searched.
+    """
+    for folder in (path if path is not None else os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", program)
+        try:
+            info = os.stat(candidate)
+        except OSError:
+            continue
+        if not (stat.S_ISREG(info.st_mode) and info.st_mode & 0o111):
+            continue  # Go's findExecutable: not a directory, some execute bit set
+        if not os.path.isabs(candidate):
+            warn(f"refusing {candidate}: found through the relative PATH entry {folder!r}")
+            return None
+        return candidate
+    warn(f"credential helper {program} is not on PATH; skipped")
+    return None
 
 
 def _parse_answer(out: str, program: str, server: str, note: Trace) -> Found | None:
@@ -196,7 +228,7 @@ def _parse_answer(out: str, program: str, server: str, note: Trace) -> Found | N
 
     try:
         answer, _ = json.JSONDecoder().raw_decode(out)
-    except ValueError:
+    except (ValueError, RecursionError):
         warn(f"{program} answered something that is not JSON; skipped")
         return None
     if not isinstance(answer, dict):

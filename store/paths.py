@@ -73,6 +73,9 @@ def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | No
     except (OSError, ValueError) as exc:
         warn(f"skipping {settings}: {type(exc).__name__}: {exc}")
         return None
+    except RecursionError:
+        warn(f"skipping {settings}: nested too deeply to be ReadyStackGo's settings")
+        return None
     # .NET configuration keys are case-insensitive.
     docker = _get_ci(data, "Docker")
     path = _get_ci(docker, "ConfigPath") if isinstance(docker, dict) else None
