@@ -124,7 +124,7 @@ def _store(
     finally:
         db.close()
     if stale_label:
-        _forget_secret(stale_label, row_id, target.host)
+        secrets.forget(stale_label, row_id, target.host)
     debug(f"store: kept a login for {target.describe()} as user {username!r} ({label})")
     return ""
 
@@ -175,22 +175,16 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
             )
     finally:
         db.close()
-    for row in logins:
-        if row.in_keyring:
-            _forget_secret(row.secret_store, row.id, row.host or "")
+    if any(row.in_keyring for row in logins):
+        from readystack.store import secrets
+
+        for row in logins:
+            if row.in_keyring:
+                secrets.forget(row.secret_store, row.id, row.host or "")
     if others:
         names = ", ".join(repr(n) for n in others)
         warn(f"erased the login for {target.host}; administrator rows stay: {names}")
     return ""
-
-
-def _forget_secret(label: str, row_id: str, host: str) -> None:
-    from readystack.store import secrets
-
-    try:
-        secrets.delete(label, row_id, host)
-    except secrets.SecretStoreError as exc:
-        warn(f"could not delete a keyring entry: {exc}")
 
 
 def list_(environ: Mapping[str, str]) -> str:
@@ -200,8 +194,8 @@ def list_(environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     try:
         entries = list_entries(db_path)
-    except (registries.sqlite3.Error, OSError) as exc:
+    except (registries.DatabaseError, OSError) as exc:
         # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
-        warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
+        warn(f"skipping the Registries table in {db_path}: {getattr(exc, 'strerror', None) or exc}")
         entries = {}
     return protocol.encode_list(entries)

@@ -16,9 +16,8 @@ if sys.argv[1:] in _READ_ONLY:
     gc.disable()
 
 PROTOCOL_VERBS = ("get", "store", "erase", "list")
-ADMIN_VERBS = ("registry", "resolve", "explain", "doctor", "configure-docker", "kubelet")
 
-HELP = f"""{protocol.USAGE}
+PROTOCOL_HELP = f"""{protocol.USAGE}
 
 Docker credential helper serving ReadyStackGo's registry credentials (with image patterns),
 then Docker config files, to every client of the credential-helper protocol.
@@ -31,16 +30,18 @@ Protocol verbs (called by docker, compose, docker-py, skopeo/podman; input on st
   version     prints the version (also -v, --version)
 
 Management and debugging verbs (for people; each takes --help and --db PATH):
-  registry add|list|show|update|remove|set-default   manage the Registries table
-  resolve TARGET [--show-secret]   what `get TARGET` would answer (secret masked)
-  explain TARGET                   every source, row and pattern consulted, and why
-  doctor                           check the database, patterns, Docker config and keyring
-  configure-docker                 add credHelpers entries to the Docker config
-  kubelet                          kubelet image credential provider (request on stdin)
-
+"""
+ENVIRONMENT = """
 Environment: READYSTACK_DB, DataPath, DOCKER__CONFIGPATH, DOCKER_CONFIG, READYSTACK_SECRETS,
 READYSTACK_READONLY, READYSTACK_LOG=debug, READYSTACK_LOG_FILE. See the README.
 """
+
+
+def help_text() -> str:
+    """The full help: the protocol verbs, then every management verb from the verb table."""
+    from .verbs import help_lines
+
+    return PROTOCOL_HELP + "\n".join(help_lines()) + "\n" + ENVIRONMENT
 
 
 def _write(text: str) -> None:
@@ -60,10 +61,13 @@ def main(argv: list[str] | None = None) -> int:
             _write(f"{protocol.NAME} ({protocol.NAME}) {__version__}\n")
             return 0
         if verb in ("-h", "--help"):
-            _write(HELP)
+            _write(help_text())
             return 0
-    if args and args[0] in ADMIN_VERBS:
-        return _admin(args)
+    if args:
+        from .verbs import FIRST_WORDS
+
+        if args[0] in FIRST_WORDS:
+            return _admin(args)
     if len(args) != 1:
         _write(protocol.USAGE + "\n")
         return 1
@@ -127,19 +131,33 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _admin(args: list[str]) -> int:
-    from readystack.store.diag import PROG
+    from readystack.store import dockerconfig, registries, secrets
+    from readystack.store.diag import DEBUG
 
     from . import admin
+    from .adminlib import AdminError
 
     try:
-        return admin.main(args)
-    except admin.AdminError as exc:
-        sys.stderr.write(f"{PROG}: {exc}\n")
+        return admin.main(args, os.environ)
+    except (
+        AdminError,
+        registries.DatabaseError,
+        secrets.SecretStoreError,
+        dockerconfig.ConfigError,
+    ) as exc:
+        sys.stderr.write(f"{protocol.NAME}: {exc}\n")
         return 1
     except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001
-        sys.stderr.write(f"{PROG}: {args[0]} failed: {type(exc).__name__}: {_first_line(exc)}\n")
+    except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+        sys.stderr.write(
+            f"{protocol.NAME}: {args[0]} failed: {_first_line(exc) or 'internal error'} "
+            "(READYSTACK_LOG=debug shows where)\n"
+        )
+        if DEBUG:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
         return 1

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
 
-from readystack.store import hosts, registries
-from readystack.store.diag import PROG
+from readystack.store import dockerconfig, hosts, paths
+from readystack.store.conventions import NAME, SELF
+from readystack.store.dockerconfig import keys_for
 
-SELF = "readystack"
-
-
-def config_path() -> str:
-    """``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json`` (the docker CLI's choice)."""
-    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.join(folder, "config.json")
-
-
-def keys_for(host: str) -> list[str]:
-    """credHelpers keys for a host: Docker Hub under both names docker and skopeo/podman look up."""
-    return [hosts.HUB_SERVER_URL, hosts.HUB] if hosts.is_hub(host) else [host]
+from .adminlib import AdminError, open_read
 
 
 def _table_hosts(ns: argparse.Namespace) -> list[str]:
-    from .admin import db_path
-
-    path, _ = db_path(ns)
-    db = registries.open_read(path)
+    db = open_read(ns)
     if db is None:
         return []
     try:
@@ -40,8 +25,6 @@ def _table_hosts(ns: argparse.Namespace) -> list[str]:
 
 
 def _wanted_hosts(ns: argparse.Namespace) -> list[str]:
-    from .admin import AdminError
-
     if not ns.registries:
         return _table_hosts(ns)
     out = []
@@ -56,64 +39,17 @@ def _wanted_hosts(ns: argparse.Namespace) -> list[str]:
     return out
 
 
-def load(path: str) -> dict:
-    """The config as a dict; a missing file is an empty config, a malformed one is refused."""
-    from .admin import AdminError
-
+def _load(path: str) -> dict:
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise AdminError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        data = json.loads(text) if text.strip() else {}
-    except ValueError as exc:
-        raise AdminError(
-            f"{path} is not valid JSON ({exc}); fix it first, it was not changed"
-        ) from None
-    except RecursionError:
-        raise AdminError(f"{path} is nested too deeply; fix it first, it was not changed") from None
-    if not isinstance(data, dict):
-        raise AdminError(f"{path} is not a JSON object; it was not changed")
-    return data
-
-
-def save(path: str, data: dict) -> None:
-    """Write through a temp file and rename, following a symlink and keeping the file's mode."""
-    from .admin import AdminError
-
-    real = os.path.realpath(path)
-    folder = os.path.dirname(real)
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        mode = os.stat(real).st_mode & 0o7777 if os.path.exists(real) else 0o600
-        fd, tmp = tempfile.mkstemp(prefix=".config.json.", dir=folder)
-    except OSError as exc:
-        raise AdminError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent="\t")
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, real)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise AdminError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
+        return dockerconfig.load(path, missing_ok=True)
+    except dockerconfig.ConfigError as exc:
+        raise AdminError(f"{exc}; fix it first, it was not changed") from None
 
 
 def run(ns: argparse.Namespace) -> int:
     """The configure-docker verb."""
-    from .admin import AdminError
-
-    path = config_path()
-    config = load(path)
+    path = paths.docker_config_path(ns.environ)
+    config = _load(path)
     if not os.access(os.path.dirname(os.path.realpath(path)) or ".", os.W_OK) and os.path.exists(
         os.path.dirname(os.path.realpath(path))
     ):
@@ -140,7 +76,7 @@ def run(ns: argparse.Namespace) -> int:
     if not changes:
         print(f"{path}: already configured, nothing changed")
         return 0
-    save(path, config)
+    dockerconfig.save(path, config)
     for line in changes:
         print(line)
     print(f"wrote {path}")
@@ -148,8 +84,6 @@ def run(ns: argparse.Namespace) -> int:
 
 
 def _set_helpers(helpers: dict, wanted: list[str], overwrite: bool, changes: list[str]) -> None:
-    from .admin import AdminError
-
     conflicts = []
     for host in wanted:
         for key in keys_for(host):
@@ -161,7 +95,7 @@ def _set_helpers(helpers: dict, wanted: list[str], overwrite: bool, changes: lis
                 continue
             if current is not None:
                 sys.stderr.write(
-                    f"{PROG}: {key}: replacing docker-credential-{current}; logins kept by it "
+                    f"{NAME}: {key}: replacing docker-credential-{current}; logins kept by it "
                     "will no longer be used\n"
                 )
             helpers[key] = SELF
@@ -174,8 +108,6 @@ def _set_helpers(helpers: dict, wanted: list[str], overwrite: bool, changes: lis
 
 
 def _set_store(config: dict, overwrite: bool, changes: list[str]) -> None:
-    from .admin import AdminError
-
     current = config.get("credsStore")
     if current == SELF:
         return
@@ -186,7 +118,7 @@ def _set_store(config: dict, overwrite: bool, changes: list[str]) -> None:
         )
     if current:
         sys.stderr.write(
-            f"{PROG}: replacing credsStore docker-credential-{current}; logins kept by it "
+            f"{NAME}: replacing credsStore docker-credential-{current}; logins kept by it "
             "will no longer be used\n"
         )
     config["credsStore"] = SELF

@@ -6,9 +6,13 @@ import argparse
 import os
 import shutil
 import stat
+from collections.abc import Mapping
 
 from readystack.store import dockerconfig, paths, registries, secrets
+from readystack.store.conventions import SELF
+from readystack.store.dockerconfig import keys_for
 
+from .adminlib import db_path
 from .resolver import choose, compile_row
 from .target import SERVER, Target
 
@@ -32,15 +36,13 @@ class Report:
 
 def run(ns: argparse.Namespace) -> int:
     """Run every check and print one line per finding."""
-    from .admin import db_path
-
     report = Report()
     path, how = db_path(ns)
     rows = _check_database(report, path, how)
     if rows:
         _check_rows(report, rows)
-    _check_docker_config(report, rows)
-    _check_keyring(report, rows)
+    _check_docker_config(report, rows, ns.environ)
+    _check_keyring(report, rows, ns.environ)
     print(f"{report.problems} problem(s) found" if report.problems else "no problems found")
     return 1 if report.problems else 0
 
@@ -58,8 +60,8 @@ def _check_database(report: Report, path: str, how: str) -> list[registries.Row]
         return []
     try:
         db = registries.open_read(path)
-    except registries.sqlite3.Error as exc:
-        report.problem(f"{path} cannot be read as SQLite: {exc}")
+    except registries.DatabaseError as exc:
+        report.problem(str(exc))
         return []
     assert db is not None
     try:
@@ -69,11 +71,13 @@ def _check_database(report: Report, path: str, how: str) -> list[registries.Row]
         if db.is_readystackgo:
             report.info("a ReadyStackGo database: docker login/logout are refused, lookups work")
         rows = db.all_rows()
-    except registries.sqlite3.Error as exc:
-        report.problem(f"{path} cannot be queried: {exc}")
+    except registries.DatabaseError as exc:
+        report.problem(str(exc))
         return []
     finally:
         db.close()
+    for text in db.skipped:
+        report.problem(text)
     report.ok(f"{len(rows)} registry row(s)")
     return rows
 
@@ -107,15 +111,15 @@ def _check_rows(report: Report, rows: list[registries.Row]) -> None:
             report.problem(f"{host}: {len(logins)} login rows; `docker logout {host}` clears them")
 
 
-def _check_docker_config(report: Report, rows: list[registries.Row]) -> None:
-    from .configure import SELF, config_path, keys_for
-
+def _check_docker_config(
+    report: Report, rows: list[registries.Row], environ: Mapping[str, str]
+) -> None:
     exe = shutil.which("docker-credential-readystack")
     if exe:
         report.ok(f"docker-credential-readystack is on PATH ({exe})")
     else:
         report.problem("docker-credential-readystack is not on PATH: Docker cannot run it")
-    path = config_path()
+    path = paths.docker_config_path(environ)
     try:
         config = dockerconfig.load(path) if os.path.exists(path) else {}
     except dockerconfig.ConfigError as exc:
@@ -144,9 +148,9 @@ def _check_docker_config(report: Report, rows: list[registries.Row]) -> None:
         ("DOCKER__CONFIGPATH", "fallback config"),
         ("DOCKER_CONFIG", "DOCKER_CONFIG"),
     ):
-        if os.environ.get(name):
-            report.info(f"{label}: {os.environ[name]}")
-    for cfg, how in dockerconfig.existing_files(paths.config_candidates(os.environ)):
+        if environ.get(name):
+            report.info(f"{label}: {environ[name]}")
+    for cfg, how in dockerconfig.existing_files(paths.config_candidates(environ)):
         try:
             dockerconfig.load(cfg)
             report.ok(f"fallback config {cfg} ({how}) is readable")
@@ -154,10 +158,10 @@ def _check_docker_config(report: Report, rows: list[registries.Row]) -> None:
             report.problem(f"fallback config {exc}")
 
 
-def _check_keyring(report: Report, rows: list[registries.Row]) -> None:
+def _check_keyring(report: Report, rows: list[registries.Row], environ: Mapping[str, str]) -> None:
     in_keyring = [r for r in rows if r.in_keyring]
     try:
-        wanted = secrets.wanted_store(os.environ)
+        wanted = secrets.wanted_store(environ)
     except secrets.SecretStoreError as exc:
         report.problem(str(exc))
         wanted = secrets.DATABASE
@@ -171,9 +175,14 @@ def _check_keyring(report: Report, rows: list[registries.Row]) -> None:
         (report.problem if in_use else report.info)(str(exc))
     for row in in_keyring:
         try:
-            value = secrets.get(row.secret_store, row.id)
+            value, bound = secrets.get(row.secret_store, row.id, row.host or "")
         except secrets.SecretStoreError as exc:
             report.problem(f"row {row.name!r}: {exc}")
             continue
         if value is None:
             report.problem(f"row {row.name!r}: its keyring entry is missing; it never answers")
+        elif not bound:
+            report.problem(
+                f"row {row.name!r}: its keyring entry is not bound to {row.host}; run "
+                "`registry move-secrets --to keyring` to bind it"
+            )

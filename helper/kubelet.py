@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping
 
 from readystack.store import paths, registries
-from readystack.store.diag import PROG
+from readystack.store.conventions import NAME
 
 from . import target as targets
 from .resolver import compile_row
@@ -84,7 +83,7 @@ def image_independent(db_path: str, host: str) -> bool:
             rows = db.rows_for_host(host)
         finally:
             db.close()
-    except (registries.sqlite3.Error, OSError):
+    except (registries.DatabaseError, OSError):
         return False  # the table could not be read: the per-image key is the safe answer
     for row in rows:
         if row.has_credentials and any(not p.host_wide for p in compile_row(row)):
@@ -133,12 +132,11 @@ def _go_duration(seconds: float) -> str:
 
 def run(ns: argparse.Namespace) -> int:
     """The kubelet verb: request on stdin, response on stdout, errors on stderr."""
-    if ns.db:
-        os.environ["READYSTACK_DB"] = ns.db
+    environ = {**ns.environ, "READYSTACK_DB": ns.db} if ns.db else ns.environ
     try:
-        response = respond(sys.stdin.buffer.read(1 << 20), os.environ, ns.cache_duration)
+        response = respond(sys.stdin.buffer.read(1 << 20), environ, ns.cache_duration)
     except KubeletError as exc:
-        sys.stderr.write(f"{PROG} kubelet: {exc}\n")
+        sys.stderr.write(f"{NAME} kubelet: {exc}\n")
         return 1
     sys.stdout.write(json.dumps(response) + "\n")
     return 0

@@ -5,23 +5,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 
 from readystack.store import registries, secrets
-from readystack.store.diag import PROG
+from readystack.store.conventions import NAME
+
+from .adminlib import AdminError, open_write
 
 
-def _interrupt_point(step: str) -> None:
+def _interrupt_point(environ: Mapping[str, str], step: str) -> None:
     # Tests kill the move between its steps to prove that nothing is lost; never set otherwise.
-    if os.environ.get("READYSTACK_TEST_INTERRUPT") == step:
+    if environ.get("READYSTACK_TEST_INTERRUPT") == step:
         sys.stdout.flush()
         os._exit(137)
 
 
 def run(ns: argparse.Namespace) -> int:
     """Move each selected row, one at a time: write the new place, verify it, clear the old."""
-    from .admin import AdminError, _open_write
-
-    db = _open_write(ns)
+    db = open_write(ns)
     try:
         if ns.to == "keyring" and db.is_readystackgo and not ns.force:
             raise AdminError(
@@ -44,29 +45,29 @@ def run(ns: argparse.Namespace) -> int:
         moved = 0
         for row in rows:
             if ns.to == "keyring":
-                moved += _to_keyring(db, row, backend)
+                moved += _to_keyring(db, row, backend, ns.environ)
             else:
-                moved += _to_database(db, row)
+                moved += _to_database(db, row, ns.environ)
     finally:
         db.close()
     print(f"moved {moved} secret(s) to the {ns.to}")
     return 0
 
 
-def _to_keyring(db: registries.Registries, row: registries.Row, backend: object) -> int:
-    from .admin import AdminError
-
-    if row.in_keyring or row.password is None:
+def _to_keyring(
+    db: registries.Registries, row: registries.Row, backend: object, environ: Mapping[str, str]
+) -> int:
+    if row.in_keyring:
+        return _bind(row)
+    if row.password is None:
         return 0
     try:
-        label = secrets.put(backend, row.id, row.password)  # written and read back
+        label = secrets.put(backend, row.id, row.host or "", row.password)  # read back too
     except secrets.SecretStoreError as exc:
         raise AdminError(f"{row.name!r}: {exc}; its password stays in the database") from None
-    _interrupt_point("after-new-secret")
+    _interrupt_point(environ, "after-new-secret")
     with registries.transaction(db):
-        current = db.conn.execute(
-            'SELECT "Password" FROM "Registries" WHERE "Id" = ?', (row.id,)
-        ).fetchone()
+        current = registries.password_of(db, row.id)
         if current is None or current[0] != row.password:
             raise AdminError(f"{row.name!r} changed while moving; run move-secrets again")
         registries.update_row(db, row.id, Password=None)
@@ -75,13 +76,26 @@ def _to_keyring(db: registries.Registries, row: registries.Row, backend: object)
     return 1
 
 
-def _to_database(db: registries.Registries, row: registries.Row) -> int:
-    from .admin import AdminError
+def _bind(row: registries.Row) -> int:
+    """Bind an entry written before entries carried their host: the migration of issue 13.
 
+    An administrator's explicit act, because the host comes from the row as it is now; a lookup
+    never binds (nor writes to the keyring at all).
+    """
+    try:
+        changed = secrets.rebind(row.secret_store, row.id, row.host or "", row.host or "")
+    except secrets.SecretStoreError as exc:
+        raise AdminError(f"{row.name!r}: {exc}") from None
+    if changed:
+        print(f"{row.name}: keyring entry bound to {row.host}")
+    return int(changed)
+
+
+def _to_database(db: registries.Registries, row: registries.Row, environ: Mapping[str, str]) -> int:
     if not row.in_keyring:
         return 0
     try:
-        secret = secrets.get(row.secret_store, row.id)
+        secret, _ = secrets.get(row.secret_store, row.id, row.host or "")
     except secrets.SecretStoreError as exc:
         raise AdminError(f"{row.name!r}: {exc}") from None
     if secret is None:
@@ -89,10 +103,10 @@ def _to_database(db: registries.Registries, row: registries.Row) -> int:
     with registries.transaction(db):
         registries.update_row(db, row.id, Password=secret)
         registries.record_side(db, row.id, row.origin, secrets.DATABASE)
-    _interrupt_point("after-new-secret")
+    _interrupt_point(environ, "after-new-secret")
     try:
-        secrets.delete(row.secret_store, row.id)
+        secrets.delete(row.secret_store, row.id, row.host or "")
     except secrets.SecretStoreError as exc:
-        sys.stderr.write(f"{PROG}: {row.name}: moved, but the old keyring entry stays: {exc}\n")
+        sys.stderr.write(f"{NAME}: {row.name}: moved, but the old keyring entry stays: {exc}\n")
     print(f"{row.name}: password moved to the database")
     return 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-NAME = "docker-credential-readystack"
-# The texts clients match on, byte for byte (docker-credential-helpers' credentials/error.go).
-NOT_FOUND = "credentials not found in native keychain"
-MISSING_SERVER_URL = "no credentials server URL"
-MISSING_USERNAME = "no credentials username"
+from readystack.store.conventions import (
+    MISSING_SERVER_URL,
+    MISSING_USERNAME,
+    NAME,
+    NOT_FOUND,
+    get_ci,
+)
+
 USAGE = f"Usage: {NAME} <store|get|erase|list|version>"
-TOKEN_USERNAME = "<token>"
 # The protocol defines no limit; a credential is never this large, and reading less keeps a
 # runaway client from making the helper allocate without bound.
 MAX_INPUT = 1 << 20
@@ -65,7 +67,7 @@ def parse_store(data: bytes) -> tuple[str, str, str]:
         raise HelperError("invalid credentials payload: expected a JSON object")
     fields = {}
     for name in ("ServerURL", "Username", "Secret"):
-        value = _field(payload, name)
+        value = get_ci(payload, name)  # Go's decoder ignores case
         if value is not None and not isinstance(value, str):
             raise HelperError(f"invalid credentials payload: {name} must be a string")
         fields[name] = value or ""
@@ -75,17 +77,6 @@ def parse_store(data: bytes) -> tuple[str, str, str]:
     if not fields["Username"]:
         raise HelperError(MISSING_USERNAME)
     return server, fields["Username"], fields["Secret"]
-
-
-def _field(payload: dict, name: str) -> object:
-    # Go's decoder matches field names case-insensitively; so do we, exact spelling first.
-    if name in payload:
-        return payload[name]
-    lowered = name.lower()
-    for key, value in payload.items():
-        if isinstance(key, str) and key.lower() == lowered:
-            return value
-    return None
 
 
 def encode_credentials(server_url: str, username: str, secret: str) -> str:

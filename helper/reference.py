@@ -118,7 +118,7 @@ _DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _SHOWN_MAX = 256
 
 
-class ReferenceError(ValueError):
+class InvalidReference(ValueError):
     """An image reference that Docker's reference grammar rejects."""
 
 
@@ -150,26 +150,26 @@ def _validate_digest(value: str) -> None:
     size = _DIGEST_HEX_LENGTHS.get(algorithm)
     if size is None:
         if not _is_lower_components(algorithm, ".+_-"):
-            raise ReferenceError("invalid checksum digest format")
-        raise ReferenceError("unsupported digest algorithm")
+            raise InvalidReference("invalid checksum digest format")
+        raise InvalidReference("unsupported digest algorithm")
     if len(encoded) != size:
-        raise ReferenceError("invalid checksum digest length")
+        raise InvalidReference("invalid checksum digest length")
     if not all(ch in _LOWER_HEX for ch in encoded):
-        raise ReferenceError("invalid checksum digest format")
+        raise InvalidReference("invalid checksum digest format")
 
 
 def parse_normalized(text: str) -> tuple[str, str]:
     """Parse ``text`` like distribution's ParseNormalizedNamed; return (domain, path), tag and digest dropped."""  # noqa: E501
     if not isinstance(text, str):
-        raise ReferenceError("invalid reference format")
+        raise InvalidReference("invalid reference format")
     if len(text) == 64 and all(ch in _LOWER_HEX for ch in text):
-        raise ReferenceError(
+        raise InvalidReference(
             f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings"
         )
     domain, remainder = _split_docker_domain(text)
     remote = remainder.partition(":")[0]
     if remote.lower() != remote:
-        raise ReferenceError(
+        raise InvalidReference(
             f"invalid reference format: repository name ({_shown(remote)}) must be lowercase"
         )
     candidate = f"{domain}/{remainder}"
@@ -177,17 +177,17 @@ def parse_normalized(text: str) -> tuple[str, str]:
     if match is None:
         lowered = candidate.lower()
         if lowered != candidate and _match(lowered) is not None:
-            raise ReferenceError("invalid reference format: repository name must be lowercase")
-        raise ReferenceError("invalid reference format")
+            raise InvalidReference("invalid reference format: repository name must be lowercase")
+        raise InvalidReference("invalid reference format")
     found_domain, path, _tag, digest = match
     if found_domain is None:
         # distribution would return a name with an empty domain here (for example
         # "a_b.com/c": the first part is a valid path component but no valid host).
-        raise ReferenceError(
+        raise InvalidReference(
             f"invalid reference format: registry host ({_shown(domain)}) is not valid"
         )
     if len(path) > _NAME_TOTAL_LENGTH_MAX:
-        raise ReferenceError(
+        raise InvalidReference(
             f"repository name must not be more than {_NAME_TOTAL_LENGTH_MAX} characters"
         )
     if digest is not None:

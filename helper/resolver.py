@@ -5,29 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from readystack.store import hosts, registries
-from readystack.store.diag import debug, mask, warn
+from readystack.store.conventions import TOKEN_USERNAME, Answer
+from readystack.store.diag import debug, warn
 
 from . import target as targets
 from .patterns import MAX_PATTERNS, Pattern, PatternError, compile_pattern
 
 Note = Callable[[str], None]
-TOKEN_USERNAME = "<token>"
 # Rank of a row that answers for a whole host (lower answers first).
 _RANK_NAMES = ("login row", "default row", "row without patterns", "host-wide pattern", "other")
-
-
-class Answer:
-    """The credentials that answer a question, and the source that gave them."""
-
-    __slots__ = ("username", "secret", "source")
-
-    def __init__(self, username: str, secret: str, source: str) -> None:
-        self.username = username
-        self.secret = secret
-        self.source = source
-
-    def __repr__(self) -> str:
-        return f"Answer(username={self.username!r}, secret={mask(self.secret)}, {self.source})"
 
 
 class Trace:
@@ -80,13 +66,16 @@ def resolve(
     if target.note:
         note(f"note: {target.note}")
     note(f"1. Registries table in {db_path}")
+    answer = None
     with _Indent(trace):
         try:
             answer = from_table(target, db_path, note, skip_tokens)
-        except (registries.sqlite3.Error, OSError) as exc:
-            warn(f"skipping the Registries table in {db_path}: {type(exc).__name__}: {exc}")
-            note(f"unusable: {type(exc).__name__}: {exc}")
-            answer = None
+        except registries.DatabaseError as exc:
+            warn(f"skipping the Registries table: {exc}")
+            note(f"unusable: {exc}")
+        except OSError as exc:
+            warn(f"skipping the Registries table in {db_path}: {exc.strerror or exc}")
+            note(f"unusable: {exc.strerror or exc}")
     if answer is not None or target.kind == targets.OAUTH:
         return answer
     answer = from_config_files(target, environ, note, trace)
@@ -120,7 +109,7 @@ def from_config_files(
                     note(f"unusable: {exc}")
                     continue
             if found is not None:
-                return Answer(found.username, found.secret, found.origin)
+                return found
     return None
 
 

@@ -68,12 +68,12 @@ def parse(raw: str, *, bare_name_is_image: bool = False) -> Target:
 
 
 def _image(raw: str, note: str = "") -> Target:
-    from .reference import ReferenceError, parse_normalized
+    from .reference import InvalidReference, parse_normalized
 
     try:
         domain, path = parse_normalized(raw)
         host = hosts.check_host(domain)
-    except (ReferenceError, hosts.HostError) as exc:
+    except (InvalidReference, hosts.HostError) as exc:
         raise TargetError(str(exc)) from None
     return Target(raw, REPOSITORY, host, path, note)
 

@@ -13,13 +13,51 @@ READYSTACK_PYI_AUDIT=FILE (debugging and tests): at exit, append to FILE one lin
 hook that ran (`rthook NAME`) and per module imported (`module NAME`). Unset, it costs one
 environment lookup.
 
-This file must import nothing that is not already loaded at start (sys, os).
+This file must import nothing that is not already loaded at start (sys, os), and leaves no name
+behind in `__main__`: its two classes are deleted at the end (sys.meta_path keeps the finder).
 """
 
 
-def _readystack_deferred_rthooks():  # noqa: C901 - closures keep __main__ clean
-    import os
-    import sys
+class _ReadystackHookLoader:
+    """Wraps the real loader of one trigger module; runs its hook around exec_module."""
+
+    def __init__(self, loader, name, hooks):
+        self._loader = loader
+        self._name = name
+        self._hooks = hooks
+
+    def create_module(self, spec):
+        create = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module):
+        import sys
+
+        # The module keeps the real loader (get_source, resources, is_package, ...).
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        hooks = self._hooks
+        entry = hooks.DEFERRED.pop(self._name, None)
+        if entry is not None and entry[1] == "before":
+            hooks.run(entry[0])
+        try:
+            self._loader.exec_module(module)
+        except BaseException:
+            if entry is not None:  # a later attempt to import it gets the hook again
+                hooks.DEFERRED[self._name] = entry
+            raise
+        if not hooks.DEFERRED and hooks in sys.meta_path:
+            sys.meta_path.remove(hooks)
+        if entry is not None and entry[1] == "after":
+            hooks.run(entry[0])
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _ReadystackDeferredHooks:
+    """Meta-path finder consulted first; answers only for trigger modules not yet run."""
 
     # trigger module -> (deferred hook module, "before" or "after" the trigger executes).
     # The spec reads this literal (ast) to know which hooks to defer: keep it a plain dict.
@@ -30,41 +68,34 @@ def _readystack_deferred_rthooks():  # noqa: C901 - closures keep __main__ clean
         "cryptography": ("_readystack_deferred_pyi_rth_cryptography_openssl", "before"),
     }
     ran = []
+    loader = _ReadystackHookLoader  # kept here: the module-level name is deleted at the end
 
-    class _Loader:
-        """Wraps the real loader of one trigger module; runs its hook around exec_module."""
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        import sys
 
-        def __init__(self, loader, name):
-            self._loader = loader
-            self._name = name
+        if name not in cls.DEFERRED:
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None) if finder is not cls else None
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = cls.loader(spec.loader, name, cls)
+        return spec
 
-        def create_module(self, spec):
-            create = getattr(self._loader, "create_module", None)
-            return create(spec) if create is not None else None
+    @staticmethod
+    def invalidate_caches():
+        pass
 
-        def exec_module(self, module):
-            # The module keeps the real loader (get_source, resources, is_package, ...).
-            module.__loader__ = self._loader
-            if module.__spec__ is not None:
-                module.__spec__.loader = self._loader
-            entry = DEFERRED.pop(self._name, None)
-            if entry is not None and entry[1] == "before":
-                _run(entry[0])
-            try:
-                self._loader.exec_module(module)
-            except BaseException:
-                if entry is not None:  # a later attempt to import it gets the hook again
-                    DEFERRED[self._name] = entry
-                raise
-            if not DEFERRED and _Finder in sys.meta_path:
-                sys.meta_path.remove(_Finder)
-            if entry is not None and entry[1] == "after":
-                _run(entry[0])
+    @classmethod
+    def run(cls, hook):
+        """Import one deferred hook module (once); a hook this build did not select is skipped."""
+        import sys
 
-        def __getattr__(self, name):
-            return getattr(self._loader, name)
-
-    def _run(hook):
         if hook in sys.modules:
             return
         try:
@@ -73,47 +104,38 @@ def _readystack_deferred_rthooks():  # noqa: C901 - closures keep __main__ clean
             if exc.name != hook:
                 raise
             return  # PyInstaller selected no such hook for this build: nothing to run
-        ran.append(hook)
+        cls.ran.append(hook)
 
-    class _Finder:
-        """Meta-path finder consulted first; answers only for trigger modules not yet run."""
+    @classmethod
+    def install(cls):
+        """Run the hooks of triggers already imported, then put the finder first."""
+        import os
+        import sys
 
-        @staticmethod
-        def find_spec(name, path=None, target=None):
-            if name not in DEFERRED:
-                return None
-            for finder in sys.meta_path:
-                find = getattr(finder, "find_spec", None) if finder is not _Finder else None
-                spec = find(name, path, target) if find is not None else None
-                if spec is not None:
-                    break
-            else:
-                return None
-            if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                spec.loader = _Loader(spec.loader, name)
-            return spec
+        # A trigger module imported during bootstrap: its hook runs now, as PyInstaller would.
+        for name in [n for n in cls.DEFERRED if n in sys.modules]:
+            cls.run(cls.DEFERRED.pop(name)[0])
+        if cls.DEFERRED:
+            sys.meta_path.insert(0, cls)
+        audit = os.environ.get("READYSTACK_PYI_AUDIT")
+        if audit:
+            cls.audit_at_exit(audit)
 
-        @staticmethod
-        def invalidate_caches():
-            pass
-
-    # A trigger module already imported during bootstrap: its hook runs now, as PyInstaller would.
-    for name in [n for n in DEFERRED if n in sys.modules]:
-        _run(DEFERRED.pop(name)[0])
-    if DEFERRED:
-        sys.meta_path.insert(0, _Finder)
-
-    audit = os.environ.get("READYSTACK_PYI_AUDIT")
-    if audit:
+    @classmethod
+    def audit_at_exit(cls, audit):
+        """READYSTACK_PYI_AUDIT: at exit, append the hooks that ran and the modules imported."""
         import atexit
+        import sys
 
-        def _write_audit():
-            lines = [f"rthook {h}\n" for h in ran] + [f"module {m}\n" for m in sorted(sys.modules)]
+        def write():
+            lines = [f"rthook {h}\n" for h in cls.ran] + [
+                f"module {m}\n" for m in sorted(sys.modules)
+            ]
             with open(audit, "a", encoding="utf-8") as out:
                 out.writelines(lines)
 
-        atexit.register(_write_audit)
+        atexit.register(write)
 
 
-_readystack_deferred_rthooks()
-del _readystack_deferred_rthooks
+_ReadystackDeferredHooks.install()
+del _ReadystackDeferredHooks, _ReadystackHookLoader

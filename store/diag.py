@@ -7,6 +7,8 @@ import os
 import stat
 import sys
 
+from .conventions import NAME
+
 # The environment is read once per process: the helper lives for one lookup.
 _ENV = os.environ
 _LOG_FILE = _ENV.get("READYSTACK_LOG_FILE", "")
@@ -15,7 +17,6 @@ DEBUG = (
     or _ENV.get("READYSTACK_LOG", "").lower() == "debug"
     or (_ENV.get("Logging__LogLevel__ReadyStackGo.Infrastructure.Docker", "").lower() == "debug")
 )
-PROG = "docker-credential-readystack"
 
 
 # The log file's descriptor once opened; -1 when it is refused or cannot be opened.
@@ -34,7 +35,7 @@ def _open_log() -> int:
         fd = os.open(_LOG_FILE, flags, 0o600)
     except OSError as exc:
         reason = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
-        _stderr(f"{PROG}: not writing the debug log to {_LOG_FILE}: {reason}")
+        _stderr(f"{NAME}: not writing the debug log to {_LOG_FILE}: {reason}")
         return -1
     info = os.fstat(fd)
     refusal = ""
@@ -45,10 +46,15 @@ def _open_log() -> int:
         refusal = f"others can read it (mode {mode:04o}); chmod 600 it"
     if refusal:
         os.close(fd)
-        _stderr(f"{PROG}: refusing to append the debug log to {_LOG_FILE}: {refusal}")
+        _stderr(f"{NAME}: refusing to append the debug log to {_LOG_FILE}: {refusal}")
         return -1
     _log_fd = fd
     return fd
+
+
+def _one_line(line: str) -> str:
+    # One line per event: newlines inside a message would let a value forge extra lines.
+    return line.replace("\r", " ").replace("\n", " ")
 
 
 def _stderr(line: str) -> None:
@@ -59,34 +65,39 @@ def _stderr(line: str) -> None:
         pass
 
 
-def _emit(line: str) -> None:
-    # One line per event: newlines inside a message would let a value forge extra lines.
-    line = line.replace("\r", " ").replace("\n", " ")
+def _emit(line: str) -> bool:
+    """Write one line to the log file, else stderr; True when it went to the log file."""
     if _LOG_FILE:
         fd = _open_log()
         if fd >= 0:
             try:
                 os.write(fd, (line + "\n").encode("utf-8", "backslashreplace"))
-                return
+                return True
             except OSError:
                 pass  # an unwritable log file must not break a lookup; fall back to stderr
     _stderr(line)
+    return False
 
 
 def warn(message: str) -> None:
     """One line on stderr (and in the debug log file): a source was skipped or refused."""
-    _emit(f"{PROG}: {message}")
-    if _LOG_FILE:
-        try:
-            sys.stderr.write(f"{PROG}: {message}".replace("\n", " ") + "\n")
-        except (OSError, ValueError):
-            pass
+    line = _one_line(f"{NAME}: {message}")
+    if _emit(line):
+        _stderr(line)  # a warning is for the person at the terminal too
 
 
 def debug(message: str) -> None:
     """A debug trace line, written only when READYSTACK_LOG=debug or READYSTACK_LOG_FILE is set."""
     if DEBUG:
-        _emit(f"{PROG}: debug: {message}")
+        _emit(_one_line(f"{NAME}: debug: {message}"))
+
+
+def printable(text: object) -> str:
+    """``text`` for a terminal: control characters (escape sequences, newlines) as ``\\x1b``."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
 
 
 def mask(secret: str | None) -> str:

@@ -7,30 +7,15 @@ import stat
 from collections.abc import Callable, Mapping
 
 from . import hosts
+from .conventions import NOT_FOUND, SELF, TOKEN_USERNAME, Answer
 from .diag import warn
 
-SELF = "readystack"
 DELEGATE_TIMEOUT = 10.0
-NOT_FOUND = "credentials not found in native keychain"
 Trace = Callable[[str], None]
 
 
 class ConfigError(Exception):
     """A config file that cannot be read or parsed; the lookup moves on to the next file."""
-
-
-class Found:
-    """Credentials found in a config file, and where."""
-
-    __slots__ = ("username", "secret", "origin")
-
-    def __init__(self, username: str, secret: str, origin: str) -> None:
-        self.username = username
-        self.secret = secret
-        self.origin = origin
-
-    def __repr__(self) -> str:
-        return f"Found(username={self.username!r}, origin={self.origin!r})"
 
 
 def existing_files(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -47,21 +32,81 @@ def existing_files(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def load(path: str) -> dict:
-    """Parse one config file; raises ConfigError for unreadable or malformed files."""
+def load(path: str, missing_ok: bool = False) -> dict:
+    """Parse one config file; raises ConfigError for unreadable or malformed files.
+
+    ``missing_ok``: a missing file is an empty config (for a file about to be written).
+    """
     import json
 
     try:
         with open(path, "rb") as fh:
-            data = json.loads(fh.read().decode("utf-8-sig") or "{}")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(f"{path}: {type(exc).__name__}: {exc}") from None
+            text = fh.read().decode("utf-8-sig")
+    except FileNotFoundError:
+        if missing_ok:
+            return {}
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({_reason(exc)})") from None
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
     except RecursionError:
-        # `[[[[…` a hundred thousand deep: skipped like any file that cannot be parsed.
-        raise ConfigError(f"{path}: nested too deeply to be a Docker config") from None
+        raise ConfigError(f"{path}: not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a JSON object")
     return data
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or "not UTF-8"
+
+
+def save(path: str, data: dict) -> None:
+    """Write through a temp file and rename, following a symlink, keeping mode, owner and group."""
+    import json
+    import tempfile
+
+    real = os.path.realpath(path)
+    folder = os.path.dirname(real)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        old = os.stat(real) if os.path.exists(real) else None
+        fd, tmp = tempfile.mkstemp(prefix=".config.json.", dir=folder)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent="\t")
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _copy_permissions(old, tmp)
+        os.replace(tmp, real)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise ConfigError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
+
+
+def _copy_permissions(old: os.stat_result | None, tmp: str) -> None:
+    # As docker/cli's copyFilePermissions (cli/config/configfile/file_unix.go): the old file's
+    # mode (0600 for a new one), and its owner and group when neither is root, so that root
+    # editing a user's config does not lock the user out of it.
+    os.chmod(tmp, stat.S_IMODE(old.st_mode) if old and stat.S_ISREG(old.st_mode) else 0o600)
+    if old is not None and old.st_uid > 0 and old.st_gid > 0:
+        try:
+            os.chown(tmp, old.st_uid, old.st_gid)
+        except OSError:
+            pass  # not root: the file is ours anyway, as docker/cli ignores this error too
+
+
+def keys_for(host: str) -> list[str]:
+    """credHelpers keys for a host: Docker Hub under both names docker and skopeo/podman look up."""
+    return [hosts.HUB_SERVER_URL, hosts.HUB] if hosts.is_hub(host) else [host]
 
 
 def _entry_for(table: object, host: str) -> tuple[str, object] | None:
@@ -88,7 +133,7 @@ def _entry_for(table: object, host: str) -> tuple[str, object] | None:
 
 def lookup(
     path: str, host: str, environ: Mapping[str, str], trace: Trace | None = None
-) -> Found | None:
+) -> Answer | None:
     """Credentials for ``host`` (canonical) in one config file, in Docker's order."""
     config = load(path)
     note = trace or _silent
@@ -115,7 +160,7 @@ def lookup(
         note(f"auths[{key!r}] holds no credentials (a helper marker or an empty entry)")
         return None
     note(f"auths[{key!r}] has credentials for {creds[0]!r}")
-    return Found(creds[0], creds[1], f"auths[{key!r}] in {path}")
+    return Answer(creds[0], creds[1], f"auths[{key!r}] in {path}")
 
 
 def decode_auth_entry(entry: object) -> tuple[str, str] | None:
@@ -124,7 +169,7 @@ def decode_auth_entry(entry: object) -> tuple[str, str] | None:
         return None
     token = entry.get("identitytoken")
     if isinstance(token, str) and token:
-        return "<token>", token
+        return TOKEN_USERNAME, token
     auth = entry.get("auth")
     if isinstance(auth, str) and auth:
         import base64
@@ -146,7 +191,7 @@ def decode_auth_entry(entry: object) -> tuple[str, str] | None:
     return None
 
 
-def delegate(name: object, host: str, environ: Mapping[str, str], note: Trace) -> Found | None:
+def delegate(name: object, host: str, environ: Mapping[str, str], note: Trace) -> Answer | None:
     """Ask another credential helper, as Docker would; never ourselves, never twice removed."""
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
         warn(f"refusing credential helper name {name!r}")
@@ -223,7 +268,7 @@ def look_path(program: str, path: str | None) -> str | None:
     return None
 
 
-def _parse_answer(out: str, program: str, server: str, note: Trace) -> Found | None:
+def _parse_answer(out: str, program: str, server: str, note: Trace) -> Answer | None:
     import json
 
     try:
@@ -242,7 +287,7 @@ def _parse_answer(out: str, program: str, server: str, note: Trace) -> Found | N
         note(f"{program} answered empty credentials for {server}")
         return None
     note(f"{program} answered credentials for {user!r}")
-    return Found(user, secret, f"docker-credential-{program[18:]} get {server}")
+    return Answer(user, secret, f"docker-credential-{program[18:]} get {server}")
 
 
 def _silent(_: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from .conventions import get_ci
+
 READYSTACK_CONTAINER_DB = "/app/data/readystackgo.db"
 READYSTACK_CONTAINER_SETTINGS = "/app/appsettings.json"
 ROOT_DOCKER_CONFIG = "/root/.docker/config.json"
@@ -35,6 +37,12 @@ def default_database_path(environ: Mapping[str, str]) -> str:
 
 def _home(environ: Mapping[str, str]) -> str:
     return environ.get("HOME") or os.path.expanduser("~")
+
+
+def docker_config_path(environ: Mapping[str, str]) -> str:
+    """``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json`` (the docker CLI's choice)."""
+    folder = environ.get("DOCKER_CONFIG") or os.path.join(_home(environ), ".docker")
+    return os.path.join(folder, "config.json")
 
 
 def config_candidates(environ: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -77,20 +85,8 @@ def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | No
         warn(f"skipping {settings}: nested too deeply to be ReadyStackGo's settings")
         return None
     # .NET configuration keys are case-insensitive.
-    docker = _get_ci(data, "Docker")
-    path = _get_ci(docker, "ConfigPath") if isinstance(docker, dict) else None
+    docker = get_ci(data, "Docker")
+    path = get_ci(docker, "ConfigPath") if isinstance(docker, dict) else None
     if isinstance(path, str) and path:
         return path, f"Docker:ConfigPath in {settings}"
-    return None
-
-
-def _get_ci(data: object, key: str) -> object:
-    if not isinstance(data, dict):
-        return None
-    if key in data:
-        return data[key]
-    lowered = key.lower()
-    for k, v in data.items():
-        if isinstance(k, str) and k.lower() == lowered:
-            return v
     return None

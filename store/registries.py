@@ -55,7 +55,7 @@ _ARRAY = (
 
 
 class DatabaseError(Exception):
-    """The database cannot be used for what was asked."""
+    """The database cannot be used for what was asked; SQLite's errors arrive as this."""
 
 
 class Row:
@@ -206,7 +206,11 @@ class Registries:
         sql += " ORDER BY r.rowid, j.key"
         rows: dict[object, Row] = {}
         bad: set[object] = set()
-        for values in self.conn.execute(sql, params):
+        try:
+            found = self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot read {self.path}: {exc}") from None
+        for values in found:
             row = rows.get(values[0])
             if values[0] in bad:
                 continue
@@ -262,11 +266,20 @@ def open_read(path: str) -> Registries | None:
     """Open ``path`` read-only for a lookup; None when there is no database (not an error)."""
     if not os.path.exists(path):
         return None
-    conn = sqlite3.connect(
-        "file:" + _uri_path(path) + "?mode=ro", uri=True, timeout=READ_TIMEOUT, isolation_level=None
-    )
+    try:
+        conn = sqlite3.connect(
+            "file:" + _uri_path(path) + "?mode=ro",
+            uri=True,
+            timeout=READ_TIMEOUT,
+            isolation_level=None,
+        )
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot read {path}: {exc}") from None
     try:
         return Registries(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise DatabaseError(f"cannot read {path}: {exc}") from None
     except BaseException:
         conn.close()
         raise
@@ -297,7 +310,10 @@ def open_write(path: str) -> Registries:
     _warn_if_readable(path)
     # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
     uri = "file:" + _uri_path(path) + "?mode=rw"
-    conn = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
     try:
         db = Registries(conn, path)
         if "Registries" not in db.tables:
@@ -307,6 +323,9 @@ def open_write(path: str) -> Registries:
                         conn.execute(statement)
             db.tables.add("Registries")
         return db
+    except sqlite3.Error as exc:
+        conn.close()
+        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
     except BaseException:
         conn.close()
         raise
@@ -335,15 +354,30 @@ class transaction:
         self.db = db
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot write {self.db.path}: {exc}") from None
         return self.db.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.db.conn.execute("COMMIT")
-        else:
+        try:
+            if exc_type is None:
+                self.db.conn.execute("COMMIT")
+                return
             self.db.conn.execute("ROLLBACK")
             self.db.tables = self.db.read_tables()  # a table created inside is gone again
+        except sqlite3.Error as error:
+            raise DatabaseError(f"cannot write {self.db.path}: {error}") from None
+        if isinstance(exc, sqlite3.Error):
+            raise DatabaseError(f"cannot write {self.db.path}: {exc}") from None
+
+
+def password_of(db: Registries, row_id: str) -> tuple[str | None] | None:
+    """The row's Password column as it is now, or None when the row is gone."""
+    found = db.conn.execute('SELECT "Password" FROM "Registries" WHERE "Id" = ?', (row_id,))
+    row = found.fetchone()
+    return None if row is None else (row[0],)
 
 
 def ensure_side_table(db: Registries) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .diag import warn
+
 SERVICE = "docker-credential-readystack"
 DATABASE = "database"
 KEYRING_PREFIX = "keyring:"
@@ -203,6 +205,33 @@ def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
         raise SecretStoreError(_describe(exc)) from None
 
 
+def rebind(label: str, row_id: str, old_host: str, new_host: str) -> bool:
+    """Bind a row's entry to ``new_host``: an unbound one (migration) or one for ``old_host``.
+
+    Returns False when there was nothing to do (already bound to ``new_host``).
+    """
+    backend = backend_for(label)
+    name = class_path(backend)
+    try:
+        secret, bound = _read(backend, name, row_id, old_host)
+    except SecretStoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise SecretStoreError(_describe(exc)) from None
+    if secret is None:
+        raise SecretStoreError("its keyring entry is missing")
+    if bound and old_host == new_host:
+        return False
+    put(backend, row_id, new_host, secret)
+    if name != _ATTRIBUTE_BACKEND:
+        for key in {row_id, _bound_key(row_id, old_host)} - {_bound_key(row_id, new_host)}:
+            try:
+                backend.delete_password(SERVICE, key)  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001, S110 - the old key may well be gone already
+                pass
+    return True
+
+
 def delete(label: str, row_id: str, host: str) -> None:
     """Remove a row's keyring entries (bound and unbound); a missing entry is fine."""
     backend = backend_for(label)
@@ -216,6 +245,14 @@ def delete(label: str, row_id: str, host: str) -> None:
             if type(exc).__name__ == "PasswordDeleteError":
                 continue
             raise SecretStoreError(_describe(exc)) from None
+
+
+def forget(label: str, row_id: str, host: str) -> None:
+    """Remove a row's keyring entry after its row changed; a failure is one stderr line."""
+    try:
+        delete(label, row_id, host)
+    except SecretStoreError as exc:
+        warn(f"could not delete the old keyring entry: {exc}")
 
 
 def _describe(exc: BaseException) -> str:

@@ -14,10 +14,18 @@ SIDE = (
 ORG = "00000000-0000-0000-0000-000000000001"
 
 
-def make(path: Path | str) -> None:
-    """An empty database with ReadyStackGo's table and the helper's side table."""
+def make(path: Path | str, *, typeless: bool = False) -> None:
+    """An empty database with ReadyStackGo's table and the helper's side table.
+
+    ``typeless`` declares no column types, so that SQLite keeps an integer in a text column as
+    an integer (with ReadyStackGo's types it would turn it into text): a file written by anyone.
+    """
+    ddl = DDL
+    if typeless:
+        for declared in (' TEXT NOT NULL', ' TEXT NULL', ' INTEGER NOT NULL'):
+            ddl = ddl.replace(declared, " NOT NULL" if "NOT" in declared else "")
     with sqlite3.connect(path) as db:
-        db.executescript(DDL)
+        db.executescript(ddl)
         db.execute(SIDE)
     db.close()
 

@@ -73,7 +73,9 @@ def test_keyring_label_outside_the_allow_list_makes_only_that_row_unusable(
     proc = run("get", stdin=b"ghcr.io", timeout=HANG_GUARD)
     assert answer(proc) == ("carol", "pw-c")  # the lookup went on to the config file
     assert lines(proc.stderr) == [
-        PROG + b"skipping registry 'evil': SecretStore '" + label.encode()
+        PROG
+        + b"skipping registry 'evil': SecretStore '"
+        + label.encode()
         + b"' is not one of keyring's own backends; ignored"
     ]
     assert b"Zen" not in proc.stdout + proc.stderr
@@ -90,9 +92,7 @@ def test_keyring_label_outside_the_allow_list_makes_only_that_row_unusable(
         timeout=HANG_GUARD,
     )
     assert kube.returncode == 0, kube.stderr
-    assert json.loads(kube.stdout)["auth"] == {
-        "ghcr.io": {"username": "carol", "password": "pw-c"}
-    }
+    assert json.loads(kube.stdout)["auth"] == {"ghcr.io": {"username": "carol", "password": "pw-c"}}
 
 
 # ---- 2. PATH: no helper from the current directory ------------------------------------------
@@ -117,7 +117,9 @@ def test_relative_path_entry_never_runs_a_helper_from_the_current_directory(
     )
     assert (proc.returncode, proc.stdout) == (1, NOT_FOUND)
     folder = path_tail[1:]
-    shown = f"{folder or '.'}/docker-credential-desktop" if folder else "./docker-credential-desktop"
+    shown = (
+        f"{folder or '.'}/docker-credential-desktop" if folder else "./docker-credential-desktop"
+    )
     assert lines(proc.stderr) == [
         PROG + f"refusing {shown}: found through the relative PATH entry {folder!r}".encode()
     ]
@@ -133,6 +135,7 @@ def test_relative_path_entry_never_runs_a_helper_from_the_current_directory(
         ("name", b"ghcr", b"a BLOB"),
         ("url", b"https://ghcr.io", b"a BLOB"),
         ("username", 42, b"an integer"),
+        ("username", b"eve", b"a BLOB"),
         ("password", 4.5, b"a real"),
         ("default", "yes", b"text"),
     ],
@@ -141,7 +144,7 @@ def test_a_row_with_a_wrongly_typed_cell_is_skipped_and_everything_else_works(
     run: Run, env: dict[str, str], column: str, value: object, kind: bytes
 ) -> None:
     db = env["READYSTACK_DB"]
-    rawdb.make(db)
+    rawdb.make(db, typeless=True)
     bad = {"name": "bad", "url": "https://ghcr.io", "username": "eve", "password": "pw-e"}
     extra = {"default": value} if column == "default" else {}
     if column != "default":
@@ -151,7 +154,9 @@ def test_a_row_with_a_wrongly_typed_cell_is_skipped_and_everything_else_works(
     rawdb.insert(db, "OTHER", "other", "https://r.example.com", "bob", "pw-b")
     write_config(env, {"auths": {"quay.io": {"username": "carol", "password": "pw-c"}}})
     column_name = {"default": b"IsDefault"}.get(column, column.capitalize().encode())
-    skipped = PROG + b"skipping the Registries row with Id 'BAD': its " + column_name + b" is " + kind
+    skipped = (
+        PROG + b"skipping the Registries row with Id 'BAD': its " + column_name + b" is " + kind
+    )
 
     proc = run("get", stdin=b"ghcr.io")
     assert answer(proc) == ("alice", "pw-a")
@@ -234,7 +239,7 @@ def test_deeply_nested_config_is_skipped_and_the_next_file_answers(
     proc = run("get", stdin=b"r.io", DOCKER__CONFIGPATH=str(deep))
     assert answer(proc) == ("alice", "pw-a")
     assert lines(proc.stderr) == [
-        PROG + f"skipping Docker config {deep}: nested too deeply to be a Docker config".encode()
+        PROG + f"skipping Docker config {deep}: not valid JSON (nested too deeply)".encode()
     ]
 
 
@@ -244,7 +249,9 @@ def test_deeply_nested_appsettings_leaves_explain_doctor_and_kubelet_working(
     settings = tmp_path / "appsettings.json"
     settings.write_text('{"Docker":' * 100_000)
     write_config(env, {"auths": {"r.io": {"username": "alice", "password": "pw-a"}}})
-    skipped = PROG + f"skipping {settings}: nested too deeply to be ReadyStackGo's settings".encode()
+    skipped = (
+        PROG + f"skipping {settings}: nested too deeply to be ReadyStackGo's settings".encode()
+    )
     extra = {"READYSTACK_APPSETTINGS": str(settings)}
     proc = run("get", stdin=b"r.io", **extra)
     assert answer(proc) == ("alice", "pw-a")
@@ -327,17 +334,19 @@ def test_debug_log_that_others_can_read_is_refused(run: Run, tmp_path: Path) -> 
     proc = run("get", stdin=b"r.io", READYSTACK_LOG_FILE=str(log))
     assert (proc.returncode, proc.stdout) == (1, NOT_FOUND)
     assert proc.stderr.count(b"debug log") == 1
-    assert lines(proc.stderr)[0] == PROG + (
-        f"refusing to append the debug log to {log}: others can read it (mode 0644); "
-        "chmod 600 it"
-    ).encode()
+    assert (
+        lines(proc.stderr)[0]
+        == PROG
+        + (
+            f"refusing to append the debug log to {log}: others can read it (mode 0644); "
+            "chmod 600 it"
+        ).encode()
+    )
     assert log.read_text() == ""
     assert stat.S_IMODE(log.stat().st_mode) == 0o644
 
 
-def test_store_warns_once_about_a_database_others_can_read(
-    run: Run, env: dict[str, str]
-) -> None:
+def test_store_warns_once_about_a_database_others_can_read(run: Run, env: dict[str, str]) -> None:
     db = Path(env["READYSTACK_DB"])
     rawdb.make(db)
     db.chmod(0o644)

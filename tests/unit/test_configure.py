@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from readystack.helper import configure
-from readystack.helper.admin import AdminError
+from readystack.helper.adminlib import AdminError
+from readystack.store import dockerconfig, paths
 
 HUB_V1 = "https://index.docker.io/v1/"
 OTHER = {
@@ -31,7 +32,12 @@ def ns(
     db: str | None = None,
 ) -> argparse.Namespace:
     return argparse.Namespace(
-        registries=registries, creds_store=creds_store, overwrite=overwrite, remove=remove, db=db
+        registries=registries,
+        creds_store=creds_store,
+        overwrite=overwrite,
+        remove=remove,
+        db=db,
+        environ=dict(os.environ),  # read when called: the fixtures set the variables first
     )
 
 
@@ -54,13 +60,13 @@ def read(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def test_config_path(docker_dir: Path) -> None:
-    assert configure.config_path() == str(docker_dir / "config.json")
+def test_docker_config_path_follows_docker_config(docker_dir: Path) -> None:
+    assert paths.docker_config_path(os.environ) == str(docker_dir / "config.json")
 
 
-def test_keys_for() -> None:
-    assert configure.keys_for("docker.io") == [HUB_V1, "docker.io"]
-    assert configure.keys_for("ghcr.io") == ["ghcr.io"]
+def test_hub_gets_the_keys_docker_and_skopeo_look_up() -> None:
+    assert dockerconfig.keys_for("docker.io") == [HUB_V1, "docker.io"]
+    assert dockerconfig.keys_for("ghcr.io") == ["ghcr.io"]
 
 
 def test_new_config_file(docker_dir: Path) -> None:

@@ -211,9 +211,9 @@ def test_delegate_gets_marker_and_server(tmp_path: Path, helpers: dict) -> None:
     assert (logs / "good.in").read_text() == "r.io:5000"
 
 
-def test_delegate_found_credentials_origin(tmp_path: Path, helpers: dict) -> None:
+def test_delegate_answer_names_the_helper_it_came_from(tmp_path: Path, helpers: dict) -> None:
     found = dockerconfig.lookup(config(tmp_path, {"credsStore": "good"}), "ghcr.io", helpers)
-    assert found is not None and "docker-credential-good" in found.origin
+    assert found is not None and "docker-credential-good" in found.source
 
 
 AUTHS = {"ghcr.io": {"auth": b64("file-user:file-pw")}}

@@ -10,16 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from readystack.helper import protocol
 from readystack.helper.protocol import HelperError, NotFound
+from readystack.store import conventions
 
 
-def test_message_constants() -> None:
+def test_messages_are_docker_helpers_texts_byte_for_byte() -> None:
     assert protocol.NOT_FOUND == "credentials not found in native keychain"
     assert protocol.MISSING_SERVER_URL == "no credentials server URL"
     assert protocol.MISSING_USERNAME == "no credentials username"
     assert protocol.USAGE == "Usage: docker-credential-readystack <store|get|erase|list|version>"
-    assert protocol.TOKEN_USERNAME == "<token>"
     assert str(NotFound()) == protocol.NOT_FOUND
     assert issubclass(NotFound, HelperError)
+    assert conventions.TOKEN_USERNAME == "<token>"
 
 
 # ---- server_text ------------------------------------------------------------------------------

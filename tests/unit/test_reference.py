@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from readystack.helper.reference import ReferenceError, parse_normalized
+from readystack.helper.reference import InvalidReference, parse_normalized
 
 SHA256 = "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa"
 SHA384 = "sha384:" + "0123456789abcdef" * 6
@@ -145,17 +145,17 @@ def test_valid_reference(text: str, domain: str, path: str) -> None:
 
 @pytest.mark.parametrize(("text", "message"), INVALID, ids=[repr(v[0][:60]) for v in INVALID])
 def test_invalid_reference(text: str, message: str) -> None:
-    with pytest.raises(ReferenceError) as caught:
+    with pytest.raises(InvalidReference) as caught:
         parse_normalized(text)
     assert message in str(caught.value)
 
 
 def test_reference_error_is_value_error() -> None:
-    assert issubclass(ReferenceError, ValueError)
+    assert issubclass(InvalidReference, ValueError)
 
 
 def test_non_string_input_is_a_reference_error() -> None:
-    with pytest.raises(ReferenceError):
+    with pytest.raises(InvalidReference):
         parse_normalized(None)  # type: ignore[arg-type]
 
 
@@ -175,7 +175,7 @@ def test_non_string_input_is_a_reference_error() -> None:
 )
 def test_huge_input_is_rejected(text: str) -> None:
     # Every check is a linear scan (no regex backtracking); timing is the benchmark's business.
-    with pytest.raises(ReferenceError):
+    with pytest.raises(InvalidReference):
         parse_normalized(text)
 
 
@@ -268,10 +268,10 @@ def valid_references(draw: st.DrawFn) -> tuple[str, str, str]:
 
 
 def _check_outcome(text: str) -> tuple[str, str] | None:
-    """Parse ``text``; return the result, or None for a ReferenceError (nothing else may escape)."""
+    """Parse ``text``; return the result, or None for an InvalidReference."""
     try:
         result = parse_normalized(text)
-    except ReferenceError as error:
+    except InvalidReference as error:
         assert str(error)
         return None
     assert isinstance(result, tuple)

@@ -322,10 +322,10 @@ def test_open_read_odd_file_names(make_rsg: Any, tmp_path: Path, name: str) -> N
         opened.close()
 
 
-def test_corrupt_database_raises(tmp_path: Path) -> None:
+def test_corrupt_database_raises_a_database_error(tmp_path: Path) -> None:
     path = tmp_path / "corrupt.db"
     path.write_bytes(b"definitely not sqlite\x00" * 100)
-    with pytest.raises(sqlite3.Error):
+    with pytest.raises(registries.DatabaseError, match="not a database"):
         db = registries.open_read(str(path))
         if db is not None:
             db.rows_for_host("ghcr.io")
@@ -348,7 +348,7 @@ def test_locked_database_fails_fast(rsg: Any) -> None:
     holder.execute("BEGIN EXCLUSIVE")
     try:
         start = time.monotonic()
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(registries.DatabaseError, match="locked"):
             db = registries.open_read(str(rsg.path))
             if db is not None:
                 db.rows_for_host("ghcr.io")

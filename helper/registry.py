@@ -1,0 +1,253 @@
+"""The registry verbs: add, list, show, update, remove and set-default rows of the table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from readystack.store import hosts, registries, secrets
+from readystack.store.diag import mask, printable
+
+from . import protocol
+from .adminlib import AdminError, db_path, find, open_read, writing
+from .patterns import MAX_PATTERNS, PatternError, compile_pattern
+
+MAX_NAME, MAX_URL, MAX_USERNAME, MAX_PASSWORD = 100, 500, 255, 1000
+
+
+def _check_url(url: str) -> tuple[str, str]:
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url
+    authority = url.split("://", 1)[1].split("/", 1)[0]
+    if "@" in authority:
+        raise AdminError("the URL carries user information; use --username and --password-stdin")
+    try:
+        host = hosts.host_of_url(url)
+    except hosts.HostError as exc:
+        raise AdminError(f"invalid registry URL {url!r}: {exc}") from None
+    if len(url) > MAX_URL:
+        raise AdminError(f"the URL is longer than {MAX_URL} characters")
+    if url in hosts.OAUTH_KEYS:
+        raise AdminError("that URL is one of Docker Hub's OAuth keys, not a registry")
+    return url, host
+
+
+def _check_patterns(patterns: list[str], host: str) -> list[str]:
+    if len(patterns) > MAX_PATTERNS:
+        raise AdminError(f"refused: a row has at most {MAX_PATTERNS} patterns")
+    for text in patterns:
+        try:
+            compile_pattern(text, host)
+        except PatternError as exc:
+            raise AdminError(f"refused: {exc}") from None
+    return patterns
+
+
+def _read_password(ns: argparse.Namespace) -> str | None:
+    if not ns.password_stdin:
+        return None
+    data = sys.stdin.buffer.read(protocol.MAX_INPUT + 1)
+    if len(data) > protocol.MAX_INPUT:
+        raise AdminError("the password on stdin is too large")
+    text = data.decode("utf-8", "strict")
+    if text.endswith("\n"):
+        text = text[:-1]
+    if text.endswith("\r"):
+        text = text[:-1]
+    if len(text) > MAX_PASSWORD:
+        raise AdminError(f"the password is longer than {MAX_PASSWORD} characters")
+    return text
+
+
+def _secret_store(ns: argparse.Namespace) -> str:
+    if ns.secret_store:
+        return ns.secret_store
+    try:
+        return secrets.wanted_store(ns.environ)
+    except secrets.SecretStoreError as exc:
+        raise AdminError(str(exc)) from None
+
+
+def _put_secret(
+    store: str, row_id: str, host: str, password: str | None
+) -> tuple[str | None, str]:
+    """(Password column value, SecretStore label) for a new password, bound to ``host``."""
+    if store != "keyring" or password is None:
+        return password, secrets.DATABASE
+    try:
+        label = secrets.put(secrets.write_backend(), row_id, host, password)
+    except secrets.SecretStoreError as exc:
+        raise AdminError(str(exc)) from None
+    return None, label
+
+
+def _rebind(row: registries.Row, host: str) -> None:
+    try:
+        secrets.rebind(row.secret_store, row.id, row.host or "", host)
+    except secrets.SecretStoreError as exc:
+        raise AdminError(f"{row.name!r}: cannot move its keyring entry to {host}: {exc}") from None
+
+
+def add(ns: argparse.Namespace) -> int:
+    """registry add."""
+    name = ns.name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise AdminError(f"a registry name has 1 to {MAX_NAME} characters")
+    url, host = _check_url(ns.url)
+    patterns = _check_patterns(ns.pattern, host)
+    if ns.username is not None and len(ns.username) > MAX_USERNAME:
+        raise AdminError(f"the username is longer than {MAX_USERNAME} characters")
+    password = _read_password(ns)
+    store = _secret_store(ns)
+    with writing(ns) as db:
+        organization = registries.write_organization(db)
+        if registries.unique_name(db, organization, name) != name:
+            raise AdminError(f"a registry named {name!r} already exists")
+        row_id = registries.new_id()
+        column, label = _put_secret(store, row_id, host, password)
+        registries.insert_row(
+            db,
+            name=name,
+            url=url,
+            username=ns.username or None,
+            password=column,
+            patterns_json=json.dumps(patterns),
+            is_default=ns.default,
+            origin="admin",
+            secret_store=label,
+            row_id=row_id,
+        )
+    print(f"added registry {name!r} for {host}" + (" (default)" if ns.default else ""))
+    return 0
+
+
+def update(ns: argparse.Namespace) -> int:
+    """registry update."""
+    password = _read_password(ns)
+    stale = moved_to = ""
+    with writing(ns) as db:
+        row = find(db, ns.name)
+        changes: dict[str, object] = {}
+        host = row.host or ""
+        if ns.url:
+            changes["Url"], host = _check_url(ns.url)
+        if ns.rename:
+            new = ns.rename.strip()
+            organization = registries.write_organization(db)
+            taken = registries.unique_name(db, organization, new) != new
+            if not new or len(new) > MAX_NAME or (taken and new.lower() != row.name.lower()):
+                raise AdminError(f"cannot rename to {new!r}")
+            changes["Name"] = new
+        patterns = [] if ns.clear_patterns else list(row.patterns or [])
+        if ns.pattern or ns.clear_patterns or ns.url:
+            patterns = _check_patterns(patterns + ns.pattern, host)
+            changes["ImagePatterns"] = json.dumps(patterns)
+        if ns.username is not None:
+            changes["Username"] = ns.username or None
+        if password is not None:
+            store = ns.secret_store or ("keyring" if row.in_keyring else _secret_store(ns))
+            changes["Password"], label = _put_secret(store, row.id, host, password)
+            if row.in_keyring and label != row.secret_store:
+                stale = row.secret_store
+            registries.record_side(db, row.id, row.origin, label)
+        elif row.in_keyring and host != row.host:
+            moved_to = host  # the entry follows the row to its new host, once that is committed
+        if ns.no_default:
+            changes["IsDefault"] = 0
+        if changes:
+            registries.update_row(db, row.id, **changes)
+        if ns.default:
+            registries.set_default(db, row.id)
+    if moved_to:
+        _rebind(row, moved_to)
+    if stale:
+        secrets.forget(stale, row.id, row.host or "")
+    print(f"updated registry {row.name!r}")
+    return 0
+
+
+def remove(ns: argparse.Namespace) -> int:
+    """registry remove."""
+    with writing(ns) as db:
+        row = find(db, ns.name)
+        registries.delete_row(db, row.id)
+    if row.in_keyring:
+        secrets.forget(row.secret_store, row.id, row.host or "")
+    print(f"removed registry {row.name!r}")
+    return 0
+
+
+def set_default(ns: argparse.Namespace) -> int:
+    """registry set-default."""
+    with writing(ns) as db:
+        row = find(db, ns.name)
+        registries.set_default(db, row.id)
+    print(f"registry {row.name!r} is now the default")
+    return 0
+
+
+def _describe(row: registries.Row) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "url": row.url,
+        "host": row.host,
+        "username": row.username,
+        "password": mask(row.password) if not row.in_keyring else "<in keyring>",
+        "default": row.is_default,
+        "patterns": row.patterns,
+        "origin": row.origin,
+        "secret_store": row.secret_store,
+        "id": row.id,
+    }
+
+
+def list_(ns: argparse.Namespace) -> int:
+    """registry list."""
+    db = open_read(ns)
+    rows = [] if db is None else db.all_rows()
+    if db is not None:
+        db.close()
+    if ns.json:
+        print(json.dumps([_describe(r) for r in rows], indent=2))
+        return 0
+    if not rows:
+        print(f"no registries in {db_path(ns)[0]}")
+        return 0
+    for row in rows:
+        flags = ", ".join(
+            f
+            for f in (
+                "default" if row.is_default else "",
+                row.origin if row.is_login else "",
+                "keyring" if row.in_keyring else "",
+            )
+            if f
+        )
+        patterns = "(invalid JSON)" if row.patterns is None else ", ".join(row.patterns) or "-"
+        # Values come from the database: escape sequences in them must not reach the terminal.
+        print(
+            f"{printable(row.name)}  {printable(row.url)}  user={printable(row.username or '-')}  "
+            f"password={_describe(row)['password']}  patterns={printable(patterns)}"
+            + (f"  [{flags}]" if flags else "")
+        )
+    return 0
+
+
+def show(ns: argparse.Namespace) -> int:
+    """registry show."""
+    db = open_read(ns)
+    if db is None:
+        raise AdminError(f"no registry named {ns.name!r}: {db_path(ns)[0]} does not exist")
+    try:
+        row = find(db, ns.name)
+    finally:
+        db.close()
+    info = _describe(row)
+    if ns.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:13} {printable(value)}")
+    return 0

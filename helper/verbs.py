@@ -1,0 +1,186 @@
+"""The management verbs: one table that serves both the dispatch (`admin`) and `--help` (`cli`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import argparse
+
+Options = Callable[["argparse.ArgumentParser"], None]
+
+
+class Verb(NamedTuple):
+    """One management verb: its words, its synopsis, and the function that runs it."""
+
+    words: str  # "registry add"
+    synopsis: str  # the operands and options, as the help shows them
+    summary: str
+    module: str  # the module of readystack.helper that runs it (imported only then)
+    function: str
+    options: Options
+
+
+# Groups of verbs that share a first word, and what the group is for.
+GROUPS = {"registry": "manage the Registries table"}
+
+
+def _none(p: argparse.ArgumentParser) -> None:
+    return None
+
+
+def _row_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--username")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin (never argv)"
+    )
+    p.add_argument("--pattern", action="append", default=[], metavar="P", help="image pattern")
+    p.add_argument("--default", action="store_true", help="make this the default row")
+    p.add_argument(
+        "--secret-store",
+        choices=("database", "keyring"),
+        help="where the password goes (default: READYSTACK_SECRETS, else database)",
+    )
+
+
+def _add(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+    p.add_argument("--url", required=True, help="registry URL, e.g. https://ghcr.io")
+    _row_options(p)
+
+
+def _list(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _show(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+    _list(p)
+
+
+def _update(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+    p.add_argument("--url")
+    p.add_argument("--rename", metavar="NEW_NAME", help="give the row a new name")
+    p.add_argument("--clear-patterns", action="store_true", help="remove every pattern first")
+    p.add_argument("--no-default", action="store_true", help="clear the default flag")
+    _row_options(p)
+
+
+def _name(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+
+
+def _move_secrets(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="*", metavar="NAME", help="rows to move (default: all)")
+    p.add_argument("--to", required=True, choices=("keyring", "database"))
+    p.add_argument("--force", action="store_true", help="allow it on a ReadyStackGo database")
+
+
+def _resolve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target")
+    p.add_argument("--show-secret", action="store_true", help="print the secret unmasked")
+
+
+def _explain(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target")
+
+
+def _configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--registries", metavar="H,…", help="hosts to configure (default: the table's)")
+    p.add_argument("--creds-store", action="store_true", help="set credsStore instead")
+    p.add_argument("--overwrite", action="store_true", help="replace another helper's entries")
+    p.add_argument("--remove", action="store_true", help="take our entries out again")
+
+
+def _kubelet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache-duration", default="5m", help="cacheDuration to answer (default 5m)")
+
+
+_ROW = "[--username U] [--password-stdin] [--pattern P]… [--default] [--secret-store S]"
+
+VERBS: tuple[Verb, ...] = (
+    Verb("registry add", f"NAME --url URL {_ROW}", "add a registry row", "registry", "add", _add),
+    Verb("registry list", "[--json]", "list rows (passwords masked)", "registry", "list_", _list),
+    Verb(
+        "registry show",
+        "NAME [--json]",
+        "show one row (password masked)",
+        "registry",
+        "show",
+        _show,
+    ),
+    Verb(
+        "registry update",
+        f"NAME [--url URL] [--rename N] [--clear-patterns] [--no-default] {_ROW}",
+        "change a row",
+        "registry",
+        "update",
+        _update,
+    ),
+    Verb(
+        "registry remove",
+        "NAME",
+        "delete a row (and its keyring entry)",
+        "registry",
+        "remove",
+        _name,
+    ),
+    Verb(
+        "registry set-default", "NAME", "make a row the default", "registry", "set_default", _name
+    ),
+    Verb(
+        "registry move-secrets",
+        "[NAME…] --to keyring|database [--force]",
+        "move passwords between the database and the keyring",
+        "movesecrets",
+        "run",
+        _move_secrets,
+    ),
+    Verb(
+        "resolve",
+        "TARGET [--show-secret]",
+        "print what `get TARGET` would answer (secret masked)",
+        "explain",
+        "resolve_",
+        _resolve,
+    ),
+    Verb(
+        "explain",
+        "TARGET",
+        "trace how TARGET is resolved: every source, row and pattern, and why",
+        "explain",
+        "explain",
+        _explain,
+    ),
+    Verb("doctor", "", "check the setup; exit 1 when something is wrong", "doctor", "run", _none),
+    Verb(
+        "configure-docker",
+        "[--registries H,…] [--creds-store] [--overwrite] [--remove]",
+        "add credHelpers entries for the table's hosts to the Docker config",
+        "configure",
+        "run",
+        _configure,
+    ),
+    Verb(
+        "kubelet",
+        "[--cache-duration D]",
+        "kubelet image credential provider (request on stdin)",
+        "kubelet",
+        "run",
+        _kubelet,
+    ),
+)
+
+# The first word of every management verb: what `cli` hands to `admin`.
+FIRST_WORDS = frozenset(v.words.split()[0] for v in VERBS)
+
+
+def help_lines() -> list[str]:
+    """The management verbs as the top-level help lists them, in table order."""
+    lines = []
+    for verb in VERBS:
+        lines.append(f"  {verb.words} {verb.synopsis}".rstrip())
+        lines.append(f"      {verb.summary}")
+    return lines

@@ -1,0 +1,113 @@
+"""The code's shape: imports point one way, no private name crosses modules, nothing grows big."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {"helper": "readystack.helper", "store": "readystack.store"}
+MAX_FILE_LINES, MAX_FUNCTION_LINES = 600, 80
+
+
+def modules() -> dict[str, Path]:
+    """Every module of both packages by dotted name."""
+    found = {}
+    for folder, package in PACKAGES.items():
+        for path in sorted((ROOT / folder).glob("*.py")):
+            found[f"{package}.{path.stem}"] = path
+    return found
+
+
+def imports_of(name: str, path: Path) -> list[tuple[str, list[str]]]:
+    """(module imported, names taken from it) for every import, inside functions too."""
+    package = name.rpartition(".")[0]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = f"{package}.{base}" if base else package
+            taken = [alias.name for alias in node.names]
+            # `from . import x` imports the module x itself.
+            submodules = [f"{base}.{t}" for t in taken if f"{base}.{t}" in modules()]
+            out += [(m, []) for m in submodules] or [(base, taken)]
+    return out
+
+
+def graph() -> dict[str, set[str]]:
+    """Which of our modules each of our modules imports."""
+    ours = modules()
+    return {
+        name: {m for m, _ in imports_of(name, path) if m in ours and m != name}
+        for name, path in ours.items()
+    }
+
+
+def test_no_import_cycle_even_counting_imports_inside_functions() -> None:
+    edges = graph()
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :] + [nxt]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for start in sorted(edges):
+        if start not in state:
+            visit(start, [start])
+
+
+def test_store_never_imports_helper_and_nothing_imports_cli() -> None:
+    for name, targets in graph().items():
+        if name.startswith("readystack.store."):
+            assert not [t for t in targets if t.startswith("readystack.helper")], name
+        if name != "readystack.helper.__main__":  # `python -m readystack.helper` runs the cli
+            assert "readystack.helper.cli" not in targets, name
+
+
+def test_no_private_name_is_imported_from_another_module() -> None:
+    ours = modules()
+    for name, path in ours.items():
+        for module, taken in imports_of(name, path):
+            if module in ours:
+                private = [t for t in taken if t.startswith("_")]
+                assert not private, f"{name} imports {private} from {module}"
+
+
+@pytest.mark.parametrize("folder", ["helper", "store", "packaging"])
+def test_no_source_file_over_600_lines_nor_function_over_80(folder: str) -> None:
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        lines = path.read_text().splitlines()
+        assert len(lines) <= MAX_FILE_LINES, f"{path.relative_to(ROOT)}: {len(lines)} lines"
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                where = f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
+                assert length <= MAX_FUNCTION_LINES, f"{where}: {length} lines"
+
+
+def test_every_verb_of_the_table_is_in_the_help_and_dispatches() -> None:
+    from readystack.helper import admin, cli, verbs
+
+    text = cli.help_text()
+    parser = admin.parser()
+    for verb in verbs.VERBS:
+        assert f"  {verb.words} " in text or text.count(f"  {verb.words}\n"), verb.words
+        words = verb.words.split()
+        operands = ["x"] if verb.synopsis.startswith(("NAME", "TARGET")) else []
+        extra = ["--url", "u"] if verb.words == "registry add" else []
+        extra += ["--to", "database"] if verb.words == "registry move-secrets" else []
+        ns = parser.parse_args([*words, *operands, *extra])
+        assert ns.verb_entry is verb
+        module = __import__(f"readystack.helper.{verb.module}", fromlist=[verb.function])
+        assert callable(getattr(module, verb.function)), verb
