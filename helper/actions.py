@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from readystack.store import hosts, paths, registries
+from readystack.store import hosts, paths, registries, settings
 from readystack.store.diag import debug, warn
 
 from . import protocol
@@ -13,8 +13,8 @@ from . import target as targets
 
 
 def readonly(environ: Mapping[str, str]) -> bool:
-    """READYSTACK_READONLY: store/erase succeed without writing (shared, read-only databases)."""
-    return environ.get("READYSTACK_READONLY", "").strip().lower() in ("1", "true", "yes", "on")
+    """READYSTACK_READONLY (or ``readonly`` in the config file): store/erase write nothing."""
+    return settings.enabled(environ, "readonly", False)
 
 
 def refusal(path: str) -> str:

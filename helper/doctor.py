@@ -9,7 +9,7 @@ import stat
 from collections.abc import Mapping
 
 from readystack.store import dockerconfig, paths, registries, secrets
-from readystack.store.conventions import SELF
+from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
 from .adminlib import db_path
@@ -38,6 +38,8 @@ def run(ns: argparse.Namespace) -> int:
     """Run every check and print one line per finding."""
     report = Report()
     path, how = db_path(ns)
+    for problem in paths.database_problems(ns.environ):
+        report.problem(problem)
     rows = _check_database(report, path, how)
     if rows:
         _check_rows(report, rows)
@@ -49,9 +51,11 @@ def run(ns: argparse.Namespace) -> int:
 
 def _check_database(report: Report, path: str, how: str) -> list[registries.Row]:
     if not os.path.exists(path):
-        report.info(f"database {path} ({how}) does not exist yet: lookups find nothing there")
+        report.info(
+            f"database {path} (chosen by {how}) does not exist yet: lookups find nothing there"
+        )
         return []
-    report.ok(f"database {path} ({how}) exists")
+    report.ok(f"database {path} (chosen by {how}) exists")
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
         report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
@@ -114,11 +118,11 @@ def _check_rows(report: Report, rows: list[registries.Row]) -> None:
 def _check_docker_config(
     report: Report, rows: list[registries.Row], environ: Mapping[str, str]
 ) -> None:
-    exe = shutil.which("docker-credential-readystack")
+    exe = shutil.which(NAME)
     if exe:
-        report.ok(f"docker-credential-readystack is on PATH ({exe})")
+        report.ok(f"{NAME} is on PATH ({exe})")
     else:
-        report.problem("docker-credential-readystack is not on PATH: Docker cannot run it")
+        report.problem(f"{NAME} is not on PATH: Docker cannot run it")
     path = paths.docker_config_path(environ)
     try:
         config = dockerconfig.load(path) if os.path.exists(path) else {}

@@ -100,10 +100,14 @@ _ESCAPES[13] = "\\r"
 
 
 def quote(value: str) -> str:
-    """A JSON string literal for ``value``; lone surrogates are escaped, never dropped."""
+    """A JSON string literal for ``value``; each lone surrogate becomes U+FFFD, as in Go."""
     text = value.translate(_ESCAPES)
     try:
-        text.encode("utf-8")
+        text.encode("utf-8")  # valid text, the normal case, costs only this check
     except UnicodeEncodeError:
-        text = "".join(f"\\u{ord(ch):04x}" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+        # A lone surrogate is no character. Written as an escape, two in a row ("\ud800\udc00")
+        # would read back as U+10000, a different secret. Go's encoder (encoding/json encode.go,
+        # encodeState.string), which Docker's helpers use, writes \ufffd for each invalid code
+        # point instead; so do we.
+        text = "".join("\\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
     return f'"{text}"'

@@ -8,7 +8,8 @@
 # from a clean copy of the sources plus the pinned PyInstaller, builds
 # dist/docker-credential-readystack/ with packaging/docker-credential-readystack.spec, checks
 # the result (packaging/bundlecheck.py), then writes
-# dist/docker-credential-readystack-<version>-linux-<arch>.tar.gz and dist/SHA256SUMS.
+# dist/docker-credential-readystack-<version>-linux-<arch>.tar.gz and dist/SHA256SUMS, and
+# (packaging/deb.sh) dist/docker-credential-readystack_<version>_<Debian arch>.deb.
 # Environment: PYTHON, BUILD_KEYRING_CHECK=1 (also check a real Secret Service; needs the
 # dbus and gnome-keyring packages), BUILD_MEASURE=1 (also time get/version against the
 # interpreter's floor, packaging/measure.py --check).
@@ -82,6 +83,18 @@ tar -C "$DIST" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch"
 mv "$DIST/$archive.tmp" "$DIST/$archive"
 (cd "$DIST" && sha256sum -- "$NAME"-*-linux-*.tar.gz >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
 
+# -- the Debian package ------------------------------------------------------------------------
+deb=""
+if command -v dpkg-deb >/dev/null 2>&1; then
+    say "Debian package"
+    deb="$("$ROOT/packaging/deb.sh" "$DIST/$NAME" "$version" "$DIST")"
+elif [ "${CI:-}" = true ]; then
+    echo "build.sh: dpkg-deb is missing, and CI=true needs the Debian package (apt-get install dpkg)" >&2
+    exit 1
+else
+    echo "build.sh: dpkg-deb is missing: no Debian package this time (apt-get install dpkg)" >&2
+fi
+
 if [ "${BUILD_MEASURE:-0}" = 1 ]; then
     say "start-up against $PY -I -S -c pass"
     "$PY" "$ROOT/packaging/measure.py" --exe "$exe" --python "$PY" --check
@@ -93,3 +106,4 @@ say "done in $(($(date +%s) - start)) s"
 echo "executable: $exe"
 echo "archive:    $DIST/$archive ($(numfmt --to=iec --suffix=B "$size_bytes"), $size_bytes bytes; bundle $bundle_size unpacked)"
 echo "checksums:  $DIST/SHA256SUMS"
+if [ -n "$deb" ]; then echo "package:    $deb"; fi

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Check a built docker-credential-readystack bundle: what runs at start, what `get` imports.
 
-    python3 packaging/bundlecheck.py EXE [--version V] [--keyring]
+    build/venv/bin/python packaging/bundlecheck.py EXE [--version V] [--keyring]
 
-Stdlib only; used by build.sh after every build and by tests/packaging/test_build_artifacts.py.
+Stdlib plus the project's list of modules `get` must not import (readystack.helper.importbudget,
+so it runs with an interpreter that has the project installed: build.sh uses build/venv's); used
+by build.sh after every build and by tests/packaging/test_build_artifacts.py.
 
 Static checks read the executable's PKG archive (PyInstaller's CArchive, appended to the
 bootloader): its `s` entries are the scripts run at every start (runtime hooks, then the entry
@@ -34,6 +36,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from readystack.helper.importbudget import denied_among
+
 NAME = "docker-credential-readystack"
 DEFERRED_PREFIX = "_readystack_deferred_"
 # PyInstaller runtime hooks that must never run at start (module graph triggers: inspect,
@@ -54,21 +58,6 @@ KEYRING_MODULES = (
     "cryptography.hazmat.primitives.ciphers",
     "inspect",
     "pkgutil",
-)
-# Never imported by `get` of a database row nor by `version` in the binary.
-DENIED = (
-    "keyring",
-    "importlib.metadata",
-    "importlib_metadata",
-    "inspect",
-    "pkgutil",
-    "zipfile",
-    "ctypes",
-    "cryptography",
-    "secretstorage",
-    "jeepney",
-    "argparse",
-    "logging",
 )
 
 _COOKIE = b"MEI\014\013\012\013\016"
@@ -172,11 +161,6 @@ def run_audited(
     return proc, hooks, modules
 
 
-def denied_in(modules: set[str]) -> list[str]:
-    """The DENIED modules (or their submodules) among those imported."""
-    return sorted(m for m in modules if any(m == d or m.startswith(d + ".") for d in DENIED))
-
-
 def check_static(exe: str) -> list[str]:
     """Start-up scripts, deferred hooks and keyring's modules/metadata; returns findings."""
     notes = []
@@ -228,8 +212,8 @@ def check_runtime(exe: str, version: str | None) -> list[str]:
         expected = f"{NAME} ({NAME}) {version}\n" if version else None
         if proc.returncode != 0 or (expected and proc.stdout != expected):
             raise BundleError(f"version answered {proc.returncode} {proc.stdout!r}")
-        if hooks or denied_in(modules):
-            raise BundleError(f"version ran {hooks} and imported {denied_in(modules)}")
+        if hooks or denied_among(modules):
+            raise BundleError(f"version ran {hooks} and imported {denied_among(modules)}")
         notes.append(f"version: {proc.stdout.strip()} ({len(modules)} modules, no hook)")
 
         _make_row(tmp / "registries.db")
@@ -237,8 +221,8 @@ def check_runtime(exe: str, version: str | None) -> list[str]:
         answer = json.loads(proc.stdout) if proc.returncode == 0 else None
         if not answer or answer.get("Secret") != "s3cret":
             raise BundleError(f"get answered {proc.returncode} {proc.stdout!r} {proc.stderr!r}")
-        if hooks or denied_in(modules):
-            raise BundleError(f"get ran {hooks} and imported {denied_in(modules)}")
+        if hooks or denied_among(modules):
+            raise BundleError(f"get ran {hooks} and imported {denied_among(modules)}")
         notes.append(f"get: answered from the database ({len(modules)} modules, no hook)")
     return notes
 

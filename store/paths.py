@@ -5,28 +5,57 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from . import settings
 from .conventions import get_ci
 
 READYSTACK_CONTAINER_DB = "/app/data/readystackgo.db"
 READYSTACK_CONTAINER_SETTINGS = "/app/appsettings.json"
 ROOT_DOCKER_CONFIG = "/root/.docker/config.json"
+# ReadyStackGo's own connection string (its compose file sets it), parsed by connstring,
+# which a lookup imports only when this variable is set.
+CONNECTION_STRING = "ConnectionStrings__ReadyStackGo"
 
 
 def database_path(environ: Mapping[str, str], explicit: str | None = None) -> tuple[str, str]:
-    """The database to use and how it was chosen.
+    """The database to use and which setting chose it.
 
-    Order: 1. ``--db`` 2. ``READYSTACK_DB`` 3. ``$DataPath/readystackgo.db``
-    4. ``/app/data/readystackgo.db`` if it exists 5. the embedded default under XDG_DATA_HOME.
+    Order: 1. ``--db`` 2. ``READYSTACK_DB`` 3. ``ConnectionStrings__ReadyStackGo``
+    4. ``$DataPath/readystackgo.db`` 5. ``database`` in the config file
+    6. ``/app/data/readystackgo.db`` if it exists 7. the embedded default under XDG_DATA_HOME.
+    A connection string that names no usable file is passed over (``doctor`` reports it).
     """
     if explicit:
         return explicit, "--db"
     if environ.get("READYSTACK_DB"):
         return environ["READYSTACK_DB"], "READYSTACK_DB"
+    if environ.get(CONNECTION_STRING):
+        from . import connstring  # only where ReadyStackGo's own variable is set
+
+        try:
+            return connstring.data_source(environ[CONNECTION_STRING]), CONNECTION_STRING
+        except connstring.ConnectionStringError:
+            pass
     if environ.get("DataPath"):
         return os.path.join(environ["DataPath"], "readystackgo.db"), "DataPath"
+    configured = settings.database(environ)
+    if configured:
+        return configured[0], f"database in {configured[1]}"
     if os.path.exists(READYSTACK_CONTAINER_DB):
         return READYSTACK_CONTAINER_DB, "ReadyStackGo container"
     return default_database_path(environ), "embedded default"
+
+
+def database_problems(environ: Mapping[str, str]) -> list[str]:
+    """What is wrong in the settings that choose the database, one sentence each (for doctor)."""
+    found = []
+    if environ.get(CONNECTION_STRING):
+        from . import connstring
+
+        try:
+            connstring.data_source(environ[CONNECTION_STRING])
+        except connstring.ConnectionStringError as exc:
+            found.append(f"{CONNECTION_STRING} is passed over: {exc}")
+    return found + settings.problems(environ)
 
 
 def default_database_path(environ: Mapping[str, str]) -> str:
@@ -36,7 +65,7 @@ def default_database_path(environ: Mapping[str, str]) -> str:
 
 
 def _home(environ: Mapping[str, str]) -> str:
-    return environ.get("HOME") or os.path.expanduser("~")
+    return settings.home(environ)
 
 
 def docker_config_path(environ: Mapping[str, str]) -> str:

@@ -11,7 +11,7 @@ try:
 except ImportError:  # pragma: no cover - interpreters without the private module
     import sqlite3  # type: ignore[no-redef]
 
-from . import hosts
+from . import hosts, sqliteread
 from .diag import warn
 
 # A pull must never hang on a writer holding the lock: give up after this and try the next source.
@@ -56,6 +56,10 @@ _ARRAY = (
 
 class DatabaseError(Exception):
     """The database cannot be used for what was asked; SQLite's errors arrive as this."""
+
+
+class _ReadAgain(Exception):
+    """The unlocked read may have missed a write; the query runs again on a locked connection."""
 
 
 class Row:
@@ -151,9 +155,12 @@ def _check_types(values: tuple) -> None:
 class Registries:
     """An open Registries database with what was learned about its shape."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: str, reader: sqliteread.Reader | None = None
+    ) -> None:
         self.conn = conn
         self.path = path
+        self.reader = reader  # lookups: how the file was opened without writing beside it
         self.tables = self.read_tables()
         self.organization = self._organization()
         # What _select skipped, so that doctor can report it.
@@ -182,12 +189,34 @@ class Registries:
         return str(row[0]).upper() if row and row[0] is not None else None
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection (and, for a lookup, the descriptor behind it)."""
+        if self.reader is not None:
+            self.reader.close()
+        else:
+            self.conn.close()
+
+    def _fetch(self, sql: str, params: tuple) -> list[tuple]:
+        rows = self.conn.execute(sql, params).fetchall()
+        if self.reader is not None and self.reader.stale():
+            # ReadyStackGo started (or wrote) while we read the file without a lock: read again,
+            # the locking way, which sees every committed write.
+            self.conn = self.reader.reopen()
+            self.tables = self.read_tables()
+            self.organization = self._organization()
+            raise _ReadAgain()
+        return rows
 
     # ---- reading -------------------------------------------------------------------------
 
     def _select(self, where: str, params: tuple) -> list[Row]:
+        for _ in range(3):
+            try:
+                return self._select_once(where, params)
+            except _ReadAgain:
+                continue  # the reopened connection holds a lock unless ReadyStackGo stopped again
+        raise DatabaseError(f"cannot read {self.path}: it kept changing while it was read")
+
+    def _select_once(self, where: str, params: tuple) -> list[Row]:
         if "Registries" not in self.tables:
             return []
         side = "ReadyStackHelper" in self.tables
@@ -207,7 +236,7 @@ class Registries:
         rows: dict[object, Row] = {}
         bad: set[object] = set()
         try:
-            found = self.conn.execute(sql, params).fetchall()
+            found = self._fetch(sql, params)
         except sqlite3.Error as exc:
             raise DatabaseError(f"cannot read {self.path}: {exc}") from None
         for values in found:
@@ -263,31 +292,22 @@ class Registries:
 
 
 def open_read(path: str) -> Registries | None:
-    """Open ``path`` read-only for a lookup; None when there is no database (not an error)."""
-    if not os.path.exists(path):
+    """Open ``path`` for a lookup, writing nothing beside it; None when there is no database."""
+    try:
+        reader = sqliteread.open_reader(path, READ_TIMEOUT)
+    except sqlite3.Error as exc:  # sqliteread.Unreadable among them
+        raise DatabaseError(f"cannot read {path}: {exc}") from None
+    if reader is None:
         return None
     try:
-        conn = sqlite3.connect(
-            "file:" + _uri_path(path) + "?mode=ro",
-            uri=True,
-            timeout=READ_TIMEOUT,
-            isolation_level=None,
-        )
+        assert reader.conn is not None
+        return Registries(reader.conn, path, reader)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"cannot read {path}: {exc}") from None
-    try:
-        return Registries(conn, path)
-    except sqlite3.Error as exc:
-        conn.close()
+        reader.close()
         raise DatabaseError(f"cannot read {path}: {exc}") from None
     except BaseException:
-        conn.close()
+        reader.close()
         raise
-
-
-def _uri_path(path: str) -> str:
-    # A file: URI treats ?, # and % specially; quote them so any file name works.
-    return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
 
 
 def open_write(path: str) -> Registries:
@@ -309,7 +329,7 @@ def open_write(path: str) -> Registries:
         raise DatabaseError(f"refusing to create the database through the dangling link {path}")
     _warn_if_readable(path)
     # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
-    uri = "file:" + _uri_path(path) + "?mode=rw"
+    uri = "file:" + sqliteread.uri_path(path) + "?mode=rw"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
     except sqlite3.Error as exc:

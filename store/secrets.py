@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from . import settings
 from .diag import warn
 
 SERVICE = "docker-credential-readystack"
@@ -27,10 +28,13 @@ class SecretStoreError(Exception):
 
 
 def wanted_store(environ: dict[str, str] | os._Environ[str]) -> str:
-    """The store new secrets go to: ``database`` (default) or ``keyring`` (READYSTACK_SECRETS)."""
-    value = (environ.get("READYSTACK_SECRETS") or DATABASE).strip().lower()
+    """Where new secrets go: READYSTACK_SECRETS, else the config file, else ``database``."""
+    found = settings.lookup(environ, "secrets")
+    if found is None:
+        return DATABASE
+    value = found[0].strip().lower()
     if value not in (DATABASE, "keyring"):
-        raise SecretStoreError(f"READYSTACK_SECRETS must be 'database' or 'keyring', not {value!r}")
+        raise SecretStoreError(f"{found[1]} says secrets = {value!r}; use 'database' or 'keyring'")
     return value
 
 

@@ -84,9 +84,11 @@ def test_no_private_name_is_imported_from_another_module() -> None:
                 assert not private, f"{name} imports {private} from {module}"
 
 
-@pytest.mark.parametrize("folder", ["helper", "store", "packaging"])
+@pytest.mark.parametrize("folder", ["helper", "store", "packaging", "bench"])
 def test_no_source_file_over_600_lines_nor_function_over_80(folder: str) -> None:
     for path in sorted((ROOT / folder).rglob("*.py")):
+        if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+            continue  # a virtual environment the benchmark made, not our source
         lines = path.read_text().splitlines()
         assert len(lines) <= MAX_FILE_LINES, f"{path.relative_to(ROOT)}: {len(lines)} lines"
         for node in ast.walk(ast.parse("\n".join(lines))):

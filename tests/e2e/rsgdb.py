@@ -8,15 +8,18 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from readystackgo import DDL, EF_HISTORY
+from readystackgo import DDL, create_readystackgo_database
 
 ORGANIZATION_ID = "0B1C2D3E-4F50-4617-8293-A4B5C6D7E8F9"
 
 
 def create_database(path: Path, *, readystackgo: bool = False) -> None:
-    """Create the Registries table; with `readystackgo`, also EF Core's migrations history."""
+    """Create the Registries table; with `readystackgo`, ReadyStackGo's database as EF Core does."""
+    if readystackgo:
+        create_readystackgo_database(path, organization=ORGANIZATION_ID)
+        return
     with sqlite3.connect(path) as db:
-        db.executescript(DDL + (EF_HISTORY if readystackgo else ""))
+        db.executescript(DDL)
     db.close()
 
 

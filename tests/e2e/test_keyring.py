@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from keyringcontract import KeyringContract
 
 from .rsgdb import registry_rows, side_rows
 from .sandbox import Sandbox, output
@@ -27,6 +28,21 @@ def secret_service(sandbox: Sandbox) -> Iterator[SecretService]:
         yield service
     finally:
         service.stop()
+
+
+class TestSecretServiceKeepsTheKeyringContract(KeyringContract):
+    """keyring's SecretService backend on a real gnome-keyring: what MemoryKeyring stands in for."""
+
+    @pytest.fixture
+    def keyring_ready(self, secret_service: SecretService, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
+
+    def init_keyring(self) -> object:
+        from keyring.backends import SecretService as backends
+
+        backend = backends.Keyring()
+        assert backend.priority > 0  # raises when the Secret Service is not reachable
+        return backend
 
 
 def _login(sandbox: Sandbox) -> str:

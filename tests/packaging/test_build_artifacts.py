@@ -28,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from readystack.helper.importbudget import denied_among
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "docker-credential-readystack"
@@ -120,7 +121,7 @@ def test_version_prints_the_stamped_version_and_imports_no_metadata(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"{NAME} ({NAME}) {_source_version()}\n"
     assert hooks == []
-    assert bundlecheck.denied_in(modules) == []
+    assert denied_among(modules) == []
     assert "importlib.metadata" not in modules and "importlib_metadata" not in modules
 
 
@@ -134,7 +135,7 @@ def test_get_of_a_database_row_runs_no_hook_and_imports_nothing_costly(
     answer = json.loads(proc.stdout)
     assert (answer["Username"], answer["Secret"]) == ("alice", "s3cret")
     assert hooks == []
-    assert bundlecheck.denied_in(modules) == []
+    assert denied_among(modules) == []
     for name in ("inspect", "keyring", "importlib.metadata", "zipfile", "pkgutil"):
         assert name not in modules
 

@@ -8,24 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from readystack.helper.importbudget import denied_among
 
 REPO = Path(__file__).resolve().parents[2]
-# Each of these costs 5-70 ms per credential lookup (see the README's performance notes).
-DENIED = (
-    "keyring",
-    "importlib.metadata",
-    "argparse",
-    "logging",
-    "json",
-    "subprocess",
-    "dataclasses",
-    "typing",
-    "inspect",
-    "email",
-    "urllib",
-    "pathlib",
-    "shutil",
-)
 
 
 def _imported(stderr: str) -> set[str]:
@@ -69,6 +54,6 @@ def test_get_on_a_database_row_imports_nothing_denied(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["Username"] == "u"
     imported = _imported(proc.stderr.decode())
-    denied = sorted(m for m in imported if m.split(".")[0] in DENIED or m in DENIED)
+    denied = denied_among(imported)
     assert not denied, f"get imported {denied}"
     assert "readystack.helper.resolver" in imported

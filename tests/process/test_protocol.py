@@ -23,7 +23,7 @@ def store(run: Run, server: str, user: str, secret: str) -> None:
     assert proc.stdout == b""
 
 
-def test_version_forms(run: Run) -> None:
+def test_version_and_its_flags_print_one_line_and_exit_0(run: Run) -> None:
     for arg in ("version", "-v", "--version"):
         proc = run(arg)
         assert proc.returncode == 0
@@ -37,7 +37,7 @@ def test_wrong_argument_count_prints_usage_on_stdout(run: Run, args: tuple[str, 
     assert (proc.returncode, proc.stdout) == (1, USAGE)
 
 
-def test_unknown_action(run: Run) -> None:
+def test_an_unknown_action_is_named_on_stdout_with_exit_1(run: Run) -> None:
     proc = run("frob")
     assert proc.returncode == 1
     assert proc.stdout == b"docker-credential-readystack: unknown action: frob\n"

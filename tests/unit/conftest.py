@@ -6,11 +6,21 @@ import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import keyring.core
 import pytest
-from readystack.store import paths
-from readystackgo import DDL, EF_HISTORY
+from keyringcontract import (
+    ForgetfulKeyring,
+    LockedKeyring,
+    MemoryKeyring,
+    PlaintextMemoryKeyring,
+    UndeletableKeyring,
+    path_of,
+)
+from readystack.store import paths, secrets
+from readystackgo import DDL, create_readystackgo_database
 
 ORGANIZATIONS = """
 CREATE TABLE "Organizations" ("Id" TEXT NOT NULL PRIMARY KEY, "Name" TEXT NOT NULL);
@@ -41,7 +51,10 @@ class RsgDb:
     ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        script = DDL + (EF_HISTORY if readystackgo else "")
+        if readystackgo:  # as EF Core creates it: WAL mode, migrations history, Organizations
+            create_readystackgo_database(path, organization=ORG)
+            return
+        script = DDL
         if organizations is not None:
             script += ORGANIZATIONS
         conn = _connect(path)
@@ -133,3 +146,40 @@ def no_root_config() -> None:
     """Skip when /root/.docker/config.json exists: it is always a fallback candidate."""
     if ROOT_CONFIG_EXISTS:
         pytest.skip(f"{paths.ROOT_DOCKER_CONFIG} exists and would answer as a fallback")
+
+
+FAKE_KEYRINGS = (
+    MemoryKeyring,
+    ForgetfulKeyring,
+    LockedKeyring,
+    UndeletableKeyring,
+    PlaintextMemoryKeyring,
+)
+
+
+@pytest.fixture(autouse=True)
+def allow_fake_keyrings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let rows name the in-memory fakes, for this test only.
+
+    The product loads only keyring's own backends, from a fixed table; the unit tests add their
+    fakes to that table the way a row would name them, so that the fakes stand in for a real one.
+    """
+    for fake in FAKE_KEYRINGS:
+        monkeypatch.setitem(
+            secrets.ALLOWED_BACKENDS, path_of(fake), (fake.__module__, fake.__qualname__)
+        )
+
+
+@pytest.fixture
+def use_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[type], None]]:
+    """A function that makes keyring use a given backend class for the rest of this test."""
+
+    def choose(cls: type) -> None:
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", path_of(cls))
+        # keyring keeps the backend it chose for the whole process: forget it (monkeypatch puts
+        # it back afterwards), so that keyring chooses again from PYTHON_KEYRING_BACKEND.
+        monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+
+    MemoryKeyring.store.clear()
+    yield choose
+    MemoryKeyring.store.clear()

@@ -205,7 +205,7 @@ def test_other_helper_needs_overwrite(docker_dir: Path) -> None:
     assert read(path)["credHelpers"] == {"quay.io": "readystack", "ghcr.io": "readystack"}
 
 
-def test_creds_store(docker_dir: Path) -> None:
+def test_creds_store_replaces_another_store_only_with_overwrite(docker_dir: Path) -> None:
     path = write(docker_dir / "config.json", {"credsStore": "desktop", "auths": {}})
     with pytest.raises(AdminError):
         configure.run(ns(creds_store=True, registries="ghcr.io"))

@@ -192,7 +192,9 @@ def delegate_to(tmp_path: Path, environ: dict, host: str, **settings: object) ->
 
 
 @pytest.mark.parametrize("setting", ["credHelpers", "credsStore"])
-def test_delegate_answers(tmp_path: Path, helpers: dict, setting: str) -> None:
+def test_a_delegated_helper_answers_through_cred_helpers_or_creds_store(
+    tmp_path: Path, helpers: dict, setting: str
+) -> None:
     value = {"ghcr.io": "good"} if setting == "credHelpers" else "good"
     assert delegate_to(tmp_path, helpers, "ghcr.io", **{setting: value}) == (
         "good-user",

@@ -22,7 +22,7 @@ from readystack.store.hosts import HostError
         ("hub.docker.com", "hub.docker.com"),
     ],
 )
-def test_canonical(raw: str, expected: str) -> None:
+def test_canonical_lowercases_and_folds_hub_aliases(raw: str, expected: str) -> None:
     assert hosts.canonical(raw) == expected
 
 
@@ -50,7 +50,7 @@ def test_is_hub_and_server_key() -> None:
         ("x:65535", "x:65535"),
     ],
 )
-def test_check_host_valid(raw: str, expected: str) -> None:
+def test_a_valid_host_comes_back_canonical(raw: str, expected: str) -> None:
     assert hosts.check_host(raw) == expected
 
 
@@ -76,12 +76,17 @@ def test_check_host_valid(raw: str, expected: str) -> None:
         "[]",
         "[::1]5000",
         "[g::1]",
+        "[::1g]",  # the last character inside the brackets is checked too
+        "[ab]",  # hex digits but no colon: no IPv6 address
+        "[]:5000",
+        "x.io:",  # an empty port
+        "[::1]:",
         "[1.2.3.4]",
         "h\u00e9.io",
         "a@b.io",
     ],
 )
-def test_check_host_invalid(raw: str) -> None:
+def test_an_invalid_host_is_refused(raw: str) -> None:
     with pytest.raises(HostError):
         hosts.check_host(raw)
 
@@ -102,7 +107,7 @@ def test_check_host_invalid(raw: str) -> None:
         ("localhost:5000", "localhost:5000"),
     ],
 )
-def test_host_of_url(url: str, expected: str) -> None:
+def test_a_server_url_keeps_only_its_host_and_port(url: str, expected: str) -> None:
     assert hosts.host_of_url(url) == expected
 
 

@@ -54,7 +54,7 @@ def test_host_wide_pattern_keeps_registry_key(rsg: Any, environ: dict) -> None:
     assert list(response["auth"]) == ["ghcr.io"]
 
 
-def test_hub_image(rsg: Any, environ: dict) -> None:
+def test_a_hub_image_is_answered_under_its_image_key(rsg: Any, environ: dict) -> None:
     rsg.add("Hub", "https://index.docker.io/v1/", patterns=["nginx"])
     response = respond(environ, "docker.io/library/nginx")
     assert response["cacheKeyType"] == "Image"
@@ -72,7 +72,7 @@ def test_bare_image_name_is_hub(rsg: Any, environ: dict) -> None:
 
 
 @pytest.mark.parametrize("image", ["ghcr.io/acme/api", "quay.io/x/y"])
-def test_empty_auth(environ: dict, image: str) -> None:
+def test_an_unknown_image_gets_empty_auth_under_its_registry_key(environ: dict, image: str) -> None:
     response = respond(environ, image, cache="0s")
     assert response["auth"] == {}
     assert response["cacheDuration"] == "0s"
@@ -114,13 +114,13 @@ def test_identity_token_from_config_skipped(environ: dict, tmp_path: Any) -> Non
         b"\xff\xfe",
     ],
 )
-def test_bad_requests(environ: dict, data: bytes) -> None:
+def test_malformed_requests_are_refused(environ: dict, data: bytes) -> None:
     with pytest.raises(KubeletError):
         kubelet.respond(data, environ, "5m")
 
 
 @pytest.mark.parametrize("image", ["ghcr.io", "localhost:5000", "Bad/Image", "ghcr.io/Acme/x"])
-def test_bad_images(environ: dict, image: str) -> None:
+def test_an_image_that_names_no_repository_is_refused(environ: dict, image: str) -> None:
     with pytest.raises(KubeletError):
         respond(environ, image)
 
@@ -155,7 +155,7 @@ def test_request_with_extra_fields(environ: dict) -> None:
         (" 6h ", 21600.0),
     ],
 )
-def test_parse_duration(text: str, seconds: float) -> None:
+def test_go_durations_parse_to_seconds(text: str, seconds: float) -> None:
     assert kubelet.parse_duration(text) == pytest.approx(seconds)
 
 

@@ -56,7 +56,7 @@ def test_star_and_globstar(pattern: str, path: str, expected: bool) -> None:
     ("pattern", "path"),
     [("MyOrg/**", "myorg/app"), ("TEAM/APP", "team/app"), ("GHCR.IO/Acme/*", "acme/api")],
 )
-def test_case_insensitive(pattern: str, path: str) -> None:
+def test_patterns_match_case_insensitively(pattern: str, path: str) -> None:
     assert matches(pattern, path)
 
 
@@ -119,7 +119,7 @@ def test_host_prefixed_patterns(pattern: str, host: str, path: str) -> None:
         ("bad_host.io:x/a", "bad_host.io"),
     ],
 )
-def test_invalid_patterns(pattern: str, host: str) -> None:
+def test_malformed_patterns_are_refused(pattern: str, host: str) -> None:
     with pytest.raises(PatternError):
         compile_pattern(pattern, host)
 
@@ -184,9 +184,10 @@ def _key(pattern: str) -> tuple:
         ("team/app-*", "team/*"),  # more literal characters
         ("a/bc*", "a/b*"),
         ("acme/**", "**"),
+        ("a/b*cd", "a/b*c*"),  # literal characters decide between different wildcard counts
     ],
 )
-def test_specificity_order(more: str, less: str) -> None:
+def test_the_more_specific_pattern_ranks_higher(more: str, less: str) -> None:
     assert _key(more) > _key(less)
 
 
@@ -282,3 +283,67 @@ def _reference_regex(path: str) -> re.Pattern[str]:
 def test_matcher_agrees_with_regex_reference(path: str, text: str) -> None:
     expected = _reference_regex(path).fullmatch(text) is not None
     assert Pattern(path, path).matches(text) is expected
+
+
+def test_star_never_crosses_a_slash_before_a_literal() -> None:
+    assert matches("acme*api", "acme-api")
+    assert not matches("acme*api", "acme/api")
+
+
+def test_a_bare_star_on_docker_hub_means_the_official_images() -> None:
+    pattern = compile_pattern("*", HUB)
+    assert pattern.matches("library/nginx")
+    assert not pattern.matches("acme/app")
+    assert not pattern.host_wide
+
+
+def test_a_bare_globstar_on_docker_hub_stays_host_wide() -> None:
+    pattern = compile_pattern("**", HUB)
+    assert pattern.host_wide
+    assert pattern.matches("acme/app") and pattern.matches("library/nginx")
+
+
+@pytest.mark.parametrize("pattern", ["acme/:1.0", "acme/@sha256:" + "a" * 64, "ghcr.io/:v1"])
+def test_a_last_segment_that_is_only_a_tag_or_digest_is_refused(pattern: str) -> None:
+    with pytest.raises(PatternError):
+        compile_pattern(pattern, GHCR)
+
+
+def test_only_the_last_segment_loses_its_tag() -> None:
+    pattern = compile_pattern("a/b:c/d:1.0", GHCR)
+    assert pattern.matches("a/b:c/d")
+    assert not pattern.matches("a/b/d")
+    assert not pattern.matches("a/b:c/d:1.0")
+
+
+def test_only_the_last_segment_loses_its_digest() -> None:
+    pattern = compile_pattern("a/b@x/d@sha256:" + "a" * 64, GHCR)
+    assert pattern.matches("a/b@x/d")
+    assert not pattern.matches("a/b/d")
+
+
+def test_a_bracketed_first_segment_without_a_colon_is_no_host() -> None:
+    with pytest.raises(PatternError):
+        compile_pattern("[ab]/x", GHCR)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("   ", "empty pattern"),
+        ("a\tb", "pattern 'a\\tb' contains white space"),
+        ("a\x00b", "pattern 'a\\x00b' contains white space"),
+        ("a//b", "pattern 'a//b' has an empty path segment"),
+        ("acme/:1.0", "pattern 'acme/:1.0' has an empty path segment"),
+        ("quay.io/acme/*", "pattern 'quay.io/acme/*' names host quay.io, not the registry's host"),
+        ("ghcr*.io/acme", "pattern 'ghcr*.io/acme' has a wildcard in its host part"),
+    ],
+)
+def test_a_refused_pattern_says_why(pattern: str, reason: str) -> None:
+    with pytest.raises(PatternError) as caught:
+        compile_pattern(pattern, GHCR)
+    assert str(caught.value).startswith(reason)
+
+
+def test_repr_names_the_pattern_as_written() -> None:
+    assert repr(compile_pattern("Acme/*", GHCR)) == "Pattern('Acme/*')"

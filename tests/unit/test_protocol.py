@@ -39,7 +39,7 @@ def test_messages_are_docker_helpers_texts_byte_for_byte() -> None:
         ("h\u00e9.io\n".encode(), "h\u00e9.io"),
     ],
 )
-def test_server_text(data: bytes, expected: str) -> None:
+def test_server_text_joins_lines_and_trims_white_space(data: bytes, expected: str) -> None:
     assert protocol.server_text(data) == expected
 
 
@@ -176,12 +176,33 @@ TRICKY = [
 ]
 
 
+def _as_go_sends(value: str) -> str:
+    """What Go's encoder sends for ``value``: U+FFFD in place of each lone surrogate."""
+    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+
+
 @pytest.mark.parametrize("value", TRICKY)
 def test_encode_credentials_round_trips(value: str) -> None:
     text = protocol.encode_credentials(value, value + "u", value + "s")
     assert text.endswith("\n") and text.count("\n") == 1
-    assert json.loads(text) == {"ServerURL": value, "Username": value + "u", "Secret": value + "s"}
+    sent = _as_go_sends(value)
+    assert json.loads(text) == {"ServerURL": sent, "Username": sent + "u", "Secret": sent + "s"}
     assert list(json.loads(text)) == ["ServerURL", "Username", "Secret"]
+
+
+def test_two_lone_surrogates_are_sent_as_two_replacement_characters() -> None:
+    # Escaped one by one they would read back as U+10000: a different secret (seed-found case).
+    text = protocol.encode_credentials("ghcr.io", "u", "\ud800\udc00")
+    assert text == '{"ServerURL":"ghcr.io","Username":"u","Secret":"\\ufffd\\ufffd"}\n'
+    assert json.loads(text)["Secret"] == "\ufffd\ufffd"
+
+
+def test_each_lone_surrogate_becomes_one_replacement_character() -> None:
+    assert protocol.quote("a\udfffb\ud800") == '"a\\ufffdb\\ufffd"'
+
+
+def test_a_character_beyond_the_basic_plane_is_sent_unchanged() -> None:
+    assert json.loads(protocol.quote("\U00010000")) == "\U00010000"
 
 
 def test_encode_credentials_is_utf8_encodable() -> None:
@@ -194,7 +215,7 @@ def test_encode_credentials_is_utf8_encodable() -> None:
 def test_encode_list_round_trips(entries: dict[str, str]) -> None:
     text = protocol.encode_list(entries)
     assert text.endswith("\n")
-    assert json.loads(text) == entries
+    assert json.loads(text) == {_as_go_sends(k): _as_go_sends(v) for k, v in entries.items()}
 
 
 _ANY_CHAR = st.one_of(
@@ -209,7 +230,11 @@ _ANY_CHAR = st.one_of(
 def test_encode_round_trip_property(username: str, secret: str) -> None:
     text = protocol.encode_credentials("ghcr.io", username, secret)
     text.encode("utf-8")
-    assert json.loads(text) == {"ServerURL": "ghcr.io", "Username": username, "Secret": secret}
+    assert json.loads(text) == {
+        "ServerURL": "ghcr.io",
+        "Username": _as_go_sends(username),
+        "Secret": _as_go_sends(secret),
+    }
 
 
 @settings(max_examples=100, deadline=None)

@@ -133,18 +133,23 @@ INVALID = [
     ("example-.com/foo", "invalid reference format"),
     ("[0]/0", "invalid reference format"),
     ("[::1]/", "invalid reference format"),
+    ("ghcr.io:/repo", "invalid reference format"),  # an empty port
+    ("[::1]:/repo", "invalid reference format"),
+    ("[]:5000/foo", "invalid reference format"),  # empty IPv6 brackets
+    ("[g::1]:5000/foo", "invalid reference format"),  # first character inside [...] checked
+    ("[::1g]:5000/foo", "invalid reference format"),  # and the last one
     # A first part that is a valid path component but no valid host (grammar decision).
     ("a_b.com/c", "registry host (a_b.com) is not valid"),
 ]
 
 
 @pytest.mark.parametrize(("text", "domain", "path"), VALID, ids=[v[0][:60] for v in VALID])
-def test_valid_reference(text: str, domain: str, path: str) -> None:
+def test_a_valid_reference_gives_its_domain_and_path(text: str, domain: str, path: str) -> None:
     assert parse_normalized(text) == (domain, path)
 
 
 @pytest.mark.parametrize(("text", "message"), INVALID, ids=[repr(v[0][:60]) for v in INVALID])
-def test_invalid_reference(text: str, message: str) -> None:
+def test_an_invalid_reference_is_refused_with_dockers_message(text: str, message: str) -> None:
     with pytest.raises(InvalidReference) as caught:
         parse_normalized(text)
     assert message in str(caught.value)
@@ -294,7 +299,7 @@ def test_grammar_text_parses_or_raises_reference_error(text: str) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.one_of(grammar_text, grammar_chunks, valid_references().map(lambda v: v[0])))
-def test_round_trip(text: str) -> None:
+def test_a_parsed_domain_and_path_parse_back_to_themselves(text: str) -> None:
     result = _check_outcome(text)
     if result is None:
         return

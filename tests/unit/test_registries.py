@@ -111,7 +111,9 @@ def test_existing_database_is_not_altered(rsg: Any) -> None:
     assert after == before
 
 
-def test_row_format(wdb: registries.Registries, db_path: Path) -> None:
+def test_a_written_row_has_readystackgos_column_formats(
+    wdb: registries.Registries, db_path: Path
+) -> None:
     row_id = insert(wdb, "R", "https://ghcr.io", patterns_json='["acme/*"]')
     conn = sqlite3.connect(db_path)
     row = conn.execute(
@@ -189,7 +191,7 @@ def test_transaction_rolls_back(wdb: registries.Registries) -> None:
         fresh.close()
 
 
-def test_single_default(wdb: registries.Registries) -> None:
+def test_setting_a_default_clears_the_previous_one(wdb: registries.Registries) -> None:
     a = insert(wdb, "A", "https://ghcr.io", is_default=True)
     b = insert(wdb, "B", "https://quay.io", is_default=True)
     assert {r.id: r.is_default for r in wdb.all_rows()} == {a: False, b: True}
@@ -198,7 +200,7 @@ def test_single_default(wdb: registries.Registries) -> None:
     assert {r.id: r.is_default for r in wdb.all_rows()} == {a: True, b: False}
 
 
-def test_unique_name(wdb: registries.Registries) -> None:
+def test_a_taken_name_gets_a_numbered_login_suffix(wdb: registries.Registries) -> None:
     org = registries.write_organization(wdb)
     insert(wdb, "ghcr.io", "https://ghcr.io")
     assert registries.unique_name(wdb, org, "quay.io") == "quay.io"
@@ -207,7 +209,9 @@ def test_unique_name(wdb: registries.Registries) -> None:
     assert registries.unique_name(wdb, org, "ghcr.io") == "ghcr.io (login 2)"
 
 
-def test_write_organization(tmp_path: Path, make_rsg: Any) -> None:
+def test_new_rows_join_the_first_organization_or_the_one_in_use(
+    tmp_path: Path, make_rsg: Any
+) -> None:
     first, second = "11111111-1111-4111-8111-11111111111a", "22222222-2222-4222-8222-222222222222"
     with_orgs = make_rsg(tmp_path / "orgs.db", organizations=[first, second])
     db = registries.open_write(str(with_orgs.path))

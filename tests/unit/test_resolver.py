@@ -84,7 +84,7 @@ def ask(environ: dict[str, str], question: str, trace: Trace | None = None) -> s
 @pytest.mark.parametrize(
     ("row", "scenario", "question", "expected"), TABLE, ids=[f"{t[0]}-{t[2]}" for t in TABLE]
 )
-def test_design_table(
+def test_each_design_table_question_gets_its_row(
     rsg: RsgDb, environ: dict, row: str, scenario: str, question: str, expected: str | None
 ) -> None:
     build(rsg, scenario)
@@ -340,6 +340,25 @@ def test_trace_names_the_pattern_winner(rsg: RsgDb, environ: dict) -> None:
     assert "winner: row 'D'" in text
     assert "'ghcr.io/acme/api'" in text
     assert "specificity exact" in text
+
+
+@pytest.mark.usefixtures("no_root_config")
+@pytest.mark.parametrize(
+    ("pattern", "question", "specificity"),
+    [
+        ("acme/app-*", "ghcr.io/acme/app-1", "wildcard, 1 literal leading segment(s), no **, 9"),
+        ("acme/team/**", "ghcr.io/acme/team/x/y", "wildcard, 2 literal leading segment(s), has **"),
+        ("*/app", "ghcr.io/acme/app", "wildcard, 0 literal leading segment(s), no **, 4"),
+        ("acme/app", "ghcr.io/acme/app", "exact, 2 literal leading segment(s), no **, 8"),
+    ],
+)
+def test_trace_states_each_part_of_a_patterns_specificity(
+    rsg: RsgDb, environ: dict, pattern: str, question: str, specificity: str
+) -> None:
+    rsg.add("E", "https://ghcr.io", patterns=[pattern])
+    trace = Trace()
+    assert ask(environ, question, trace) == "e"
+    assert f"(specificity {specificity}" in "\n".join(trace.lines)
 
 
 @pytest.mark.usefixtures("no_root_config")

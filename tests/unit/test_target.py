@@ -51,9 +51,13 @@ DIGEST = "sha256:" + "a" * 64
         # a server URL without its scheme, ending in `/`
         ("ghcr.io/", "ghcr.io"),
         ("localhost:5000/v2/", "localhost:5000"),
+        ("localhost/", "localhost"),
+        # scheme-relative: a server, even with a path
+        ("//ghcr.io", "ghcr.io"),
+        ("//ghcr.io/v2/acme", "ghcr.io"),
     ],
 )
-def test_servers(raw: str, host: str) -> None:
+def test_a_host_or_server_url_reads_as_a_server(raw: str, host: str) -> None:
     parsed = targets.parse(raw)
     assert (parsed.kind, parsed.host, parsed.path) == (SERVER, host, "")
     assert parsed.raw == raw
@@ -124,7 +128,7 @@ def test_near_oauth_keys_are_plain_servers(raw: str) -> None:
         ("Foo/bar", "foo", "bar"),
     ],
 )
-def test_repositories(raw: str, host: str, path: str) -> None:
+def test_an_image_reference_reads_as_a_repository(raw: str, host: str, path: str) -> None:
     parsed = targets.parse(raw)
     assert (parsed.kind, parsed.host, parsed.path) == (REPOSITORY, host, path)
     assert path in parsed.describe()
@@ -161,11 +165,16 @@ def test_repositories(raw: str, host: str, path: str) -> None:
         "[zz::1]:5000",
         "[::1]x",
         "ghcr.io/acme/api:",
+        "ghcr.io:/acme",  # an empty port
+        "[]:5000/foo",  # empty IPv6 brackets
+        "[g::1]:5000/foo",  # the first character inside the brackets is checked
+        "[::1g]:5000/foo",  # and the last one
+        "[ab]/",  # a bracketed first segment without a colon is no host
         "example.com/" + "a" * 256,
         "ghcr.io/acme/" + "\u00e9",
     ],
 )
-def test_invalid_inputs(raw: str) -> None:
+def test_malformed_input_is_a_target_error(raw: str) -> None:
     with pytest.raises(TargetError):
         targets.parse(raw)
 

@@ -1,0 +1,183 @@
+"""The config file: ``key = value`` lines, the user's file before the system's, env vars first."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+SYSTEM_FILE = "/etc/docker-credential-readystack/config"
+KEYS = ("database", "secrets", "readonly", "image-hint", "sync-from")
+# The environment variable that wins over the files, per key. `database` has its own discovery
+# order (store/paths.py) and `sync-from` has no variable.
+ENV_VARS = {
+    "secrets": "READYSTACK_SECRETS",
+    "readonly": "READYSTACK_READONLY",
+    "image-hint": "READYSTACK_IMAGE_HINT",
+}
+TRUE = ("true", "1", "yes", "on")
+FALSE = ("false", "0", "no", "off")
+# Values each key accepts (case-insensitive), and how a refusal names them.
+_ALLOWED = {
+    "secrets": (("database", "keyring"), "database or keyring"),
+    "readonly": (TRUE + FALSE, "true or false"),
+    "image-hint": (TRUE + FALSE, "true or false"),
+}
+# A config file is a handful of lines; anything bigger is not one, and is not read past this.
+_MAX_BYTES = 1 << 16
+
+
+class _File:
+    """One parsed config file: its values, where each came from, and what was wrong in it."""
+
+    __slots__ = ("path", "values", "problems")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.values: dict[str, str] = {}
+        self.problems: list[str] = []
+
+
+# Each file is read at most once per process: a lookup lives for one question.
+_cache: dict[str, _File] = {}
+
+
+def user_file(environ: Mapping[str, str]) -> str:
+    """``${XDG_CONFIG_HOME:-~/.config}/docker-credential-readystack/config``."""
+    base = environ.get("XDG_CONFIG_HOME", "")
+    if not base.startswith("/"):  # the XDG spec: a relative value is invalid and ignored
+        base = os.path.join(home(environ), ".config")
+    return os.path.join(base, "docker-credential-readystack", "config")
+
+
+def home(environ: Mapping[str, str]) -> str:
+    """The user's home: ``HOME``, else the password database's."""
+    return environ.get("HOME") or os.path.expanduser("~")
+
+
+def files(environ: Mapping[str, str]) -> list[str]:
+    """The config files in the order they count: the user's, then the system's."""
+    return [user_file(environ), SYSTEM_FILE]
+
+
+def get(environ: Mapping[str, str], key: str) -> str | None:
+    """The value of ``key``: its environment variable, else the user's file, else the system's."""
+    found = lookup(environ, key)
+    return found[0] if found else None
+
+
+def lookup(environ: Mapping[str, str], key: str) -> tuple[str, str] | None:
+    """``key``'s value and what set it (the variable's name or the file's path), or None."""
+    assert key in KEYS, key
+    var = ENV_VARS.get(key)
+    if var and environ.get(var):
+        return environ[var], var
+    for path in files(environ):
+        parsed = read(path)
+        if key in parsed.values:
+            return parsed.values[key], path
+    return None
+
+
+def enabled(environ: Mapping[str, str], key: str, default: bool) -> bool:
+    """A true/false key read as a flag; an unrecognised value means ``default``."""
+    value = (get(environ, key) or "").strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    return default
+
+
+def database(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The ``database`` key as an absolute path, with the file that set it, or None."""
+    found = lookup(environ, "database")
+    if found is None:
+        return None
+    value, path = found
+    if value == "~" or value.startswith("~/"):
+        value = home(environ) + value[1:]
+    # A relative path is relative to the config file's folder, not to wherever docker runs.
+    return os.path.normpath(os.path.join(os.path.dirname(path), value)), path
+
+
+def problems(environ: Mapping[str, str]) -> list[str]:
+    """Every unreadable file and malformed line, one sentence each, for ``doctor``."""
+    found: list[str] = []
+    for path in files(environ):
+        found.extend(read(path).problems)
+    return found
+
+
+def read(path: str) -> _File:
+    """``path`` parsed (cached); a missing file has no values and no problems."""
+    parsed = _cache.get(path)
+    if parsed is None:
+        parsed = _cache[path] = _parse(path)
+    return parsed
+
+
+def forget() -> None:
+    """Drop what was read, so that a changed file is read again (long-lived callers, tests)."""
+    _cache.clear()
+
+
+def _parse(path: str) -> _File:
+    parsed = _File(path)
+    try:
+        data = _read_bytes(path)
+    except FileNotFoundError:
+        return parsed
+    except OSError as exc:
+        parsed.problems.append(f"cannot read {path}: {exc.strerror or exc}")
+        return parsed
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        problem = _parse_line(parsed.values, raw)
+        if problem:
+            parsed.problems.append(f"{path} line {number}: {problem}; line skipped")
+    return parsed
+
+
+def _read_bytes(path: str) -> bytes:
+    # os.open instead of open(): no buffered reader object, fewer syscalls on every lookup.
+    # O_NONBLOCK: a FIFO put at this path must not hang a pull (it reads as empty instead).
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        chunks = []
+        size = 0
+        while size < _MAX_BYTES:
+            try:
+                chunk = os.read(fd, _MAX_BYTES - size)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _parse_line(values: dict[str, str], raw: bytes) -> str | None:
+    try:
+        line = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    if not line or line.startswith("#"):
+        return None
+    key, equals, value = line.partition("=")
+    key = key.strip().lower()
+    value = value.strip()
+    if not equals:
+        return "expected 'key = value'"
+    if key not in KEYS:
+        return f"unknown key {key!r} (known: {', '.join(KEYS)})"
+    if not value:
+        return f"{key} has no value"
+    accepted, described = _ALLOWED.get(key, (None, ""))
+    if accepted and value.lower() not in accepted:
+        return f"{key} must be {described}, not {value!r}"
+    values[key] = value
+    return None

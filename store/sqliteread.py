@@ -1,0 +1,161 @@
+"""Open a SQLite file for reading so that nothing is created, changed or left beside it.
+
+SQLite's own read-only mode is not enough for a database in WAL mode (as EF Core creates
+ReadyStackGo's): ``mode=ro`` on a WAL file whose ``-wal`` is absent creates ``-wal`` and ``-shm``
+when it may write the folder (and a read-only connection can never remove them again), and fails
+with SQLITE_READONLY_DIRECTORY when it may not. So, per https://sqlite.org/uri.html and
+https://sqlite.org/wal.html#readonly:
+- WAL file, no ``-wal``: every committed row is in the file itself, so it is read with
+  ``immutable=1`` (no lock, no side file). If a ``-wal`` appears, or the file changes, during the
+  read, the caller reads again through ``reopen()``.
+- WAL file with ``-wal``: ReadyStackGo runs (or crashed). We hold a SHARED lock on the file's
+  lock bytes while checking that ``-wal`` and ``-shm`` exist, then open ``mode=ro``. A WAL writer
+  never needs the lock we hold, but a closing connection needs EXCLUSIVE to checkpoint and delete
+  both files, so they cannot vanish between our check and SQLite's open (which would make SQLite
+  create them, owned by us). Without ``-shm``, opening would create it, or fail with
+  SQLITE_CANTOPEN for a user who cannot write the folder: refused with one sentence instead.
+- Rollback-journal file: ``mode=ro``, which creates nothing and holds its SHARED lock only for
+  the statement.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+try:
+    import _sqlite3 as sqlite3  # see registries.py: the C module, without the date adapters
+except ImportError:  # pragma: no cover
+    import sqlite3  # type: ignore[no-redef]
+
+# SQLite's lock bytes (src/os.h): a SHARED lock is a read lock on one byte of this range, and
+# EXCLUSIVE a write lock on all of it.
+_PENDING_BYTE = 0x40000000
+_SHARED_FIRST = _PENDING_BYTE + 2
+_SHARED_SIZE = 510
+# Header byte 19 (the read version) is 2 for a database in WAL mode (sqlite.org/fileformat.html).
+_WAL_VERSION = 2
+
+
+class Unreadable(sqlite3.OperationalError):
+    """The file cannot be read without writing beside it, or is not a regular file."""
+
+
+class Reader:
+    """One read-only connection to a database file, and how it was opened."""
+
+    def __init__(self, path: str, fd: int, timeout: float) -> None:
+        self.path = path
+        self.fd = fd  # held until close: the file we checked, and (when locked) our SHARED lock
+        self.timeout = timeout
+        self.conn: sqlite3.Connection | None = None
+        self.unlocked = False
+        self._seen: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def connect(self) -> sqlite3.Connection:
+        """Open the connection the way the file's journal mode and side files call for."""
+        st = os.fstat(self.fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unreadable("it is not a regular file")
+        self._seen = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        header = os.pread(self.fd, 20, 0)
+        if len(header) < 20 or header[19] != _WAL_VERSION:
+            return self._open("mode=ro")
+        if os.path.exists(self.path + "-wal"):
+            self._lock_shared()
+            if os.path.exists(self.path + "-wal"):
+                if not os.path.exists(self.path + "-shm"):
+                    raise Unreadable(
+                        "its -wal file exists without its -shm file (ReadyStackGo did not stop "
+                        "cleanly), and reading it would create one: start ReadyStackGo again"
+                    )
+                return self._open("mode=ro")
+            self._unlock()  # a clean stop finished while we waited: nothing is running
+        self.unlocked = True
+        return self._open("immutable=1")
+
+    def stale(self) -> bool:
+        """True when an unlocked read may have missed a write: read again through ``reopen()``."""
+        if not self.unlocked:
+            return False
+        if os.path.exists(self.path + "-wal"):
+            return True
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False  # removed or replaced: what we read was a consistent file
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != self._seen
+
+    def reopen(self) -> sqlite3.Connection:
+        """A fresh connection the normal (locking) way, after ``stale()`` said so."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        self.unlocked = False
+        return self.connect()
+
+    def close(self) -> None:
+        """Close the connection, then our descriptor (closing it drops this process's locks)."""
+        try:
+            if self.conn is not None:
+                self.conn.close()
+        finally:
+            self.conn = None
+            if self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1
+
+    def _open(self, flags: str) -> sqlite3.Connection:
+        # The path was checked as a regular file through our descriptor; SQLite opens it again
+        # by name. Someone who swaps a FIFO in between needs write access to the folder, which
+        # already lets them remove the database: the check is against accidents, not races.
+        self.conn = sqlite3.connect(
+            f"file:{uri_path(self.path)}?{flags}",
+            uri=True,
+            timeout=self.timeout,
+            isolation_level=None,
+        )
+        return self.conn
+
+    def _lock_shared(self) -> None:
+        import fcntl  # only when ReadyStackGo is running
+        import time
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.lockf(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB, _SHARED_SIZE, _SHARED_FIRST)
+                return
+            except OSError:
+                # EXCLUSIVE is held only while a closing connection checkpoints: briefly.
+                if time.monotonic() > deadline:
+                    raise Unreadable(f"it stayed locked for {self.timeout:g}s") from None
+                time.sleep(0.002)
+
+    def _unlock(self) -> None:
+        import fcntl
+
+        fcntl.lockf(self.fd, fcntl.LOCK_UN, _SHARED_SIZE, _SHARED_FIRST)
+
+
+def open_reader(path: str, timeout: float) -> Reader | None:
+    """A Reader on ``path``; None when there is no such file."""
+    try:
+        # O_NONBLOCK: a FIFO at this path must not hang a pull; it is refused as not regular.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Unreadable(exc.strerror or str(exc)) from None
+    reader = Reader(path, fd, timeout)
+    try:
+        reader.connect()
+    except BaseException:
+        reader.close()
+        raise
+    return reader
+
+
+def uri_path(path: str) -> str:
+    # A file: URI treats ?, # and % specially; quote them so any file name works.
+    return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")

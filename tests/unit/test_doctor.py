@@ -1,0 +1,127 @@
+"""doctor's keyring checks: which store is wanted, whether the backend works, each row's entry."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from keyringcontract import LockedKeyring, MemoryKeyring, path_of
+from readystack.helper import admin
+from readystack.store import secrets
+
+KEYRING = Callable[[type], None]
+RsgDb = Any  # tests/unit/conftest.py's RsgDb, reached through fixtures
+REFUSED = "keyring.backends.fail.Keyring"
+
+
+def doctor(environ: dict[str, str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    code = admin.main(["doctor"], environ)
+    return code, capsys.readouterr().out.splitlines()
+
+
+def keyring_row(environ: dict[str, str], rsg: RsgDb, backend: type) -> str:
+    """A row whose secret lives in ``backend`` (Password NULL, side table naming the backend)."""
+    row_id = rsg.add("ghcr", "https://ghcr.io", "alice", None, login=True)
+    conn = sqlite3.connect(environ["READYSTACK_DB"])
+    with conn:
+        conn.execute(
+            'UPDATE "ReadyStackHelper" SET "SecretStore" = ? WHERE "RegistryId" = ?',
+            (secrets.KEYRING_PREFIX + path_of(backend), row_id),
+        )
+    conn.close()
+    return row_id
+
+
+def test_a_working_keyring_is_reported_ok_while_secrets_stay_in_the_database(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    _, lines = doctor(environ, capsys)
+    assert "info     secrets are kept in the database (READYSTACK_SECRETS=database)" in lines
+    assert f"ok       keyring backend {path_of(MemoryKeyring)} works" in lines
+
+
+def test_no_usable_keyring_is_only_information_when_no_secret_needs_one(
+    environ: dict[str, str],
+    rsg: RsgDb,
+    use_keyring: KEYRING,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    use_keyring(MemoryKeyring)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", REFUSED)
+    _, lines = doctor(environ, capsys)
+    assert [line for line in lines if "cannot keep secrets safely" in line][0].startswith("info")
+    assert not [line for line in lines if "keyring backend" in line and line.startswith("PROBLEM")]
+
+
+def test_no_usable_keyring_is_a_problem_when_new_secrets_go_to_the_keyring(
+    environ: dict[str, str],
+    rsg: RsgDb,
+    use_keyring: KEYRING,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    use_keyring(MemoryKeyring)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", REFUSED)
+    code, lines = doctor({**environ, "READYSTACK_SECRETS": "keyring"}, capsys)
+    assert code == 1
+    assert [line for line in lines if "cannot keep secrets safely" in line][0].startswith("PROBLEM")
+
+
+def test_an_unknown_secret_store_is_a_problem(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    code, lines = doctor({**environ, "READYSTACK_SECRETS": "vault"}, capsys)
+    assert code == 1
+    wanted = "PROBLEM  READYSTACK_SECRETS says secrets = 'vault'; use 'database' or 'keyring'"
+    assert wanted in lines
+
+
+def test_a_row_whose_entry_is_in_the_keyring_is_no_problem(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    row_id = keyring_row(environ, rsg, MemoryKeyring)
+    MemoryKeyring.store[secrets.SERVICE, f"{row_id}@ghcr.io"] = "s3cret"  # bound to its host
+    _, lines = doctor(environ, capsys)
+    assert not [line for line in lines if "'ghcr'" in line and line.startswith("PROBLEM")]
+
+
+def test_an_entry_not_bound_to_a_host_is_a_problem_with_the_way_out(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    row_id = keyring_row(environ, rsg, MemoryKeyring)
+    MemoryKeyring.store[secrets.SERVICE, row_id] = "s3cret"  # as an earlier version wrote it
+    code, lines = doctor(environ, capsys)
+    assert code == 1
+    assert (
+        "PROBLEM  row 'ghcr': its keyring entry is not bound to ghcr.io; run "
+        "`registry move-secrets --to keyring` to bind it"
+    ) in lines
+    assert "info     secrets are kept in the database (READYSTACK_SECRETS=database)" not in lines
+
+
+def test_a_row_whose_keyring_entry_is_missing_is_a_problem(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    keyring_row(environ, rsg, MemoryKeyring)
+    code, lines = doctor(environ, capsys)
+    assert code == 1
+    assert "PROBLEM  row 'ghcr': its keyring entry is missing; it never answers" in lines
+
+
+def test_a_row_whose_keyring_cannot_be_read_is_a_problem_without_its_secret(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    keyring_row(environ, rsg, LockedKeyring)
+    code, lines = doctor(environ, capsys)
+    assert code == 1
+    problem = [line for line in lines if line.startswith("PROBLEM  row 'ghcr': keyring error")]
+    assert problem and "KeyringLocked" in problem[0]

@@ -1,0 +1,106 @@
+"""Opening a database for a lookup: no side file, no hang, and every committed write seen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from readystack.store import registries, sqliteread
+from readystackgo import RunningReadyStackGo, create_readystackgo_database
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """ReadyStackGo's database as EF Core creates it, with ReadyStackGo stopped."""
+    path = tmp_path / "rsg" / "readystackgo.db"
+    create_readystackgo_database(path)
+    return path
+
+
+def test_a_stopped_wal_database_is_read_without_a_lock_or_side_file(db: Path) -> None:
+    with RunningReadyStackGo(db) as rsg:
+        rsg.add("a", "https://ghcr.io", "u", "p")
+    found = registries.open_read(str(db))
+    assert found is not None and found.reader is not None
+    try:
+        assert found.reader.unlocked
+        assert [r.name for r in found.all_rows()] == ["a"]
+        assert os.listdir(db.parent) == ["readystackgo.db"]
+    finally:
+        found.close()
+
+
+def test_a_write_that_starts_during_an_unlocked_read_is_seen(db: Path) -> None:
+    found = registries.open_read(str(db))
+    assert found is not None and found.reader is not None and found.reader.unlocked
+    try:
+        with RunningReadyStackGo(db) as rsg:
+            rsg.add("late", "https://ghcr.io", "u", "p")
+            # The open connection predates the write; the -wal that appeared forces a re-read.
+            assert [r.name for r in found.rows_for_host("ghcr.io")] == ["late"]
+            assert not found.reader.unlocked
+    finally:
+        found.close()
+
+
+def test_while_running_every_commit_is_seen_by_an_open_reader(db: Path) -> None:
+    with RunningReadyStackGo(db) as rsg:
+        rsg.add("a", "https://ghcr.io", "u", "p1")
+        found = registries.open_read(str(db))
+        assert found is not None
+        try:
+            rsg.set_password("a", "p2")
+            assert found.rows_for_host("ghcr.io")[0].password == "p2"
+        finally:
+            found.close()
+        assert sorted(os.listdir(db.parent)) == [
+            "readystackgo.db",
+            "readystackgo.db-shm",
+            "readystackgo.db-wal",
+        ]
+    assert os.listdir(db.parent) == ["readystackgo.db"]
+
+
+def test_a_wal_without_its_shm_is_refused_in_one_sentence(db: Path, tmp_path: Path) -> None:
+    with RunningReadyStackGo(db) as rsg:
+        rsg.add("a", "https://ghcr.io", "u", "p")
+        shutil.copy(f"{db}-wal", tmp_path / "kept-wal")
+    shutil.copy(tmp_path / "kept-wal", f"{db}-wal")  # as after a crash that lost the -shm
+    with pytest.raises(registries.DatabaseError, match="-wal file exists without its -shm"):
+        registries.open_read(str(db))
+    assert sorted(os.listdir(db.parent)) == ["readystackgo.db", "readystackgo.db-wal"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_non_regular_file_is_refused_without_blocking(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "registries.db"
+    os.mkfifo(path) if kind == "fifo" else path.mkdir()
+    with pytest.raises(registries.DatabaseError, match="not a regular file"):
+        registries.open_read(str(path))
+
+
+def test_a_rollback_journal_database_is_read_the_normal_way(tmp_path: Path) -> None:
+    path = tmp_path / "rsg" / "readystackgo.db"
+    create_readystackgo_database(path, wal=False)
+    found = registries.open_read(str(path))
+    assert found is not None and found.reader is not None
+    try:
+        assert not found.reader.unlocked and found.is_readystackgo
+    finally:
+        found.close()
+    assert os.listdir(path.parent) == ["readystackgo.db"]
+
+
+def test_a_missing_database_is_none_and_an_unopenable_one_an_sqlite_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert registries.open_read(str(tmp_path / "missing.db")) is None
+
+    def refuse(*_: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(sqliteread.os, "open", refuse)
+    with pytest.raises(registries.DatabaseError, match="cannot read .*: Permission denied"):
+        registries.open_read(str(tmp_path / "any.db"))
