@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 import sys
@@ -34,6 +33,8 @@ def _open_log() -> int:
         # 0600 whatever exists: O_NOFOLLOW refuses a symlink, so a link cannot choose the file.
         fd = os.open(_LOG_FILE, flags, 0o600)
     except OSError as exc:
+        import errno  # only when the log cannot be opened: a lookup never needs it
+
         reason = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
         _stderr(f"{NAME}: not writing the debug log to {_LOG_FILE}: {reason}")
         return -1
