@@ -11,7 +11,12 @@ import time
 from . import log, read_text
 from .databases import CYCLE_HOSTS, SIZES, Workspace
 from .install import Setup
+from .parent import DockerParentCmd
 from .timing import Cmd, Pair, med
+
+# The image the docker-named parent pulls: on the host of the 1,000-row case's last row, whose
+# pattern `team999/*` it matches, so the image hint decides.
+HINT_IMAGE = "reg999.example.com/team999/app:1"
 
 
 class Commands:
@@ -56,8 +61,10 @@ class Commands:
             if go
             else None
         )
+        self.src_hint, self.src_hint_off = self.hint_cases("source", self.src_get["host", 1000])
         self.bin_get: dict[tuple[str, int], Cmd] = {}
         self.bin_version = None
+        self.bin_hint: DockerParentCmd | None = None
         if exe:
             self.bin_get = {
                 (how, n): self.get("binary", exe, n, how)
@@ -71,6 +78,33 @@ class Commands:
                 ws.env_for(ws.dbs[1000]),
                 expect="docker-credential-readystack",
             )
+            self.bin_hint, _ = self.hint_cases("binary", self.bin_get["host", 1000])
+
+    def hint_cases(self, prefix: str, get: Cmd) -> tuple[DockerParentCmd, Cmd]:
+        """``get`` (1,000 rows, by host) under `docker pull IMAGE`, and with the hint off."""
+        hinted = DockerParentCmd(
+            f"{prefix}-get-hint-1000",
+            f"{prefix} get 1,000 (host, docker parent)",
+            get,
+            HINT_IMAGE,
+            expect=get.expect or "",
+        )
+        off = Cmd(
+            f"{prefix}-get-hint-off-1000",
+            f"{prefix} get 1,000 (host, hint off)",
+            get.argv,
+            {**get.env, "READYSTACK_IMAGE_HINT": "0"},
+            stdin=get.stdin,
+            expect=get.expect,
+            kind=prefix,
+        )
+        return hinted, off
+
+    def close(self) -> None:
+        """End the docker-named parent processes."""
+        for cmd in (self.src_hint, self.bin_hint):
+            if cmd is not None:
+                cmd.close()
 
     def get(self, prefix: str, argv0: str, n: int, how: str, db: str | None = None) -> Cmd:
         """`get` of the last of ``n`` rows, by host or by image."""
@@ -102,6 +136,9 @@ def comparisons(c: Commands) -> list[tuple[str, Pair]]:
             pairs.append((f"get-{how}-{n}", Pair(c.src_get[how, n], c.console)))
     for how in ("host", "image"):
         pairs.append((f"scale-{how}", Pair(c.src_get[how, 10000], c.src_get[how, 10])))
+    pairs.append(("get-hint-1000", Pair(c.src_hint, c.console)))
+    pairs.append(("get-hint-off-1000", Pair(c.src_hint_off, c.console)))
+    pairs.append(("hint-vs-off", Pair(c.src_hint, c.src_hint_off)))
     pairs.append(("version", Pair(c.version, c.console)))
     pairs.append(("list-1000", Pair(c.list_1000, c.console)))
     if c.go_version:
@@ -111,6 +148,8 @@ def comparisons(c: Commands) -> list[tuple[str, Pair]]:
         for n in SIZES:
             pairs.append((f"bin-get-host-{n}", Pair(c.bin_get["host", n], c.bare)))
         pairs.append(("bin-get-image-1000", Pair(c.bin_get["image", 1000], c.bare)))
+        if c.bin_hint is not None:
+            pairs.append(("bin-get-hint-1000", Pair(c.bin_hint, c.bare)))
         pairs.append(("bin-scale", Pair(c.bin_get["host", 10000], c.bin_get["host", 10])))
         pairs.append(("bin-version", Pair(c.bin_version, c.bare)))
     return pairs

@@ -71,4 +71,5 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     opts.rounds = opts.rounds or (1 if opts.quick else 5)
     opts.rss_runs = 2 if opts.quick else 5
     opts.it_runs = 1 if opts.quick else 7
+    opts.rt_runs = 2 if opts.quick else 5
     return opts

@@ -49,8 +49,10 @@ class Results:
         conc: dict,
         imports: ImportTrace,
         instructions: list[InstructionRow],
+        regtest: dict | None = None,
     ) -> None:
         self.opts, self.info, self.cmds = opts, info, cmds
+        self.regtest = regtest
         self.compared = compared
         self.by_name = dict(compared)
         self.rss_how, self.cycle, self.conc = rss_how, cycle, conc
@@ -167,6 +169,17 @@ def _source_rows(r: Results, out: _Rows) -> None:
             )
     for how in ("host", "image"):
         out.compared(f"source `get` 10,000 vs 10, by {how}", f"scale-{how}", "`get` 10", 1.25)
+    out.compared(
+        "source `get` 1,000, by host, docker parent (image hint)",
+        "get-hint-1000",
+        "console floor",
+        1.25,
+        1.15,
+    )
+    out.compared(
+        "source `get` 1,000, by host, READYSTACK_IMAGE_HINT=0", "get-hint-off-1000", "console floor"
+    )
+    out.compared("source `get` with the image hint vs hint off", "hint-vs-off", "hint off")
     out.compared("source `version`", "version", "console floor", 1.1)
     out.compared("source `list`, 1,000 registries", "list-1000", "console floor")
 
@@ -194,6 +207,18 @@ def _load_rows(r: Results, out: _Rows) -> None:
         if ok
         else f"FAIL ({conc['get_failures']} get, {conc['store_failures']} store failures)",
     )
+    rt = r.regtest
+    if rt:
+        out.add(
+            f"`registry test` of {rt['rows']} rows that all time out",
+            rt["wall_ms_32"],
+            f"{rt['ratio_to_timeout']:.2f}× one timeout ({rt['timeout_s']:g} s); "
+            f"{rt['ratio_to_one_row']:.2f}× 1 row",
+            target="≤ 1.5×",
+            result=verdict(rt["ratio_to_timeout"], 1.5)
+            if not rt["failures"]
+            else f"FAIL ({rt['failures']} runs did not report every row unreachable)",
+        )
     out.add(
         "peak RSS of source `get` (max over all runs)",
         NAN,
@@ -223,6 +248,13 @@ def _binary_rows(r: Results, out: _Rows) -> None:
         )
     out.compared(
         "binary `get` 1,000 registries, by image", "bin-get-image-1000", "bare floor", 2.3, 2.0
+    )
+    out.compared(
+        "binary `get` 1,000, by host, docker parent (image hint)",
+        "bin-get-hint-1000",
+        "bare floor",
+        2.3,
+        2.0,
     )
     out.compared("binary `get` 10,000 vs 10", "bin-scale", "binary `get` 10", 1.25)
     out.compared("binary `version`", "bin-version", "bare floor", 1.5)
@@ -501,6 +533,7 @@ def raw(r: Results, rows: list[Row]) -> dict:
         },
         "cycle": r.cycle,
         "concurrency": r.conc,
+        "registry_test": r.regtest,
         "instructions_millions": {row.label: row.millions for row in r.instructions},
         "importtime_get": {
             m: {"self_us": v[0], "cumulative_us": v[1], "depth": v[2]}

@@ -17,6 +17,7 @@ What it does, one module of this package each:
       console floor  python -c "import re, sys"   (what pip's console-script wrapper costs)
     also list + get-each for 100 hosts, 32 concurrent gets while store runs, the PyInstaller
     binary if built, Debian's Go helper as the outside anchor;
+  * regtest: `registry test` of 32 rows whose host never answers, against one timeout;
   * probes: peak RSS (GNU time), instruction counts (valgrind callgrind, if installed) and
     `-X importtime` of get;
   * report: writes bench/results/results.md, results.json and latency.png (if matplotlib is
@@ -37,7 +38,7 @@ if __package__ in (None, ""):
     # Run as a script (`python bench/run.py`): make the `bench` package importable.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import cases, databases, install, log, options, probes, report  # noqa: E402
+from bench import cases, databases, install, log, options, probes, regtest, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,21 +62,25 @@ def main(argv: list[str] | None = None) -> int:
             setup.exe, info["binary"] = install.snapshot_binary(setup.exe, ws.tmp)
             log(f"binary: {info['binary']}")
         cmds = cases.Commands(setup, ws)
-        compared = cases.comparisons(cmds)
-        cases.validate(compared, ws.tmp)
-        cases.run_pairs(compared, opts.pairs, opts.warmup)
-        results = report.Results(
-            opts,
-            info,
-            cmds,
-            compared,
-            rss_how=probes.peak_rss(cmds, opts.rss_runs),
-            cycle=cases.list_then_get_each(cmds, opts.cycles),
-            conc=cases.concurrent_gets(cmds, opts.rounds, int(info["nproc"])),
-            imports=probes.import_trace(cmds, opts.it_runs),
-            instructions=probes.instruction_counts(cmds, opts.no_instructions),
-        )
-        report.write(results, started)
+        try:
+            compared = cases.comparisons(cmds)
+            cases.validate(compared, ws.tmp)
+            cases.run_pairs(compared, opts.pairs, opts.warmup)
+            results = report.Results(
+                opts,
+                info,
+                cmds,
+                compared,
+                rss_how=probes.peak_rss(cmds, opts.rss_runs),
+                cycle=cases.list_then_get_each(cmds, opts.cycles),
+                conc=cases.concurrent_gets(cmds, opts.rounds, int(info["nproc"])),
+                imports=probes.import_trace(cmds, opts.it_runs),
+                instructions=probes.instruction_counts(cmds, opts.no_instructions),
+                regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
+            )
+            report.write(results, started)
+        finally:
+            cmds.close()
     return 0
 
 

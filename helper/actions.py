@@ -38,12 +38,19 @@ def get(data: bytes, environ: Mapping[str, str]) -> str:
         raise protocol.NotFound() from None
     db_path, how = paths.database_path(environ)
     debug(f"get: {target.describe()}; database {db_path} ({how})")
-    answer = resolve(target, environ, db_path)
+    answer = resolve(target, environ, db_path, docker_argv=lambda: _docker_argv(environ))
     if answer is None:
         debug("get: not found")
         raise protocol.NotFound()
     debug(f"get: answered from {answer.source} for user {answer.username!r}")
     return protocol.encode_credentials(server, answer.username, answer.secret)
+
+
+def _docker_argv(environ: Mapping[str, str]) -> list[str] | None:
+    # Imported only when the host's rows could answer differently by repository.
+    from .hint import docker_argv
+
+    return docker_argv(environ)
 
 
 def _login_target(server: str) -> targets.Target:

@@ -13,7 +13,7 @@ from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
 from .adminlib import db_path
-from .resolver import choose, compile_row
+from .resolver import choose, compile_row, repository_matters
 from .target import SERVER, Target
 
 
@@ -28,6 +28,9 @@ class Report:
 
     def info(self, text: str) -> None:
         print(f"info     {text}")
+
+    def warning(self, text: str) -> None:
+        print(f"warning  {text}")
 
     def problem(self, text: str) -> None:
         self.problems += 1
@@ -45,6 +48,8 @@ def run(ns: argparse.Namespace) -> int:
         _check_rows(report, rows)
     _check_docker_config(report, rows, ns.environ)
     _check_keyring(report, rows, ns.environ)
+    if ns.online:
+        _check_online(report, rows, ns.environ, ns.timeout)
     print(f"{report.problems} problem(s) found" if report.problems else "no problems found")
     return 1 if report.problems else 0
 
@@ -102,17 +107,28 @@ def _check_rows(report: Report, rows: list[registries.Row]) -> None:
         if not row.has_credentials:
             report.info(f"row {row.name!r}: no username/password, so it never answers")
     for host, host_rows in sorted(by_host.items()):
-        answering = [r for r in host_rows if r.has_credentials]
-        if len(answering) > 1:
-            winner = choose(answering, Target(host, SERVER, host))
-            names = ", ".join(repr(r.name) for r in answering)
-            report.info(
-                f"{host}: {len(answering)} rows ({names}); a question naming only the host "
-                f"gets {winner.name if winner else 'none'!r}, repositories route by pattern"
-            )
+        _check_host_ranking(report, host, [r for r in host_rows if r.has_credentials])
         logins = [r for r in host_rows if r.is_login]
         if len(logins) > 1:
             report.problem(f"{host}: {len(logins)} login rows; `docker logout {host}` clears them")
+
+
+def _check_host_ranking(report: Report, host: str, answering: list[registries.Row]) -> None:
+    """Say which row a host-only question gets, and warn where clients will disagree."""
+    if len(answering) < 2 and not repository_matters(answering):
+        return
+    winner = choose(answering, Target(host, SERVER, host))
+    got = repr(winner.name) if winner else "nothing"
+    names = ", ".join(repr(r.name) for r in answering)
+    if not repository_matters(answering):
+        report.info(f"{host}: {len(answering)} rows ({names}); every question gets {got}")
+        return
+    report.warning(
+        f"{host}: the answer depends on the repository (rows {names}): crane-style tools, "
+        "the kubelet and `docker pull|push|run|create IMAGE` (the image hint, Linux) route by "
+        "pattern, while docker compose, buildx, docker-py, skopeo and podman send only the host "
+        f"and get {got}"
+    )
 
 
 def _check_docker_config(
@@ -190,3 +206,18 @@ def _check_keyring(report: Report, rows: list[registries.Row], environ: Mapping[
                 f"row {row.name!r}: its keyring entry is not bound to {row.host}; run "
                 "`registry move-secrets --to keyring` to bind it"
             )
+
+
+def _check_online(
+    report: Report, rows: list[registries.Row], environ: Mapping[str, str], timeout: float
+) -> None:
+    """`--online`: `registry test` of every row with credentials, one finding per row."""
+    from . import regcheck, regtest
+
+    rows = regtest.select_rows(rows, [], None)
+    if not rows:
+        report.info("online: no row with credentials to check")
+        return
+    for result in regtest.check_rows(rows, None, environ, timeout):
+        line = f"row {result.name!r} on {result.host}: {result.status}: {result.detail}"
+        (report.ok if result.status == regcheck.OK else report.problem)(f"online: {line}")

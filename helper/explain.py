@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 
-from readystack.store.conventions import NAME
+from readystack.store import hosts, registries
+from readystack.store.conventions import NAME, Answer
 from readystack.store.diag import mask
 
 from . import protocol
 from . import target as targets
 from .adminlib import AdminError, db_path
-from .resolver import Trace, resolve
+from .resolver import ArgvSource, Trace, repository_matters, resolve
 
 
 def _target(text: str) -> targets.Target:
@@ -43,20 +45,99 @@ def explain(ns: argparse.Namespace) -> int:
     """explain: the whole trace of a resolution, secrets masked."""
     target = _target(ns.target)
     path, how = db_path(ns)
-    trace = Trace()
-    answer = resolve(target, ns.environ, path, trace)
     print(f"explain {ns.target.strip()!r}")
     print(f"database: {path} ({how})")
+    if target.kind == targets.REPOSITORY:
+        print("image-aware clients (crane-style tools, the kubelet) ask for the repository:")
+    answer = _traced(target, ns.environ, path)
+    if target.kind == targets.REPOSITORY:
+        _docker_view(ns.target.strip(), target, ns.environ, path, answer)
+    elif target.kind == targets.SERVER and _repository_matters(target, path):
+        print(
+            "clients: only the host was asked, as docker compose, buildx, docker-py, skopeo and "
+            "a docker command without an image send it; crane-style tools, the kubelet and "
+            "`docker pull|push|run IMAGE` (the image hint) route by repository: "
+            "run `explain IMAGE` to see theirs"
+        )
+    if not ns.online:
+        return 0
+    from .diagnose import diagnose
+
+    pullable, lines = diagnose(ns.target.strip(), target, answer, path, ns.environ, ns.timeout)
+    for line in lines:
+        print(line)
+    return 0 if pullable else 1
+
+
+def _traced(
+    target: targets.Target,
+    environ: Mapping[str, str],
+    path: str,
+    docker_argv: ArgvSource | None = None,
+) -> Answer | None:
+    """Resolve ``target``, print its trace and result; return the answer."""
+    trace = Trace()
+    answer = resolve(target, environ, path, trace, docker_argv=docker_argv)
     for line in trace.lines:
         print(f"  {line}")
+    print(f"result: {_said(answer)}")
+    return answer
+
+
+def _said(answer: Answer | None) -> str:
     if answer is None:
-        print(
-            f"result: not found; `get` answers {protocol.NOT_FOUND!r} and the client "
-            "pulls anonymously"
-        )
+        return f"not found; `get` answers {protocol.NOT_FOUND!r} and the client pulls anonymously"
+    return f"username {answer.username!r}, secret {mask(answer.secret)}, from {answer.source}"
+
+
+def _docker_view(
+    image: str,
+    target: targets.Target,
+    environ: Mapping[str, str],
+    path: str,
+    image_aware: Answer | None,
+) -> None:
+    """What `docker pull IMAGE` gets: the CLI sends only the host; the hint reads its argv."""
+    server = targets.parse(hosts.server_key(target.host))
+    argv = ["docker", "pull", image]
+    print(f"`docker pull {image}` sends only {server.raw!r}; the image hint reads its argv:")
+    hinted = _traced(server, environ, path, docker_argv=lambda: _argv_if_enabled(environ, argv))
+    host_only = resolve(server, environ, path)
+    aware, docker, plain = (_who(a) for a in (image_aware, hinted, host_only))
+    if aware == docker == plain:
+        print(f"clients: every client gets {aware}")
+        return
+    docker_cli = f"`docker pull|push|run {image}`"
+    if aware == docker:
+        routed = f"crane-style tools, the kubelet and {docker_cli} (the image hint) get {aware}"
     else:
-        print(
-            f"result: username {answer.username!r}, secret {mask(answer.secret)}, "
-            f"from {answer.source}"
-        )
-    return 0
+        routed = f"crane-style tools and the kubelet get {aware}; {docker_cli} gets {docker}"
+    print(
+        f"clients: {routed}; docker compose, buildx, docker-py, skopeo and podman send only "
+        f"the host and get {plain} (the host ranking)"
+    )
+
+
+def _argv_if_enabled(environ: Mapping[str, str], argv: list[str]) -> list[str] | None:
+    from .hint import enabled
+
+    # As `get` would: the hint exists only where /proc shows the parent's command line.
+    return argv if enabled(environ) and sys.platform.startswith("linux") else None
+
+
+def _who(answer: Answer | None) -> str:
+    return "nothing (not found)" if answer is None else answer.source
+
+
+def _repository_matters(target: targets.Target, path: str) -> bool:
+    """Whether the host's rows could answer a repository otherwise than the host alone."""
+    try:
+        db = registries.open_read(path)
+        if db is None:
+            return False
+        try:
+            return repository_matters(db.rows_for_host(target.host))
+        finally:
+            db.close()
+    except (registries.DatabaseError, OSError):
+        return False  # resolve() above already said why the table is unusable

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 # (secretstorage, jeepney, cryptography, and importlib.metadata for its entry points), PyInstaller's
 # costly runtime hooks' triggers (inspect, pkgutil, zipfile, ctypes), and the stdlib modules
 # `get` does without (argparse, logging, json, subprocess, dataclasses, typing, email, urllib,
-# pathlib, shutil).
+# pathlib, shutil), and the HTTP client of `registry test` with what it brings (urllib3, ssl,
+# http).
 GET_DENIED = (
     "keyring",
     "secretstorage",
@@ -34,6 +35,9 @@ GET_DENIED = (
     "urllib",
     "pathlib",
     "shutil",
+    "urllib3",
+    "ssl",
+    "http",
 )
 
 

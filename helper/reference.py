@@ -160,6 +160,12 @@ def _validate_digest(value: str) -> None:
 
 def parse_normalized(text: str) -> tuple[str, str]:
     """Parse ``text`` like distribution's ParseNormalizedNamed; return (domain, path), tag and digest dropped."""  # noqa: E501
+    domain, path, _tag, _digest = parse_image(text)
+    return domain, path
+
+
+def parse_image(text: str) -> tuple[str, str, str | None, str | None]:
+    """Parse ``text`` like ParseNormalizedNamed; return (domain, path, tag, digest)."""
     if not isinstance(text, str):
         raise InvalidReference("invalid reference format")
     if len(text) == 64 and all(ch in _LOWER_HEX for ch in text):
@@ -179,7 +185,7 @@ def parse_normalized(text: str) -> tuple[str, str]:
         if lowered != candidate and _match(lowered) is not None:
             raise InvalidReference("invalid reference format: repository name must be lowercase")
         raise InvalidReference("invalid reference format")
-    found_domain, path, _tag, digest = match
+    found_domain, path, tag, digest = match
     if found_domain is None:
         # distribution would return a name with an empty domain here (for example
         # "a_b.com/c": the first part is a valid path component but no valid host).
@@ -192,4 +198,4 @@ def parse_normalized(text: str) -> tuple[str, str]:
         )
     if digest is not None:
         _validate_digest(digest)
-    return found_domain, path
+    return found_domain, path, tag, digest

@@ -12,6 +12,8 @@ from . import target as targets
 from .patterns import MAX_PATTERNS, Pattern, PatternError, compile_pattern
 
 Note = Callable[[str], None]
+# Gives the docker command line the image hint reads (None: unknown or turned off).
+ArgvSource = Callable[[], "list[str] | None"]
 # Rank of a row that answers for a whole host (lower answers first).
 _RANK_NAMES = ("login row", "default row", "row without patterns", "host-wide pattern", "other")
 
@@ -56,10 +58,12 @@ def resolve(
     db_path: str,
     trace: Trace | None = None,
     skip_tokens: bool = False,
+    docker_argv: ArgvSource | None = None,
 ) -> Answer | None:
     """Answer ``target`` from the table, then each config file; None when nobody knows it.
 
     ``skip_tokens`` leaves out identity tokens, which the kubelet's API cannot carry.
+    ``docker_argv`` enables the image hint for a server question (see hint.py).
     """
     note = trace or _quiet
     note(f"question: {target.describe()}")
@@ -69,7 +73,7 @@ def resolve(
     answer = None
     with _Indent(trace):
         try:
-            answer = from_table(target, db_path, note, skip_tokens)
+            answer = from_table(target, db_path, note, skip_tokens, docker_argv)
         except registries.DatabaseError as exc:
             warn(f"skipping the Registries table: {exc}")
             note(f"unusable: {exc}")
@@ -114,7 +118,11 @@ def from_config_files(
 
 
 def from_table(
-    target: targets.Target, db_path: str, note: Note, skip_tokens: bool = False
+    target: targets.Target,
+    db_path: str,
+    note: Note,
+    skip_tokens: bool = False,
+    docker_argv: ArgvSource | None = None,
 ) -> Answer | None:
     """Step 1: the best row of the Registries table for ``target``."""
     db = registries.open_read(db_path)
@@ -132,6 +140,8 @@ def from_table(
                 for row in [r for r in rows if r.username == TOKEN_USERNAME]:
                     warn(f"skipping registry {row.name!r}: the kubelet cannot use identity tokens")
                     rows.remove(row)
+            if docker_argv is not None and target.kind == targets.SERVER:
+                target = _hinted(target, rows, docker_argv, note)
             chosen = choose(rows, target, note)
         if chosen is None:
             return None
@@ -142,6 +152,32 @@ def from_table(
         return Answer(chosen.username or "", secret, f"Registries row {chosen.name!r}")
     finally:
         db.close()
+
+
+def _hinted(
+    target: targets.Target, rows: list[registries.Row], docker_argv: ArgvSource, note: Note
+) -> targets.Target:
+    """The image hint's question for a server ``target``; the parent is read only if it matters."""
+    if not repository_matters(rows):
+        return target
+    from .hint import repository
+
+    return repository(target, docker_argv(), note) or target
+
+
+def repository_matters(rows: list[registries.Row]) -> bool:
+    """Whether some repository on these rows' host could get another row than the host does.
+
+    Decided from the rows alone, so that the common host (a login, a default row, rows without
+    patterns) never pays for reading the parent process.
+    """
+    answering = [r for r in rows if r.has_credentials]
+    if not any(r.patterns != [] for r in answering):
+        return False  # without patterns, a repository gets the host's ranking
+    if len(answering) > 1:
+        return True
+    # One row: it answers a repository no pattern matches only if it answers for the host.
+    return not (answering[0].is_login or answering[0].is_default)
 
 
 def secret_of(row: registries.Row) -> str | None:

@@ -53,7 +53,7 @@ def parse(raw: str, *, bare_name_is_image: bool = False) -> Target:
             return Target(raw, SERVER, hosts.host_of_url(raw))
         if "/" not in raw:
             if bare_name_is_image and not _looks_like_host(raw):
-                return _image(
+                return image(
                     raw,
                     note=f"read {raw!r} as a Docker Hub image (get reads a name "
                     "without '/' as a registry host)",
@@ -64,10 +64,11 @@ def parse(raw: str, *, bare_name_is_image: bool = False) -> Target:
             return Target(raw, SERVER, hosts.host_of_url(raw))
     except hosts.HostError as exc:
         raise TargetError(str(exc)) from None
-    return _image(raw)
+    return image(raw)
 
 
-def _image(raw: str, note: str = "") -> Target:
+def image(raw: str, note: str = "") -> Target:
+    """``raw`` read as an image reference (a bare name is a Docker Hub image), as a repository."""
     from .reference import InvalidReference, parse_normalized
 
     try:

@@ -26,10 +26,6 @@ class Verb(NamedTuple):
 GROUPS = {"registry": "manage the Registries table"}
 
 
-def _none(p: argparse.ArgumentParser) -> None:
-    return None
-
-
 def _row_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--username")
     p.add_argument(
@@ -78,6 +74,30 @@ def _move_secrets(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="allow it on a ReadyStackGo database")
 
 
+def _timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds each registry check may take (default 10)",
+    )
+
+
+def _test(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="*", metavar="NAME", help="rows to check (default: all)")
+    p.add_argument("--image", metavar="REF", help="also check pull access to this image")
+    _timeout(p)
+    _list(p)
+
+
+def _online(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--online", action="store_true", help="also check the credentials against the registry"
+    )
+    _timeout(p)
+
+
 def _resolve(p: argparse.ArgumentParser) -> None:
     p.add_argument("target")
     p.add_argument("--show-secret", action="store_true", help="print the secret unmasked")
@@ -85,6 +105,7 @@ def _resolve(p: argparse.ArgumentParser) -> None:
 
 def _explain(p: argparse.ArgumentParser) -> None:
     p.add_argument("target")
+    _online(p)
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -139,6 +160,14 @@ VERBS: tuple[Verb, ...] = (
         _move_secrets,
     ),
     Verb(
+        "registry test",
+        "[NAME…] [--image REF] [--timeout S] [--json]",
+        "check stored credentials against their registries, as docker login does",
+        "regtest",
+        "run",
+        _test,
+    ),
+    Verb(
         "resolve",
         "TARGET [--show-secret]",
         "print what `get TARGET` would answer (secret masked)",
@@ -148,13 +177,22 @@ VERBS: tuple[Verb, ...] = (
     ),
     Verb(
         "explain",
-        "TARGET",
-        "trace how TARGET is resolved: every source, row and pattern, and why",
+        "TARGET [--online] [--timeout S]",
+        "trace how TARGET is resolved: every source, row and pattern, and why; --online also "
+        "checks the credentials against the registry",
         "explain",
         "explain",
         _explain,
     ),
-    Verb("doctor", "", "check the setup; exit 1 when something is wrong", "doctor", "run", _none),
+    Verb(
+        "doctor",
+        "[--online] [--timeout S]",
+        "check the setup; --online also checks every row against its registry; exit 1 when "
+        "something is wrong",
+        "doctor",
+        "run",
+        _online,
+    ),
     Verb(
         "configure-docker",
         "[--registries H,…] [--creds-store] [--overwrite] [--remove]",

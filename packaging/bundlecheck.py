@@ -11,14 +11,16 @@ Static checks read the executable's PKG archive (PyInstaller's CArchive, appende
 bootloader): its `s` entries are the scripts run at every start (runtime hooks, then the entry
 script). None of PyInstaller's costly runtime hooks may be among them; each must instead sit in
 the PYZ as `_readystack_deferred_<hook>` (see pyi_rth_readystack.py), with keyring's backends and
-its metadata (entry points) bundled.
+its metadata (entry points) bundled, and urllib3 (the HTTP client of `registry test`).
 
 Dynamic checks run the binary with READYSTACK_PYI_AUDIT=FILE: the runtime hook appends
 `rthook NAME` for each deferred hook that ran and `module NAME` for every module imported by
 exit. `version` and `get` on a database row must run no deferred hook and import neither
-keyring nor importlib.metadata nor inspect. `--keyring` also stores and reads a secret through
-a real Secret Service (gnome-keyring on a private D-Bus session): the backend must be
-SecretService, the deferred hooks must have run there, and the secret must round-trip.
+keyring nor importlib.metadata nor inspect nor urllib3; `registry test` of a row whose host
+never answers must go through urllib3 and report it unreachable. `--keyring` also stores and
+reads a secret through a real Secret Service (gnome-keyring on a private D-Bus session): the
+backend must be SecretService, the deferred hooks must have run there, and the secret must
+round-trip.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import json
 import marshal
 import os
 import shutil
+import socket
 import sqlite3
 import struct
 import subprocess
@@ -59,6 +62,8 @@ KEYRING_MODULES = (
     "inspect",
     "pkgutil",
 )
+# What `registry test` (and doctor/explain --online) needs: the HTTP client and TLS.
+REGTEST_MODULES = ("urllib3", "urllib3.poolmanager", "urllib3.util.ssl_", "ssl", "http.client")
 
 _COOKIE = b"MEI\014\013\012\013\016"
 _COOKIE_FORMAT = "!8sIIII64s"
@@ -185,6 +190,9 @@ def check_static(exe: str) -> list[str]:
         raise BundleError(
             "ctypes is bundled: PyInstaller's bootstrap would import it at every start"
         )
+    missing = [m for m in REGTEST_MODULES if m not in modules]
+    if missing:
+        raise BundleError(f"registry test needs modules missing from the bundle: {missing}")
     entry_points = list(internal_dir(exe).glob("keyring-*.dist-info/entry_points.txt"))
     if not entry_points or "keyring.backends" not in entry_points[0].read_text():
         raise BundleError("keyring's metadata (entry points) is not bundled")
@@ -224,10 +232,29 @@ def check_runtime(exe: str, version: str | None) -> list[str]:
         if hooks or denied_among(modules):
             raise BundleError(f"get ran {hooks} and imported {denied_among(modules)}")
         notes.append(f"get: answered from the database ({len(modules)} modules, no hook)")
+        notes.append(_check_registry_test(exe, tmp))
     return notes
 
 
-def _make_row(db: Path) -> None:
+def _check_registry_test(exe: str, tmp: Path) -> str:
+    """`registry test` of a row whose host never answers: unreachable, through urllib3."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the backlog; nothing ever answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        _make_row(tmp / "regtest.db", url)
+        env = {**_env(tmp), "READYSTACK_DB": str(tmp / "regtest.db")}
+        args = ["registry", "test", "--json", "--timeout", "1"]
+        proc, _hooks, modules = run_audited(exe, args, env)
+    results = json.loads(proc.stdout) if proc.stdout.startswith("[") else None
+    if proc.returncode != 1 or not results or results[0].get("status") != "unreachable":
+        raise BundleError(f"registry test answered {proc.returncode} {proc.stdout!r}")
+    if "urllib3" not in modules:
+        raise BundleError("registry test did not go through urllib3")
+    return "registry test: a silent host is unreachable after --timeout (urllib3)"
+
+
+def _make_row(db: Path, url: str = "https://ghcr.io") -> None:
     """One Registries row (ReadyStackGo's DDL, the columns the helper reads)."""
     con = sqlite3.connect(db)
     con.executescript(
@@ -243,7 +270,7 @@ def _make_row(db: Path) -> None:
                 "6F9619FF-8B86-D011-B42D-00C04FC964FF",
                 "00000000-0000-0000-0000-000000000001",
                 "ghcr",
-                "https://ghcr.io",
+                url,
                 "alice",
                 "s3cret",
                 "2026-01-01 00:00:00.0000000",

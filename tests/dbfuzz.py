@@ -299,7 +299,7 @@ class DatabaseMachine(RuleBasedStateMachine):
     def doctor(self) -> None:
         """`doctor` finishes with 0 or 1, whatever the rows hold."""
         CASES["count"] += 1
-        ns = argparse.Namespace(environ=self.environ, db=None)
+        ns = argparse.Namespace(environ=self.environ, db=None, online=False, timeout=10.0)
         with deadline(HANG_GUARD), contextlib.redirect_stdout(io.StringIO()):
             assert doctor.run(ns) in (0, 1)
 

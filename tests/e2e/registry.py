@@ -8,11 +8,13 @@ import hashlib
 import io
 import json
 import re
+import ssl
 import subprocess
 import tarfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from .tools import free_port, stop_process
@@ -74,15 +76,40 @@ def tiny_image() -> tuple[bytes, bytes, bytes]:
 class Registry:
     """One `docker-registry serve` process with htpasswd users, logging to a file."""
 
-    def __init__(self, workdir: Path, users: dict[str, str], htpasswd: str, binary: str) -> None:
-        """Prepare (but do not start) a registry living under `workdir`."""
+    def __init__(
+        self,
+        workdir: Path,
+        users: dict[str, str],
+        htpasswd: str,
+        binary: str,
+        *,
+        auth_config: str | None = None,
+        tls: tuple[Path, Path] | None = None,
+        client: tuple[Path, Path] | None = None,
+    ) -> None:
+        """Prepare (but do not start) a registry living under `workdir`.
+
+        ``auth_config`` replaces the htpasswd `auth:` section (e.g. `{token: {...}}`);
+        ``tls`` is (certificate, key) to serve HTTPS with; ``client`` a self-signed client
+        (certificate, key): the registry then requires it (`clientcas`), and so presents it.
+        """
         self.workdir = workdir
         self.users = users
         self.port = 0
         self.log_path = workdir / "registry.log"
         self._htpasswd = htpasswd
         self._binary = binary
+        self._auth_config = auth_config
+        self._tls = tls
+        self._client = client
+        self._context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
+        if self._context and client:
+            self._context.load_cert_chain(str(client[0]), str(client[1]))
         self._proc: subprocess.Popen[bytes] | None = None
+        # How seed() authenticates for a repository: Basic for the first user unless replaced
+        # (a token registry's fixture sets a Bearer token minted for push).
+        first = next(iter(users.items()))
+        self.authorization: Callable[[str], str] = lambda _repo: basic_auth(*first)
 
     @property
     def host(self) -> str:
@@ -91,8 +118,8 @@ class Registry:
 
     @property
     def url(self) -> str:
-        """`http://127.0.0.1:PORT`, the way ReadyStackGo stores the registry URL."""
-        return f"http://{self.host}"
+        """`http://127.0.0.1:PORT` (https with TLS), the way ReadyStackGo stores the URL."""
+        return f"{'https' if self._tls else 'http'}://{self.host}"
 
     def start(self) -> None:
         """Write the config and htpasswd, start the server and wait until /v2/ answers 401."""
@@ -124,12 +151,19 @@ class Registry:
 
     def _config(self) -> str:
         """The registry's YAML configuration (inmemory storage, info log, htpasswd auth)."""
+        auth = self._auth_config or (
+            f"{{htpasswd: {{realm: readystack-e2e, path: '{self.workdir / 'htpasswd'}'}}}}"
+        )
+        tls = ""
+        if self._tls:
+            cas = f", clientcas: ['{self._client[0]}']" if self._client else ""
+            tls = f", tls: {{certificate: '{self._tls[0]}', key: '{self._tls[1]}'{cas}}}"
         return (
             "version: 0.1\n"
             "log: {level: debug, formatter: text}\n"
             "storage: {inmemory: {}, maintenance: {uploadpurging: {enabled: false}}}\n"
-            f"http: {{addr: '{self.host}', secret: readystack-e2e-not-a-secret}}\n"
-            f"auth: {{htpasswd: {{realm: readystack-e2e, path: '{self.workdir / 'htpasswd'}'}}}}\n"
+            f"http: {{addr: '{self.host}', secret: readystack-e2e-not-a-secret{tls}}}\n"
+            f"auth: {auth}\n"
         )
 
     def _wait_ready(self, timeout: float = 15.0) -> bool:
@@ -159,7 +193,7 @@ class Registry:
         method: str,
         path: str,
         *,
-        auth: tuple[str, str] | None = None,
+        auth: tuple[str, str] | str | None = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
         timeout: float = 10.0,
@@ -168,15 +202,15 @@ class Registry:
         url = path if path.startswith("http") else self.url + path
         all_headers = dict(headers or {})
         if auth is not None:
-            all_headers["Authorization"] = basic_auth(*auth)
+            all_headers["Authorization"] = auth if isinstance(auth, str) else basic_auth(*auth)
         req = urllib.request.Request(url, data=body, method=method, headers=all_headers)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout, context=self._context) as resp:
                 return resp.status, dict(resp.headers), resp.read()
         except urllib.error.HTTPError as err:
             return err.code, dict(err.headers), err.read()
 
-    def _upload_blob(self, repo: str, blob: bytes, auth: tuple[str, str]) -> None:
+    def _upload_blob(self, repo: str, blob: bytes, auth: tuple[str, str] | str) -> None:
         """Upload one blob (monolithic POST + PUT) unless the repository already has it."""
         digest = _digest(blob)
         status, _, _ = self.request("HEAD", f"/v2/{repo}/blobs/{digest}", auth=auth)
@@ -199,7 +233,7 @@ class Registry:
 
     def seed(self, repo: str, tag: str = "1") -> str:
         """Push the tiny image to `repo:tag` through the HTTP API; returns the manifest digest."""
-        auth = next(iter(self.users.items()))
+        auth = self.authorization(repo)
         layer, config, manifest = tiny_image()
         self._upload_blob(repo, layer, auth)
         self._upload_blob(repo, config, auth)

@@ -23,6 +23,7 @@ APT_PACKAGES: dict[str, str] = {
     "dbus-daemon": "dbus",
     "dbus-send": "dbus",
     "gnome-keyring-daemon": "gnome-keyring",
+    "openssl": "openssl",
 }
 
 

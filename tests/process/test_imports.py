@@ -57,3 +57,35 @@ def test_get_on_a_database_row_imports_nothing_denied(
     denied = denied_among(imported)
     assert not denied, f"get imported {denied}"
     assert "readystack.helper.resolver" in imported
+    # A host without pattern rows never reads the parent's command line for the image hint.
+    assert not {"readystack.helper.hint", "readystack.helper.dockerargv"} & imported
+
+
+def _verb_imports(shim: str, env: dict[str, str], *args: str) -> set[str]:
+    # With site-packages (no -S): the management verbs need the installed dependencies.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from readystack.helper.cli import main; sys.argv = ['helper', *sys.argv[2:]]; "
+        "sys.exit(main())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-X", "importtime", "-c", code, shim, *args],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    return _imported(proc.stderr.decode())
+
+
+def test_only_the_online_verbs_import_the_http_client(tmp_path: Path, env: dict[str, str]) -> None:
+    shim = str(_shim(tmp_path))
+    payload = json.dumps({"ServerURL": "http://127.0.0.1:1", "Username": "u", "Secret": "p"})
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from readystack.helper.cli import main; sys.argv = ['helper', 'store']; sys.exit(main())"
+    )
+    subprocess.run([sys.executable, "-I", "-c", code, shim], input=payload.encode(), env=env)
+    for args in (("registry", "list"), ("explain", "127.0.0.1:1/a/b"), ("doctor",)):
+        assert "urllib3" not in _verb_imports(shim, env, *args), args
+    online = _verb_imports(shim, env, "registry", "test", "--timeout", "1")
+    assert "urllib3" in online and "readystack.helper.regcheck" in online

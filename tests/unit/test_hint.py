@@ -1,0 +1,122 @@
+"""The image hint: when it is read, which repository it asks, and the guard on the host."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from readystack.helper import hint, resolver
+from readystack.helper import target as targets
+from readystack.store import registries
+
+SERVER = targets.parse("127.0.0.1:5055")
+
+
+def row(
+    name: str, patterns: list[str] | None, *, default: bool = False, login: bool = False
+) -> registries.Row:
+    values = (
+        name, name, "http://127.0.0.1:5055", name.lower(), "pw", default,
+        "login" if login else "admin", "database", patterns is not None,
+    )  # fmt: skip
+    made = registries.Row(values)
+    if patterns is not None:
+        made.patterns = list(patterns)
+    return made
+
+
+@pytest.mark.parametrize(
+    ("rows", "matters"),
+    [
+        ([], False),
+        ([row("Login", [], login=True)], False),
+        ([row("Login", [], login=True), row("Default", [], default=True)], False),
+        ([row("A", []), row("B", [])], False),
+        ([row("Company", ["team/*"]), row("Default", [], default=True)], True),
+        ([row("Login", [], login=True), row("Team", ["team/**"])], True),
+        # a lone pattern row answers the host but not a repository its patterns miss
+        ([row("Only", ["acme/api"])], True),
+        ([row("Only", None)], True),  # an unusable column: it answers the host only
+        # a lone default or login row answers every question alike
+        ([row("Default", ["team/*"], default=True)], False),
+    ],
+)
+def test_repository_matters_only_where_rows_can_differ(
+    rows: list[registries.Row], matters: bool
+) -> None:
+    assert resolver.repository_matters(rows) is matters
+
+
+def test_rows_without_credentials_do_not_count() -> None:
+    silent = row("Company", ["team/*"])
+    silent.password = None
+    assert not resolver.repository_matters([silent, row("Default", [], default=True)])
+
+
+@pytest.mark.parametrize(
+    ("argv", "path"),
+    [
+        (["docker", "pull", "127.0.0.1:5055/team/app:1"], "team/app"),
+        (["/usr/bin/docker", "run", "--rm", "127.0.0.1:5055/a/b@sha256:" + "0" * 64], "a/b"),
+        (["docker", "pull", "127.0.0.1:5056/team/app"], None),  # another port is another host
+        (["docker", "pull", "team/app"], None),  # Docker Hub
+        (["dockerd", "pull", "127.0.0.1:5055/team/app"], None),
+        (["/opt/docker/bin/docker-compose", "pull", "127.0.0.1:5055/team/app"], None),
+        (["docker", "pull", "127.0.0.1:5055/Team/app"], None),  # invalid: upper case
+        (["docker", "pull"], None),
+        ([], None),
+        (None, None),
+    ],
+)
+def test_repository_only_for_an_image_on_the_host_asked(
+    argv: list[str] | None, path: str | None
+) -> None:
+    notes: list[str] = []
+    found = hint.repository(SERVER, argv, notes.append)
+    assert (found.path if found else None) == path
+    if found:
+        assert (found.kind, found.host) == (targets.REPOSITORY, "127.0.0.1:5055")
+    assert len(notes) == 1 and notes[0].startswith("image hint: ")
+
+
+def test_hub_aliases_on_the_command_line_match_the_hub_server() -> None:
+    hub = targets.parse("https://index.docker.io/v1/")
+    for image in ("mycompany/app", "docker.io/mycompany/app", "registry-1.docker.io/mycompany/app"):
+        found = hint.repository(hub, ["docker", "pull", image], lambda _: None)
+        assert found is not None and found.path == "mycompany/app", image
+
+
+def test_an_invalid_operand_is_never_quoted() -> None:
+    notes: list[str] = []
+    assert hint.repository(SERVER, ["docker", "pull", "user:s3cret@host/x"], notes.append) is None
+    assert "s3cret" not in notes[0]
+
+
+@pytest.mark.parametrize(("value", "on"), [("", True), ("1", True), ("0", False), ("false", False)])
+def test_the_environment_variable_turns_it_off(tmp_path: Path, value: str, on: bool) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path), "READYSTACK_IMAGE_HINT": value}
+    assert hint.enabled(environ) is on
+
+
+def test_turned_off_the_parent_is_not_read(tmp_path: Path) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path), "READYSTACK_IMAGE_HINT": "0"}
+    assert hint.docker_argv(environ) is None
+
+
+@pytest.mark.parametrize("argv0", ["docker", "/usr/local/bin/docker"])
+def test_is_docker(argv0: str) -> None:
+    assert hint.is_docker(argv0)
+
+
+@pytest.mark.parametrize("argv0", ["", "dockerd", "/usr/bin/docker-compose", "mydocker", "docker/"])
+def test_is_not_docker(argv0: str) -> None:
+    assert not hint.is_docker(argv0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux only)")
+def test_parent_argv_is_the_parents_command_line_word_for_word() -> None:
+    code = "from readystack.helper.hint import parent_argv; print(repr(parent_argv()))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == repr(sys.orig_argv)
