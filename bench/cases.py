@@ -40,6 +40,10 @@ class Commands:
         self.src_get = {
             (how, n): self.get("source", script, n, how) for n in SIZES for how in ("host", "image")
         }
+        self.wal_get = self.get("wal", script, 1000, "host", ws.wal_db)
+        self.wal_writer_get = self.get("walwriter", script, 1000, "host", ws.wal_writer_db)
+        self.config_get = self.get("config", script, 1000, "host")
+        self.config_get.env = ws.env_config()
         self.version = Cmd(
             "source-version",
             "source version",
@@ -136,6 +140,11 @@ def comparisons(c: Commands) -> list[tuple[str, Pair]]:
             pairs.append((f"get-{how}-{n}", Pair(c.src_get[how, n], c.console)))
     for how in ("host", "image"):
         pairs.append((f"scale-{how}", Pair(c.src_get[how, 10000], c.src_get[how, 10])))
+    pairs.append(("wal-get-1000", Pair(c.wal_get, c.console)))
+    pairs.append(
+        ("wal-writer-get-1000", WriterPair(c.wal_writer_get, c.console, c.ws.wal_writer_db))
+    )
+    pairs.append(("config-get-1000", Pair(c.config_get, c.console)))
     pairs.append(("get-hint-1000", Pair(c.src_hint, c.console)))
     pairs.append(("get-hint-off-1000", Pair(c.src_hint_off, c.console)))
     pairs.append(("hint-vs-off", Pair(c.src_hint, c.src_hint_off)))
@@ -153,6 +162,51 @@ def comparisons(c: Commands) -> list[tuple[str, Pair]]:
         pairs.append(("bin-scale", Pair(c.bin_get["host", 10000], c.bin_get["host", 10])))
         pairs.append(("bin-version", Pair(c.bin_version, c.bare)))
     return pairs
+
+
+class WriterPair(Pair):
+    """A comparison timed while a running ReadyStackGo commits a short write every few ms."""
+
+    def __init__(self, case: Cmd, base: Cmd, db: str) -> None:
+        super().__init__(case, base)
+        self.db = db
+        self.writes = 0
+        self.blocked = 0  # commits that found the database locked (the writer waits 0 s)
+
+    def run(self, pairs: int, warmup: int) -> None:
+        import sqlite3
+
+        stop = threading.Event()
+        # One connection held open, as Microsoft.Data.Sqlite's pool keeps it: -wal and -shm exist.
+        conn = sqlite3.connect(self.db, isolation_level=None, timeout=0, check_same_thread=False)
+
+        def write() -> None:
+            while not stop.is_set():
+                try:
+                    conn.execute("BEGIN")
+                    conn.execute(
+                        'UPDATE "Registries" SET "Version" = "Version" + 1 WHERE "Name" = ?',
+                        ("reg0",),
+                    )
+                    conn.execute("COMMIT")
+                    self.writes += 1
+                except sqlite3.OperationalError:
+                    self.blocked += 1
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                stop.wait(0.005)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        try:
+            super().run(pairs, warmup)
+        finally:
+            stop.set()
+            writer.join()
+            conn.close()
+            log(
+                f"  (writer: {self.writes} commits during the runs, {self.blocked} found it locked)"
+            )
 
 
 def validate(compared: list[tuple[str, Pair]], tmp: str) -> None:

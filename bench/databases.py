@@ -86,6 +86,22 @@ class Workspace:
         # The concurrency case writes: its own copy, so that the other cases read what they made.
         self.conc_db = os.path.join(tmp, "concurrent-1000.db")
         shutil.copy(self.dbs[1000], self.conc_db)
+        # ReadyStackGo's file is in WAL mode (EF Core's SqliteDatabaseCreator sets it); the writer
+        # case writes into its own copy.
+        self.wal_db = os.path.join(tmp, "wal-1000.db")
+        self.wal_writer_db = os.path.join(tmp, "wal-writer-1000.db")
+        for path in (self.wal_db, self.wal_writer_db):
+            shutil.copy(self.dbs[1000], path)
+            conn = sqlite3.connect(path)
+            conn.execute("PRAGMA journal_mode = 'wal'")
+            conn.close()
+        # A config file naming the 1,000-row database, found with no READYSTACK_DB at all.
+        self.config_home = os.path.join(tmp, "xdg-config")
+        os.makedirs(os.path.join(self.config_home, "docker-credential-readystack"))
+        with open(
+            os.path.join(self.config_home, "docker-credential-readystack", "config"), "w"
+        ) as fh:
+            fh.write(f"# written by configure-docker --readystackgo\ndatabase = {self.dbs[1000]}\n")
         self.base_env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": self.home,
@@ -97,6 +113,10 @@ class Workspace:
     def env_for(self, db: str | None) -> dict[str, str]:
         """The isolated environment, pointing READYSTACK_DB at ``db`` when given."""
         return {**self.base_env, "READYSTACK_DB": db} if db else dict(self.base_env)
+
+    def env_config(self) -> dict[str, str]:
+        """The isolated environment with no READYSTACK_DB: the config file names the database."""
+        return {**self.base_env, "XDG_CONFIG_HOME": self.config_home}
 
     def stdin_file(self, name: str, text: str) -> str:
         """A file in the workspace holding ``text``, to be a command's stdin."""

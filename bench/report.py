@@ -169,6 +169,21 @@ def _source_rows(r: Results, out: _Rows) -> None:
             )
     for how in ("host", "image"):
         out.compared(f"source `get` 10,000 vs 10, by {how}", f"scale-{how}", "`get` 10", 1.25)
+    out.compared("source `get` 1,000, WAL database", "wal-get-1000", "console floor", 1.25, 1.15)
+    out.compared(
+        "source `get` 1,000, WAL, ReadyStackGo writing",
+        "wal-writer-get-1000",
+        "console floor",
+        1.25,
+        1.15,
+    )
+    out.compared(
+        "source `get` 1,000, database from the config file",
+        "config-get-1000",
+        "console floor",
+        1.25,
+        1.15,
+    )
     out.compared(
         "source `get` 1,000, by host, docker parent (image hint)",
         "get-hint-1000",

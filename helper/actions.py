@@ -115,7 +115,7 @@ def _store(
                     stale_label = row.secret_store
             else:
                 organization = registries.write_organization(db)
-                name = target.raw if target.kind == targets.OAUTH else target.host
+                name = target.raw if target.kind == targets.OAUTH else _login_host(target)
                 registries.insert_row(
                     db,
                     name=registries.unique_name(db, organization, name),
@@ -136,21 +136,36 @@ def _store(
     return ""
 
 
+def _login_host(target: targets.Target) -> str:
+    # A server target's raw text parsed once already, so this cannot fail.
+    return hosts.login_host(target.raw)
+
+
 def _login_rows(db: registries.Registries, target: targets.Target) -> list[registries.Row]:
+    """The login rows kept under the name ``target`` was typed as (DESIGN: store / erase)."""
     if target.kind == targets.OAUTH:
         row = db.row_for_key(target.raw)
         return [row] if row else []
-    rows = [r for r in db.rows_for_host(target.host) if r.is_login]
+    wanted = _login_host(target)
+    rows = [r for r in db.rows_for_host(target.host) if r.is_login and _row_login(r) == wanted]
     return sorted(rows, key=lambda r: (r.name.casefold(), r.id))
+
+
+def _row_login(row: registries.Row) -> str | None:
+    try:
+        return hosts.login_host(row.url)
+    except hosts.HostError:
+        return None
 
 
 def _login_url(target: targets.Target, server: str) -> str:
     if target.kind == targets.OAUTH:
         return target.raw
-    if hosts.is_hub(target.host):
+    host = _login_host(target)
+    if hosts.is_hub(host):
         return hosts.HUB_SERVER_URL
     scheme = "http" if server.lower().startswith("http://") else "https"
-    return f"{scheme}://{target.host}"
+    return f"{scheme}://{host}"
 
 
 def erase(data: bytes, environ: Mapping[str, str]) -> str:
@@ -167,6 +182,13 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     if not os.path.exists(db_path):
         return ""  # nothing was ever stored; never create a database just to erase from it
+    try:
+        return _erase(db_path, target)
+    except registries.DatabaseError as exc:
+        raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
+
+
+def _erase(db_path: str, target: targets.Target) -> str:
     db = registries.open_write(db_path)
     try:
         if db.is_readystackgo:
@@ -188,9 +210,16 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
         for row in logins:
             if row.in_keyring:
                 secrets.forget(row.secret_store, row.id, row.host or "")
-    if others:
+    # The docker CLI erases up to four keys per logout: the first erases, the others find
+    # nothing and stay silent, so one logout says this once.
+    if not logins:
+        debug(f"erase: no login stored for {target.describe()}")
+    elif others:
         names = ", ".join(repr(n) for n in others)
-        warn(f"erased the login for {target.host}; administrator rows stay: {names}")
+        warn(
+            f"erased the login for {_login_host(target)}; administrator rows still answer "
+            f"for {target.host}: {names}"
+        )
     return ""
 
 

@@ -13,7 +13,9 @@ from .verbs import GROUPS, VERBS, Verb
 
 def main(args: list[str], environ: Mapping[str, str]) -> int:
     """Parse a management verb's arguments and run it with ``environ``."""
-    ns = parser().parse_args(args)
+    ns, extra = parser().parse_known_args(args)
+    if extra:  # reported by the verb's own parser, so its usage line is the one shown
+        ns.verb_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     ns.environ = environ
     verb: Verb = ns.verb_entry
     # The module name comes from our own table, never from input.
@@ -37,5 +39,5 @@ def parser() -> argparse.ArgumentParser:
         p = where.add_parser(second or first, help=verb.summary, description=verb.summary)
         p.add_argument("--db", metavar="PATH", help="database to use (default: see README)")
         verb.options(p)
-        p.set_defaults(verb_entry=verb)
+        p.set_defaults(verb_entry=verb, verb_parser=p)
     return top

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +16,35 @@ class AdminError(Exception):
     """A management verb failed; the message goes to stderr and the exit status is 1."""
 
 
+# Settings where a person typed the database's path for this run: a missing folder there is a
+# typo to report, while a missing database chosen any other way is an empty table (DESIGN.md).
+NAMED = ("--db", "READYSTACK_DB")
+
+
+def missing_folder(path: str, how: str) -> str | None:
+    """What to say when ``path`` was named by ``--db``/READYSTACK_DB and its folder is missing."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if how not in NAMED:
+        return None
+    try:
+        os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return (
+            f"the database {path} (from {how}) cannot exist: its folder {folder} does not "
+            "exist; correct the path, or create the folder first"
+        )
+    except OSError:
+        pass  # it exists, closed to this user: registries.access_problem says so
+    return None
+
+
 def db_path(ns: argparse.Namespace) -> tuple[str, str]:
-    """The database a verb works on, and how it was found."""
-    return paths.database_path(ns.environ, getattr(ns, "db", None))
+    """The database a verb works on, and how it was found; a named one needs its folder."""
+    path, how = paths.database_path(ns.environ, getattr(ns, "db", None))
+    problem = missing_folder(path, how)
+    if problem:
+        raise AdminError(problem)
+    return path, how
 
 
 def open_read(ns: argparse.Namespace) -> registries.Registries | None:
@@ -30,11 +57,9 @@ def open_read(ns: argparse.Namespace) -> registries.Registries | None:
 
 def open_write(ns: argparse.Namespace) -> registries.Registries:
     """The verb's database opened for writing (created when missing)."""
-    path, _ = db_path(ns)
+    path, how = db_path(ns)
     try:
-        db = registries.open_write(path)
-    except OSError as exc:
-        raise AdminError(f"cannot open {path} for writing: {exc.strerror or exc}") from None
+        db = registries.open_write(path, create_folder=how == paths.DEFAULT)
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None
     if db.is_readystackgo:
@@ -61,3 +86,32 @@ def find(db: registries.Registries, name: str) -> registries.Row:
     if row is None:
         raise AdminError(f"no registry named {name!r} in {db.path}")
     return row
+
+
+def stdin_bytes(limit: int, what: str) -> bytes:
+    """Up to ``limit`` bytes of stdin; a closed stdin (`<&-`) is an AdminError naming ``what``."""
+    if sys.stdin is None:
+        raise AdminError(f"stdin is closed; {what}")
+    return sys.stdin.buffer.read(limit)
+
+
+def read_secret(limit: int, what: str) -> bytes:
+    """``what`` from stdin; from a terminal, one line typed without echo, as getpass reads it."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return stdin_bytes(limit, f"--password-stdin reads {what} from it: pipe {what} in")
+    import termios
+
+    fd = sys.stdin.fileno()
+    before = termios.tcgetattr(fd)
+    quiet = list(before)
+    quiet[3] &= ~termios.ECHO  # lflags: no echo, line editing kept
+    # Echo goes off before the prompt appears, and nothing typed ahead is discarded.
+    termios.tcsetattr(fd, termios.TCSADRAIN, quiet)
+    try:
+        sys.stderr.write(f"{NAME}: type {what} and press Enter (it is not shown): ")
+        sys.stderr.flush()
+        line = sys.stdin.buffer.readline(limit)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, before)
+        sys.stderr.write("\n")
+    return line

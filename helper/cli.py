@@ -45,10 +45,40 @@ def help_text() -> str:
     return PROTOCOL_HELP + "\n".join(help_lines()) + "\n" + ENVIRONMENT
 
 
+# What the shell reports for a tool that SIGPIPE ended (128 + 13): `explain … | head -1`
+# ends like `yes | head -1`, so a caller with `set -o pipefail` sees what any Unix tool gives.
+READER_GONE = 141
+
+
 def _write(text: str) -> None:
     out = sys.stdout.buffer
     out.write(text.encode("utf-8", "backslashreplace"))
     out.flush()
+
+
+def _reader_gone() -> int:
+    """Stdout's reader went away: exit quietly, as Python's signal docs advise for SIGPIPE."""
+    # Point stdout at /dev/null so that the interpreter's final flush cannot fail again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return READER_GONE
+
+
+def _unknown_verb(args: list[str]) -> None:
+    """Stderr, for people: the verbs there are, and the one that was probably meant."""
+    import difflib
+
+    from .verbs import FIRST_WORDS, help_lines
+
+    known = [*PROTOCOL_VERBS, "version", *sorted(FIRST_WORDS)]
+    close = difflib.get_close_matches(args[0], known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    lines = [f"{protocol.NAME}: unknown verb {args[0]!r}{hint}"]
+    if len(args) > 1:  # a person typing a management verb: show every verb
+        lines += ["Protocol verbs: get, store, erase, list, version", "Management verbs:"]
+        lines += help_lines()
+        lines.append(f"{protocol.NAME} --help explains each one.")
+    sys.stderr.write("\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args[0] in FIRST_WORDS:
             return _admin(args)
+    if args and args[0] not in PROTOCOL_VERBS:
+        _unknown_verb(args)
+    # stdout keeps exactly what docker-credential-helpers prints, for the programs that read it.
     if len(args) != 1:
         _write(protocol.USAGE + "\n")
         return 1
@@ -78,7 +111,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """The executable's entry point: ``main()``, then a quick exit for the read-only verbs."""
-    status = main()
+    # A closed stdout or stderr (`>&-`) is None here: nobody reads it, so write nowhere.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        status = _reader_gone()
+    except KeyboardInterrupt:  # Ctrl-C at a terminal prompt: no traceback, the shell's status
+        sys.stderr.write("\n")
+        status = 130
     # Keep the ordinary exit where threads may exist (the keyring path starts D-Bus threads).
     if sys.argv[1:] in _READ_ONLY and "threading" not in sys.modules:
         try:
@@ -101,15 +146,17 @@ def _protocol(verb: str) -> int:
         if verb == "list":
             out = actions.list_(environ)  # never reads stdin: it may be a terminal
         else:
-            data = protocol.read_input(sys.stdin.buffer)
-            out = getattr(actions, verb)(data, environ)
+            out = getattr(actions, verb)(_read_stdin(verb), environ)
     except protocol.HelperError as exc:
         _write(f"{exc}\n")
         return 1
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
         from readystack.store.diag import DEBUG, warn
 
-        warn(f"{verb} failed: {type(exc).__name__}: {_first_line(exc)}")
+        warn(
+            f"{verb} failed: {_first_line(exc) or 'internal error'} "
+            "(READYSTACK_LOG=debug shows where)"
+        )
         if DEBUG:
             import traceback
 
@@ -122,8 +169,22 @@ def _protocol(verb: str) -> int:
     return 0
 
 
+def _read_stdin(verb: str) -> bytes:
+    """The protocol input; a closed stdin (`<&-`, None here) is empty input."""
+    if sys.stdin is None:
+        return b""
+    if sys.stdin.isatty():
+        # A person ran the verb by hand: say what Docker would have sent.
+        what = "a JSON credentials payload" if verb == "store" else "a server URL or host"
+        sys.stderr.write(
+            f"{protocol.NAME}: {verb} reads {what} from stdin (Docker sends it); type it and "
+            "press Enter, then Ctrl-D\n"
+        )
+    return protocol.read_input(sys.stdin.buffer)
+
+
 def _store_error(verb: str, exc: Exception) -> str:
-    return f"{protocol.NAME}: {verb} failed: {type(exc).__name__}: {_first_line(exc)}"
+    return f"{protocol.NAME}: {verb} failed: {_first_line(exc) or 'internal error'}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -152,6 +213,8 @@ def _admin(args: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # the reader went away: `run` ends quietly
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
         sys.stderr.write(
             f"{protocol.NAME}: {args[0]} failed: {_first_line(exc) or 'internal error'} "

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from readystack.store import dockerconfig, hosts, paths
+from readystack.store import hosts
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
 from .adminlib import AdminError, open_read
+from .dockerwiring import commit, plan_helpers, writable_config
 
 
 def _table_hosts(ns: argparse.Namespace) -> list[str]:
@@ -39,72 +39,31 @@ def _wanted_hosts(ns: argparse.Namespace) -> list[str]:
     return out
 
 
-def _load(path: str) -> dict:
-    try:
-        return dockerconfig.load(path, missing_ok=True)
-    except dockerconfig.ConfigError as exc:
-        raise AdminError(f"{exc}; fix it first, it was not changed") from None
-
-
 def run(ns: argparse.Namespace) -> int:
     """The configure-docker verb."""
-    path = paths.docker_config_path(ns.environ)
-    config = _load(path)
-    if not os.access(os.path.dirname(os.path.realpath(path)) or ".", os.W_OK) and os.path.exists(
-        os.path.dirname(os.path.realpath(path))
-    ):
-        raise AdminError(f"cannot write {path}: its folder is not writable; it was not changed")
-    if os.path.exists(path) and not os.access(os.path.realpath(path), os.W_OK):
-        raise AdminError(f"cannot write {path}: permission denied; it was not changed")
+    if getattr(ns, "readystackgo", None) is not None:
+        from . import rsghost  # the Docker Engine client is imported only for this
+
+        return rsghost.run(ns)
+    if getattr(ns, "system", False):
+        raise AdminError("--system goes with --readystackgo")
     wanted = _wanted_hosts(ns)
-    changes: list[str] = []
     if ns.remove:
+        path, config = writable_config(ns)
+        changes: list[str] = []
         _remove(config, wanted if ns.registries else None, changes)
     elif ns.creds_store:
+        path, config = writable_config(ns)
+        changes = []
         _set_store(config, ns.overwrite, changes)
     else:
         if not wanted:
             raise AdminError(
                 "no registries in the table to configure; add one or pass --registries H,…"
             )
-        helpers = config.get("credHelpers")
-        if helpers is None:
-            helpers = config["credHelpers"] = {}
-        if not isinstance(helpers, dict):
-            raise AdminError(f"credHelpers in {path} is not an object; it was not changed")
-        _set_helpers(helpers, wanted, ns.overwrite, changes)
-    if not changes:
-        print(f"{path}: already configured, nothing changed")
-        return 0
-    dockerconfig.save(path, config)
-    for line in changes:
-        print(line)
-    print(f"wrote {path}")
+        path, config, changes = plan_helpers(ns, wanted)
+    commit(path, config, changes)
     return 0
-
-
-def _set_helpers(helpers: dict, wanted: list[str], overwrite: bool, changes: list[str]) -> None:
-    conflicts = []
-    for host in wanted:
-        for key in keys_for(host):
-            current = helpers.get(key)
-            if current == SELF:
-                continue
-            if current is not None and not overwrite:
-                conflicts.append(f"{key} (uses docker-credential-{current})")
-                continue
-            if current is not None:
-                sys.stderr.write(
-                    f"{NAME}: {key}: replacing docker-credential-{current}; logins kept by it "
-                    "will no longer be used\n"
-                )
-            helpers[key] = SELF
-            changes.append(f"credHelpers[{key!r}] = {SELF!r}")
-    if conflicts:
-        raise AdminError(
-            "refusing to replace another helper's entries without --overwrite: "
-            + ", ".join(conflicts)
-        )
 
 
 def _set_store(config: dict, overwrite: bool, changes: list[str]) -> None:

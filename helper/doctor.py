@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import stat
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from readystack.store import dockerconfig, paths, registries, secrets
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
-from .adminlib import db_path
+from .adminlib import missing_folder
 from .resolver import choose, compile_row, repository_matters
 from .target import SERVER, Target
 
@@ -40,12 +41,12 @@ class Report:
 def run(ns: argparse.Namespace) -> int:
     """Run every check and print one line per finding."""
     report = Report()
-    path, how = db_path(ns)
+    path, how = paths.database_path(ns.environ, ns.db)
     for problem in paths.database_problems(ns.environ):
         report.problem(problem)
-    rows = _check_database(report, path, how)
+    rows, of_readystackgo = _check_database(report, path, how)
     if rows:
-        _check_rows(report, rows)
+        _check_rows(report, rows, of_readystackgo)
     _check_docker_config(report, rows, ns.environ)
     _check_keyring(report, rows, ns.environ)
     if ns.online:
@@ -54,44 +55,63 @@ def run(ns: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
-def _check_database(report: Report, path: str, how: str) -> list[registries.Row]:
+def _check_database(report: Report, path: str, how: str) -> tuple[list[registries.Row], bool]:
+    problem = missing_folder(path, how) or registries.access_problem(path)
+    if problem:
+        report.problem(problem)
+        return [], False
     if not os.path.exists(path):
         report.info(
             f"database {path} (chosen by {how}) does not exist yet: lookups find nothing there"
         )
-        return []
+        return [], False
     report.ok(f"database {path} (chosen by {how}) exists")
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
         report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
-    if not os.access(path, os.R_OK):
-        report.problem(f"{path} is not readable by this user")
-        return []
     try:
         db = registries.open_read(path)
     except registries.DatabaseError as exc:
         report.problem(str(exc))
-        return []
+        return [], False
     assert db is not None
     try:
         if "Registries" not in db.tables:
             report.info("the database has no Registries table yet")
-            return []
+            return [], False
         if db.is_readystackgo:
             report.info("a ReadyStackGo database: docker login/logout are refused, lookups work")
         rows = db.all_rows()
     except registries.DatabaseError as exc:
         report.problem(str(exc))
-        return []
+        return [], False
     finally:
         db.close()
     for text in db.skipped:
         report.problem(text)
     report.ok(f"{len(rows)} registry row(s)")
-    return rows
+    return rows, db.is_readystackgo
 
 
-def _check_rows(report: Report, rows: list[registries.Row]) -> None:
+def _silent_rows(report: Report, rows: list[registries.Row], of_readystackgo: bool) -> None:
+    """Rows that can never answer: a problem, unless ReadyStackGo uses them anonymously."""
+    for row in rows:
+        if row.is_oauth_key or row.host is None or row.has_credentials:
+            continue
+        gone = [w for w, ok in (("username", row.username), ("password", row.password)) if not ok]
+        missing = "no " + " and no ".join(gone)
+        if row.is_login or of_readystackgo:
+            report.info(f"row {row.name!r}: {missing}, so this helper never answers from it")
+        else:
+            options = "--username U --password-stdin" if not row.username else "--password-stdin"
+            report.problem(
+                f"row {row.name!r}: {missing}, so it never answers; set "
+                f"{'them' if len(gone) > 1 else 'it'} with `{NAME} registry update "
+                f"{shlex.quote(row.name)} {options}`, or remove it"
+            )
+
+
+def _check_rows(report: Report, rows: list[registries.Row], of_readystackgo: bool) -> None:
     by_host: dict[str, list[registries.Row]] = {}
     defaults = [r for r in rows if r.is_default]
     if len(defaults) > 1:
@@ -104,8 +124,7 @@ def _check_rows(report: Report, rows: list[registries.Row]) -> None:
             continue
         by_host.setdefault(row.host, []).append(row)
         compile_row(row, report.problem)  # reports a malformed column and each invalid pattern
-        if not row.has_credentials:
-            report.info(f"row {row.name!r}: no username/password, so it never answers")
+    _silent_rows(report, rows, of_readystackgo)
     for host, host_rows in sorted(by_host.items()):
         _check_host_ranking(report, host, [r for r in host_rows if r.has_credentials])
         logins = [r for r in host_rows if r.is_login]
@@ -152,18 +171,28 @@ def _check_docker_config(
     elif store:
         report.info(f"{path}: credsStore is docker-credential-{store}")
     wired = store == SELF
-    for host in sorted({r.host for r in rows if r.host and not r.is_oauth_key}):
+    table_hosts = sorted({r.host for r in rows if r.host and not r.is_oauth_key})
+    unwired = set(dockerconfig.hosts_without_helper(config, table_hosts))
+    for host in table_hosts:
         keys = keys_for(host)
-        own = [k for k in keys if helpers.get(k) == SELF]
         other = [f"{k} -> {helpers[k]}" for k in keys if k in helpers and helpers[k] != SELF]
         if other:
             report.problem(f"{host}: credHelpers sends it to another helper ({', '.join(other)})")
-        elif own or wired:
-            report.ok(f"{host}: Docker asks this helper")
+        elif host not in unwired:
+            report.ok(f"{host}: Docker, skopeo and podman ask this helper (credHelpers)")
         else:
+            only = "only the docker CLI asks this helper (credsStore); " if wired else ""
             report.problem(
-                f"{host}: not in {path}; run `docker-credential-readystack configure-docker`"
+                f"{host}: no credHelpers entry in {path}: {only}skopeo and podman read "
+                f"credHelpers only; run `{NAME} configure-docker`"
             )
+    plain = dockerconfig.plaintext_auths(config)
+    if plain:
+        report.problem(
+            f"{path}: auths keeps plaintext credentials for {', '.join(plain)}; run "
+            f"`{NAME} configure-docker --creds-store`, then `docker login` to each again, which "
+            "moves them into this helper"
+        )
     for name, label in (
         ("DOCKER__CONFIGPATH", "fallback config"),
         ("DOCKER_CONFIG", "DOCKER_CONFIG"),
@@ -190,7 +219,8 @@ def _check_keyring(report: Report, rows: list[registries.Row], environ: Mapping[
         report.info("secrets are kept in the database (READYSTACK_SECRETS=database)")
     try:
         backend = secrets.write_backend()
-        report.ok(f"keyring backend {secrets.class_path(backend)} works")
+        secrets.check_writable(backend)  # what a write needs, found without writing
+        report.ok(f"keyring backend {secrets.class_path(backend)} is ready for writes")
     except secrets.SecretStoreError as exc:
         (report.problem if in_use else report.info)(str(exc))
     for row in in_keyring:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 # (secretstorage, jeepney, cryptography, and importlib.metadata for its entry points), PyInstaller's
 # costly runtime hooks' triggers (inspect, pkgutil, zipfile, ctypes), and the stdlib modules
 # `get` does without (argparse, logging, json, subprocess, dataclasses, typing, email, urllib,
-# pathlib, shutil), and the HTTP client of `registry test` with what it brings (urllib3, ssl,
-# http).
+# pathlib, shutil), the HTTP client of `registry test` with what it brings (urllib3, ssl,
+# http), and docker-py with requests (configure-docker --readystackgo only).
 GET_DENIED = (
     "keyring",
     "secretstorage",
@@ -38,6 +38,8 @@ GET_DENIED = (
     "urllib3",
     "ssl",
     "http",
+    "docker",
+    "requests",
 )
 
 

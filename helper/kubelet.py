@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Mapping
 
-from readystack.store import paths, registries
+from readystack.store import hosts, paths, registries
 from readystack.store.conventions import NAME
 
 from . import target as targets
@@ -106,9 +106,13 @@ def respond(data: bytes, environ: Mapping[str, str], cache: str) -> dict:
     db_path = paths.database_path(environ)[0]
     answer = resolve(target, environ, db_path, skip_tokens=True)
     per_registry = image_independent(db_path, target.host)
-    # The kubelet matches auth keys against the image as it sent it: keep its spelling of the host.
+    # The kubelet matches auth keys case-sensitively against the image as it sent it
+    # (k8s.io/kubernetes pkg/credentialprovider keyring.go: URLsMatch compares the parsed hosts
+    # with filepath.Match), so the key keeps its spelling of the host. Whether the first
+    # component is a host is the reference grammar's call, already made by `targets.parse`:
+    # distribution's splitDockerDomain also takes an uppercase first component as a host.
     first, slash, _ = image.partition("/")
-    as_sent = slash and ("." in first or ":" in first or first == "localhost")
+    as_sent = bool(slash) and hosts.canonical(first) == target.host
     key = (first if as_sent else target.host) if per_registry else image
     auth = {}
     if answer is not None:
@@ -117,23 +121,42 @@ def respond(data: bytes, environ: Mapping[str, str], cache: str) -> dict:
         "apiVersion": version,
         "kind": "CredentialProviderResponse",
         "cacheKeyType": "Registry" if per_registry else "Image",
-        "cacheDuration": _go_duration(seconds),
+        "cacheDuration": go_duration(seconds),
         "auth": auth,
     }
 
 
-def _go_duration(seconds: float) -> str:
-    whole = int(seconds)
-    h, rem = divmod(whole, 3600)
-    m, s = divmod(rem, 60)
-    out = (f"{h}h" if h else "") + (f"{m}m" if h or m else "") + f"{s}s"
-    return out
+def go_duration(seconds: float) -> str:
+    """``seconds`` as Go's time.Duration String() writes it (``500ms``, ``1.5s``, ``1h30m0s``)."""
+    ns = round(seconds * 1e9)
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
+    if ns < 1_000_000_000:  # under a second Go picks the largest unit that keeps a whole part
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return sign + _decimal(ns, size) + unit
+    minutes, rem = divmod(ns, 60_000_000_000)
+    hours, minutes = divmod(minutes, 60)
+    out = (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "")
+    return sign + out + _decimal(rem, 1_000_000_000) + "s"
+
+
+def _decimal(value: int, unit: int) -> str:
+    """``value / unit`` with the fraction Go prints: no trailing zeros, no point when whole."""
+    whole, frac = divmod(value, unit)
+    if not frac:
+        return str(whole)
+    digits = str(frac).rjust(len(str(unit)) - 1, "0").rstrip("0")
+    return f"{whole}.{digits}"
 
 
 def run(ns: argparse.Namespace) -> int:
     """The kubelet verb: request on stdin, response on stdout, errors on stderr."""
     environ = {**ns.environ, "READYSTACK_DB": ns.db} if ns.db else ns.environ
     try:
+        if sys.stdin is None:  # closed (`<&-`)
+            raise KubeletError("stdin is closed; the kubelet sends its request there")
         response = respond(sys.stdin.buffer.read(1 << 20), environ, ns.cache_duration)
     except KubeletError as exc:
         sys.stderr.write(f"{NAME} kubelet: {exc}\n")

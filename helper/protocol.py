@@ -51,6 +51,8 @@ def parse_store(data: bytes) -> tuple[str, str, str]:
     """Decode a ``store`` payload into (server, username, secret), validated as Docker does."""
     if len(data) > MAX_INPUT:
         raise HelperError(f"credentials payload is larger than {MAX_INPUT} bytes")
+    if not data.strip():
+        raise HelperError(MISSING_SERVER_URL)  # empty input, as for get and erase
     import json
 
     try:

@@ -6,27 +6,29 @@ import argparse
 import json
 import sys
 
-from readystack.store import hosts, registries, secrets
+from readystack.store import dockerconfig, hosts, paths, registries, secrets
+from readystack.store.conventions import NAME, SELF
 from readystack.store.diag import mask, printable
 
 from . import protocol
-from .adminlib import AdminError, db_path, find, open_read, writing
+from .adminlib import AdminError, db_path, find, open_read, read_secret, writing
 from .patterns import MAX_PATTERNS, PatternError, compile_pattern
 
 MAX_NAME, MAX_URL, MAX_USERNAME, MAX_PASSWORD = 100, 500, 255, 1000
 
 
 def _check_url(url: str) -> tuple[str, str]:
-    url = url.strip()
-    if "://" not in url:
-        url = "https://" + url
+    typed = url.strip()
+    url = typed if "://" in typed else "https://" + typed
     authority = url.split("://", 1)[1].split("/", 1)[0]
     if "@" in authority:
         raise AdminError("the URL carries user information; use --username and --password-stdin")
     try:
         host = hosts.host_of_url(url)
     except hosts.HostError as exc:
-        raise AdminError(f"invalid registry URL {url!r}: {exc}") from None
+        # Name the URL as typed: the https:// added above is ours, not the user's.
+        shown = typed if len(typed) <= 100 else typed[:60] + "…"
+        raise AdminError(f"invalid registry URL {shown!r}: {exc}") from None
     if len(url) > MAX_URL:
         raise AdminError(f"the URL is longer than {MAX_URL} characters")
     if url in hosts.OAUTH_KEYS:
@@ -48,10 +50,13 @@ def _check_patterns(patterns: list[str], host: str) -> list[str]:
 def _read_password(ns: argparse.Namespace) -> str | None:
     if not ns.password_stdin:
         return None
-    data = sys.stdin.buffer.read(protocol.MAX_INPUT + 1)
+    data = read_secret(protocol.MAX_INPUT + 1, "the password")
     if len(data) > protocol.MAX_INPUT:
         raise AdminError("the password on stdin is too large")
-    text = data.decode("utf-8", "strict")
+    try:
+        text = data.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        raise AdminError("the password on stdin is not UTF-8 text") from None
     if text.endswith("\n"):
         text = text[:-1]
     if text.endswith("\r"):
@@ -70,9 +75,7 @@ def _secret_store(ns: argparse.Namespace) -> str:
         raise AdminError(str(exc)) from None
 
 
-def _put_secret(
-    store: str, row_id: str, host: str, password: str | None
-) -> tuple[str | None, str]:
+def _put_secret(store: str, row_id: str, host: str, password: str | None) -> tuple[str | None, str]:
     """(Password column value, SecretStore label) for a new password, bound to ``host``."""
     if store != "keyring" or password is None:
         return password, secrets.DATABASE
@@ -120,7 +123,44 @@ def add(ns: argparse.Namespace) -> int:
             row_id=row_id,
         )
     print(f"added registry {name!r} for {host}" + (" (default)" if ns.default else ""))
+    _never_answers(name, ns.username, bool(password))
+    _wiring_hint(ns, host)
     return 0
+
+
+def _never_answers(name: str, username: str | None, has_password: bool) -> None:
+    """One stderr line when a row can never answer (DESIGN: username and password non-empty)."""
+    missing = {"username": not username, "password": not has_password}
+    if not any(missing.values()):
+        return
+    import shlex
+
+    what = " and no ".join(k for k, gone in missing.items() if gone)
+    options = " ".join(
+        o for o, gone in (("--username U", missing["username"]), ("--password-stdin", True)) if gone
+    )
+    sys.stderr.write(
+        f"{NAME}: note: registry {name!r} has no {what}, so it never answers; "
+        f"set {'them' if all(missing.values()) else 'it'} with "
+        f"`{NAME} registry update {shlex.quote(name)} {options}`\n"
+    )
+
+
+def _wiring_hint(ns: argparse.Namespace, host: str) -> None:
+    """One stderr line when the Docker config does not send ``host`` to this helper yet."""
+    path = paths.docker_config_path(ns.environ)
+    try:
+        config = dockerconfig.load(path, missing_ok=True)
+    except dockerconfig.ConfigError:
+        return  # doctor reports a broken config file; adding a row does not depend on it
+    if dockerconfig.hosts_without_helper(config, [host]):
+        who = (
+            "skopeo and podman" if config.get("credsStore") == SELF else "Docker, skopeo and podman"
+        )
+        sys.stderr.write(
+            f"{NAME}: note: {path} has no credHelpers entry for {host}, so {who} do not ask "
+            f"this helper for it; run `{NAME} configure-docker`\n"
+        )
 
 
 def update(ns: argparse.Namespace) -> int:
@@ -156,16 +196,42 @@ def update(ns: argparse.Namespace) -> int:
             moved_to = host  # the entry follows the row to its new host, once that is committed
         if ns.no_default:
             changes["IsDefault"] = 0
+        changes = _real_changes(row, changes)
+        if not changes and not (ns.default and not row.is_default):
+            print(f"registry {row.name!r} unchanged: the options given change nothing")
+            return 0  # nothing written: Version and UpdatedAt stay
         if changes:
             registries.update_row(db, row.id, **changes)
         if ns.default:
             registries.set_default(db, row.id)
+    _after_commit(row, moved_to, stale)
+    print(f"updated registry {row.name!r}")
+    if not row.is_login:
+        kept = bool(row.in_keyring or row.password)
+        has_password = bool(password) if password is not None else kept
+        username = changes.get("Username", row.username)
+        _never_answers(str(changes.get("Name", row.name)), str(username or ""), has_password)
+    return 0
+
+
+def _after_commit(row: registries.Row, moved_to: str, stale: str) -> None:
+    """The keyring follows a committed update: the entry to the row's new host, an old one out."""
     if moved_to:
         _rebind(row, moved_to)
     if stale:
         secrets.forget(stale, row.id, row.host or "")
-    print(f"updated registry {row.name!r}")
-    return 0
+
+
+def _real_changes(row: registries.Row, changes: dict[str, object]) -> dict[str, object]:
+    """The changes that differ from the row as it is (a new password always counts)."""
+    current: dict[str, object] = {
+        "Url": row.url,
+        "Name": row.name,
+        "ImagePatterns": json.dumps(row.patterns) if row.patterns is not None else None,
+        "Username": row.username,
+        "IsDefault": int(row.is_default),
+    }
+    return {k: v for k, v in changes.items() if k == "Password" or v != current[k]}
 
 
 def remove(ns: argparse.Namespace) -> int:

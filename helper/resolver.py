@@ -98,12 +98,14 @@ def from_config_files(
     candidates = paths.config_candidates(environ)
     note("2. Docker config files")
     files = dockerconfig.existing_files(candidates)
+    # For the trace, every candidate once, in the order consulted (DOCKER_CONFIG=~/.docker names
+    # the same file as the last candidate); the lookup itself only visits `files`.
+    ordered = _once(candidates) if trace else files
     with _Indent(trace):
-        if trace:
-            for path, how in candidates:
-                if (path, how) not in files:
-                    note(f"{path} ({how}): not there")
-        for path, how in files:
+        for path, how in ordered:
+            if (path, how) not in files:
+                note(f"{path} ({how}): not there")
+                continue
             note(f"{path} ({how})")
             with _Indent(trace):
                 try:
@@ -115,6 +117,20 @@ def from_config_files(
             if found is not None:
                 return found
     return None
+
+
+def _once(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The candidates with each file named once (the first naming wins), in order."""
+    import os
+
+    seen: set[str] = set()
+    out = []
+    for path, how in candidates:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            out.append((path, how))
+    return out
 
 
 def from_table(
@@ -259,7 +275,10 @@ def choose(
     if not ranked:
         note("no row answers for the whole host")
         return None
-    ranked.sort(key=lambda item: (item[0], item[1].name.casefold(), item[1].id))
+    asked = _asked_login(target)
+    ranked.sort(
+        key=lambda item: (item[0], _login_of(item[1]) != asked, item[1].name.casefold(), item[1].id)
+    )
     for rank, row in ranked:
         note(f"row {row.name!r}: {_RANK_NAMES[rank]}")
     rank, row = ranked[0]
@@ -268,6 +287,26 @@ def choose(
         why += " (only the host was asked, so the host alone decided)"
     note(f"winner: row {row.name!r} ({why})")
     return row
+
+
+def _asked_login(target: targets.Target) -> str | None:
+    """For a server question, the name a login for it is kept under (DESIGN: store / erase)."""
+    if target.kind != targets.SERVER:
+        return None
+    try:
+        return hosts.login_host(target.raw)
+    except hosts.HostError:
+        return None
+
+
+def _login_of(row: registries.Row) -> str | None:
+    # A login row stored under exactly the key asked wins over one found through a Hub alias.
+    if not row.is_login:
+        return None
+    try:
+        return hosts.login_host(row.url)
+    except hosts.HostError:
+        return None
 
 
 def _by_pattern(

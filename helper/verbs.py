@@ -113,6 +113,18 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--creds-store", action="store_true", help="set credsStore instead")
     p.add_argument("--overwrite", action="store_true", help="replace another helper's entries")
     p.add_argument("--remove", action="store_true", help="take our entries out again")
+    p.add_argument(
+        "--readystackgo",
+        nargs="?",
+        const="",
+        metavar="CONTAINER",
+        help="find ReadyStackGo's container and database, remember it in the config file",
+    )
+    p.add_argument(
+        "--system",
+        action="store_true",
+        help="with --readystackgo: write the system config file instead of the user's",
+    )
 
 
 def _kubelet(p: argparse.ArgumentParser) -> None:
@@ -195,7 +207,8 @@ VERBS: tuple[Verb, ...] = (
     ),
     Verb(
         "configure-docker",
-        "[--registries H,…] [--creds-store] [--overwrite] [--remove]",
+        "[--registries H,…] [--creds-store] [--overwrite] [--remove] "
+        "[--readystackgo [CONTAINER] [--system]]",
         "add credHelpers entries for the table's hosts to the Docker config",
         "configure",
         "run",

@@ -64,6 +64,15 @@ KEYRING_MODULES = (
 )
 # What `registry test` (and doctor/explain --online) needs: the HTTP client and TLS.
 REGTEST_MODULES = ("urllib3", "urllib3.poolmanager", "urllib3.util.ssl_", "ssl", "http.client")
+# What configure-docker --readystackgo needs inside the bundle: docker-py and its unix-socket
+# transport over requests and urllib3.
+DOCKER_MODULES = (
+    "docker",
+    "docker.transport.unixconn",
+    "docker.models.containers",
+    "requests",
+    "urllib3",
+)
 
 _COOKIE = b"MEI\014\013\012\013\016"
 _COOKIE_FORMAT = "!8sIIII64s"
@@ -186,6 +195,9 @@ def check_static(exe: str) -> list[str]:
     missing = [m for m in KEYRING_MODULES if m not in modules]
     if missing:
         raise BundleError(f"keyring needs modules missing from the bundle: {missing}")
+    missing = [m for m in DOCKER_MODULES if m not in modules]
+    if missing:
+        raise BundleError(f"configure-docker --readystackgo needs modules missing: {missing}")
     if "ctypes" in modules:
         raise BundleError(
             "ctypes is bundled: PyInstaller's bootstrap would import it at every start"
@@ -355,7 +367,8 @@ def check_keyring(exe: str) -> list[str]:
         if password is not None or not store.startswith("keyring:keyring.backends.SecretService"):
             raise BundleError(f"row kept Password={password!r}, SecretStore={store!r}")
         doctor = (work / "doctor.out").read_text()
-        if "keyring backend keyring.backends.SecretService.Keyring works" not in doctor:
+        ready = "keyring backend keyring.backends.SecretService.Keyring is ready for writes"
+        if ready not in doctor:
             raise BundleError(f"doctor did not report the SecretService backend:\n{doctor}")
         lines = (work / "get.audit").read_text().splitlines()
         hooks = [line.split(" ", 1)[1] for line in lines if line.startswith("rthook ")]

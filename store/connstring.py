@@ -15,6 +15,11 @@ class ConnectionStringError(ValueError):
 
 def data_source(text: str) -> str:
     """The database file ``text`` names, as an absolute path (relative to the current folder)."""
+    return os.path.abspath(data_source_as_written(text))
+
+
+def data_source_as_written(text: str) -> str:
+    """The database file ``text`` names, as written (maybe relative)."""
     pairs = parse(text)
     value = None
     # The builder assigns the parsed keys in order, so the alias that comes last wins.
@@ -27,7 +32,7 @@ def data_source(text: str) -> str:
         raise ConnectionStringError("|DataDirectory| is not supported")
     if value.lower() == ":memory:" or value.lower().startswith("file:"):
         raise ConnectionStringError(f"{value} is not a database file")
-    return os.path.abspath(value)
+    return value
 
 
 def parse(text: str) -> dict[str, str | None]:

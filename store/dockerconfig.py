@@ -292,3 +292,29 @@ def _parse_answer(out: str, program: str, server: str, note: Trace) -> Answer | 
 
 def _silent(_: str) -> None:
     return None
+
+
+def hosts_without_helper(config: dict, wanted: list[str]) -> list[str]:
+    """The hosts of ``wanted`` with no credHelpers entry naming this helper.
+
+    skopeo, podman and buildah read credHelpers only (never credsStore), so such a host reaches
+    this helper from the docker CLI at most, and only through credsStore.
+    """
+    helpers = config.get("credHelpers")
+    helpers = helpers if isinstance(helpers, dict) else {}
+    return [h for h in wanted if not any(helpers.get(k) == SELF for k in keys_for(h))]
+
+
+def plaintext_auths(config: dict) -> list[str]:
+    """The ``auths`` keys whose credentials sit in the file itself (base64 is not encryption)."""
+    auths = config.get("auths")
+    if not isinstance(auths, dict):
+        return []
+    found = []
+    for key, entry in auths.items():
+        if isinstance(entry, dict) and any(
+            isinstance(entry.get(f), str) and entry.get(f)
+            for f in ("auth", "password", "identitytoken")
+        ):
+            found.append(str(key))
+    return found

@@ -11,6 +11,8 @@ from .conventions import get_ci
 READYSTACK_CONTAINER_DB = "/app/data/readystackgo.db"
 READYSTACK_CONTAINER_SETTINGS = "/app/appsettings.json"
 ROOT_DOCKER_CONFIG = "/root/.docker/config.json"
+# How the default database is named when it is the one chosen (its path is said beside it).
+DEFAULT = "the default database"
 # ReadyStackGo's own connection string (its compose file sets it), parsed by connstring,
 # which a lookup imports only when this variable is set.
 CONNECTION_STRING = "ConnectionStrings__ReadyStackGo"
@@ -21,7 +23,7 @@ def database_path(environ: Mapping[str, str], explicit: str | None = None) -> tu
 
     Order: 1. ``--db`` 2. ``READYSTACK_DB`` 3. ``ConnectionStrings__ReadyStackGo``
     4. ``$DataPath/readystackgo.db`` 5. ``database`` in the config file
-    6. ``/app/data/readystackgo.db`` if it exists 7. the embedded default under XDG_DATA_HOME.
+    6. ``/app/data/readystackgo.db`` if it exists 7. the default database under XDG_DATA_HOME.
     A connection string that names no usable file is passed over (``doctor`` reports it).
     """
     if explicit:
@@ -42,7 +44,7 @@ def database_path(environ: Mapping[str, str], explicit: str | None = None) -> tu
         return configured[0], f"database in {configured[1]}"
     if os.path.exists(READYSTACK_CONTAINER_DB):
         return READYSTACK_CONTAINER_DB, "ReadyStackGo container"
-    return default_database_path(environ), "embedded default"
+    return default_database_path(environ), DEFAULT
 
 
 def database_problems(environ: Mapping[str, str]) -> list[str]:
@@ -59,7 +61,7 @@ def database_problems(environ: Mapping[str, str]) -> list[str]:
 
 
 def default_database_path(environ: Mapping[str, str]) -> str:
-    """The embedded default database: ``${XDG_DATA_HOME:-~/.local/share}/…/registries.db``."""
+    """The default database: ``${XDG_DATA_HOME:-~/.local/share}/…/registries.db``."""
     data_home = environ.get("XDG_DATA_HOME") or os.path.join(_home(environ), ".local", "share")
     return os.path.join(data_home, "docker-credential-readystack", "registries.db")
 
@@ -108,7 +110,7 @@ def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | No
         with open(settings, encoding="utf-8-sig") as fh:
             data = json.load(fh)
     except (OSError, ValueError) as exc:
-        warn(f"skipping {settings}: {type(exc).__name__}: {exc}")
+        warn(f"skipping {settings}: {getattr(exc, 'strerror', None) or exc}")
         return None
     except RecursionError:
         warn(f"skipping {settings}: nested too deeply to be ReadyStackGo's settings")

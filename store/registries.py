@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 try:
     # The C module itself: `sqlite3` adds only date adapters we never use, and costs ~7% of a
@@ -56,6 +57,53 @@ _ARRAY = (
 
 class DatabaseError(Exception):
     """The database cannot be used for what was asked; SQLite's errors arrive as this."""
+
+
+def access_problem(path: str, write: bool = False) -> str | None:
+    """Why this user cannot read (or write) the database at ``path``, and what to do; else None.
+
+    Every verb and `doctor` say this one text, so it is computed only once SQLite has failed.
+    """
+    try:
+        found = os.stat(path)
+    except PermissionError:
+        return (
+            f"this user ({_user()}) may not reach the database {path}: a folder on its path is "
+            "closed to them; ask its owner for access, or run as a user who may"
+        )
+    except OSError:
+        return None  # missing: an empty table to a reader, created by a writer
+    if stat.S_ISDIR(found.st_mode):
+        example = os.path.join(path, "registries.db")
+        return f"{path} is a folder, not a database file; name the file itself (e.g. {example})"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.access(path, os.R_OK | (os.W_OK if write else 0)):
+        what = "read and write" if write else "read"
+        return (
+            f"this user ({_user()}) may not {what} the database {path}; ask its owner for "
+            f"access (ls -l {path}), run as a user who may, or choose another with --db"
+        )
+    if write and not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"this user ({_user()}) may not write the folder {folder}, where SQLite keeps the "
+            f"journal of {path}; ask its owner for access, or run as a user who may"
+        )
+    return None
+
+
+def _user() -> str:
+    import pwd
+
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _failure(path: str, doing: str, exc: object, write: bool = False) -> DatabaseError:
+    """The DatabaseError for a SQLite failure: the access problem when there is one."""
+    return DatabaseError(access_problem(path, write) or f"cannot {doing} {path}: {exc}")
 
 
 class _ReadAgain(Exception):
@@ -196,8 +244,13 @@ class Registries:
             self.conn.close()
 
     def _fetch(self, sql: str, params: tuple) -> list[tuple]:
-        rows = self.conn.execute(sql, params).fetchall()
-        if self.reader is not None and self.reader.stale():
+        try:
+            rows = self.conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError:
+            if self.reader is None or not self.reader.stale():
+                raise
+            rows = None  # a checkpoint rewrote pages under our unlocked read
+        if self.reader is not None and (rows is None or self.reader.stale()):
             # ReadyStackGo started (or wrote) while we read the file without a lock: read again,
             # the locking way, which sees every committed write.
             self.conn = self.reader.reopen()
@@ -238,7 +291,7 @@ class Registries:
         try:
             found = self._fetch(sql, params)
         except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot read {self.path}: {exc}") from None
+            raise _failure(self.path, "read", exc) from None
         for values in found:
             row = rows.get(values[0])
             if values[0] in bad:
@@ -296,7 +349,7 @@ def open_read(path: str) -> Registries | None:
     try:
         reader = sqliteread.open_reader(path, READ_TIMEOUT)
     except sqlite3.Error as exc:  # sqliteread.Unreadable among them
-        raise DatabaseError(f"cannot read {path}: {exc}") from None
+        raise _failure(path, "read", exc) from None
     if reader is None:
         return None
     try:
@@ -304,25 +357,37 @@ def open_read(path: str) -> Registries | None:
         return Registries(reader.conn, path, reader)
     except sqlite3.Error as exc:
         reader.close()
-        raise DatabaseError(f"cannot read {path}: {exc}") from None
+        raise _failure(path, "read", exc) from None
     except BaseException:
         reader.close()
         raise
 
 
-def open_write(path: str) -> Registries:
-    """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema."""
+def open_write(path: str, create_folder: bool = True) -> Registries:
+    """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema.
+
+    ``create_folder`` False: a missing folder is an error (only the default's may be created).
+    """
+    problem = access_problem(path, write=True)
+    if problem:
+        raise DatabaseError(problem)
     if not os.path.lexists(path):
         folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            os.makedirs(folder, mode=0o700, exist_ok=True)
         try:
+            if not os.path.isdir(folder):
+                if not create_folder:
+                    raise DatabaseError(f"cannot create {path}: the folder {folder} does not exist")
+                os.makedirs(folder, mode=0o700, exist_ok=True)
             # O_NOFOLLOW and O_EXCL: a symlink planted meanwhile is never followed, and the new
             # file is 0600 from its first byte.
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
             os.close(os.open(path, flags, 0o600))
         except FileExistsError:
             pass  # another process created it first; its schema comes next
+        except OSError as exc:
+            raise DatabaseError(
+                f"this user ({_user()}) cannot create the database {path}: {exc.strerror}"
+            ) from None
     elif not os.path.exists(path):
         # SQLite would follow the link and create its target with the umask's mode (0644),
         # secrets included, wherever the link points.
@@ -333,7 +398,7 @@ def open_write(path: str) -> Registries:
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
+        raise _failure(path, "write", exc, write=True) from None
     try:
         db = Registries(conn, path)
         if "Registries" not in db.tables:
@@ -345,7 +410,7 @@ def open_write(path: str) -> Registries:
         return db
     except sqlite3.Error as exc:
         conn.close()
-        raise DatabaseError(f"cannot open {path} for writing: {exc}") from None
+        raise _failure(path, "write", exc, write=True) from None
     except BaseException:
         conn.close()
         raise
@@ -377,7 +442,7 @@ class transaction:
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot write {self.db.path}: {exc}") from None
+            raise _failure(self.db.path, "write", exc, write=True) from None
         return self.db.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -388,9 +453,9 @@ class transaction:
             self.db.conn.execute("ROLLBACK")
             self.db.tables = self.db.read_tables()  # a table created inside is gone again
         except sqlite3.Error as error:
-            raise DatabaseError(f"cannot write {self.db.path}: {error}") from None
+            raise _failure(self.db.path, "write", error, write=True) from None
         if isinstance(exc, sqlite3.Error):
-            raise DatabaseError(f"cannot write {self.db.path}: {exc}") from None
+            raise _failure(self.db.path, "write", exc, write=True) from None
 
 
 def password_of(db: Registries, row_id: str) -> tuple[str | None] | None:

@@ -21,6 +21,24 @@ _ADVICE = (
     "start a Secret Service (for example gnome-keyring in a D-Bus session) or use "
     "READYSTACK_SECRETS=database"
 )
+# Reading a secret that is already in the keyring: only that keyring can give it back.
+_READ_ADVICE = (
+    "the secret is only in that keyring: run this where its Secret Service answers (the D-Bus "
+    "session of the user who stored it)"
+)
+_NO_COLLECTION = (
+    "the Secret Service has no default collection (keyring) to write to, and creating one "
+    "needs a password prompt, which cannot be shown here (gnome-keyring unlocked with an empty "
+    "password creates none); create it once in a desktop session (Passwords and Keys), or start "
+    "gnome-keyring-daemon --unlock with a non-empty password on its stdin, or use "
+    "READYSTACK_SECRETS=database"
+)
+_LOCKED = (
+    "the Secret Service's default collection is locked, and unlocking it needs a password "
+    "prompt, which cannot be shown here; unlock it (gnome-keyring-daemon --unlock, or log in to "
+    "the desktop) or use READYSTACK_SECRETS=database"
+)
+_SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 
 
 class SecretStoreError(Exception):
@@ -76,7 +94,7 @@ def write_backend() -> object:
         backend = keyring.get_keyring()  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001
         raise SecretStoreError(
-            f"no usable keyring backend ({type(exc).__name__}); {_ADVICE}"
+            f"no usable keyring backend ({_first_line(exc)}); {_ADVICE}"
         ) from None
     chained = getattr(backend, "backends", None)
     if chained is not None:
@@ -87,12 +105,42 @@ def write_backend() -> object:
     return _check(backend)
 
 
+def check_writable(backend: object) -> None:
+    """Raise SecretStoreError when a write would need a prompt: no default collection, or locked.
+
+    keyring's Secret Service backend creates a missing default collection on first write, which
+    needs a prompt; this only looks (secretstorage's Collection raises ItemNotFoundException for a
+    missing collection and never creates one), so checking never writes.
+    """
+    backend = _check(backend)
+    if class_path(backend) != _SECRET_SERVICE:
+        return
+    import secretstorage
+
+    where = (
+        getattr(backend, "preferred_collection", None)
+        or secretstorage.collection.DEFAULT_COLLECTION
+    )
+    try:
+        bus = secretstorage.dbus_init()
+        try:
+            locked = secretstorage.Collection(bus, where).is_locked()
+        finally:
+            bus.close()
+    except secretstorage.exceptions.ItemNotFoundException:
+        raise SecretStoreError(_NO_COLLECTION) from None
+    except Exception as exc:  # noqa: BLE001 - D-Bus errors of every kind
+        raise SecretStoreError(_describe(exc)) from None
+    if locked:
+        raise SecretStoreError(_LOCKED)
+
+
 # keyring's own storage backends (jaraco/keyring, keyring/backends/: SecretService.py,
 # libsecret.py, kwallet.py, macOS/__init__.py, Windows.py), each as the label `put` writes for it.
 # The side table is data, so it only picks from this table: it never names a module to import.
 # Left out on purpose: chainer (a dispatcher, never a store of its own), fail and null.
 ALLOWED_BACKENDS = {
-    "keyring.backends.SecretService.Keyring": ("keyring.backends.SecretService", "Keyring"),
+    _SECRET_SERVICE: ("keyring.backends.SecretService", "Keyring"),
     "keyring.backends.libsecret.Keyring": ("keyring.backends.libsecret", "Keyring"),
     "keyring.backends.kwallet.DBusKeyring": ("keyring.backends.kwallet", "DBusKeyring"),
     "keyring.backends.kwallet.DBusKeyringKWallet4": (
@@ -104,7 +152,6 @@ ALLOWED_BACKENDS = {
 }
 # Secret Service items carry attributes: the host goes into one of them. Other backends keep a
 # plain (service, username) pair, so there the host is part of the username.
-_ATTRIBUTE_BACKEND = "keyring.backends.SecretService.Keyring"
 HOST_ATTRIBUTE = "host"
 
 
@@ -140,7 +187,8 @@ def put(backend: object, row_id: str, host: str, secret: str) -> str:
     if name not in ALLOWED_BACKENDS:
         raise SecretStoreError(f"keyring backend {name} is not one this helper can read back")
     try:
-        if name == _ATTRIBUTE_BACKEND:
+        check_writable(backend)
+        if name == _SECRET_SERVICE:
             _put_item(backend, row_id, host, secret)
         else:
             backend.set_password(SERVICE, _bound_key(row_id, host), secret)  # type: ignore[attr-defined]
@@ -175,7 +223,7 @@ def _put_item(backend: object, row_id: str, host: str, secret: str) -> None:
 
 def _read(backend: object, name: str, row_id: str, host: str) -> tuple[str | None, bool]:
     """(secret, bound): the entry for the row, and whether it is bound to a host at all."""
-    if name != _ATTRIBUTE_BACKEND:
+    if name != _SECRET_SERVICE:
         bound = backend.get_password(SERVICE, _bound_key(row_id, host))  # type: ignore[attr-defined]
         if bound is not None:
             return bound, True
@@ -206,7 +254,7 @@ def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
     except SecretStoreError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise SecretStoreError(_describe(exc)) from None
+        raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
 
 
 def rebind(label: str, row_id: str, old_host: str, new_host: str) -> bool:
@@ -221,13 +269,13 @@ def rebind(label: str, row_id: str, old_host: str, new_host: str) -> bool:
     except SecretStoreError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise SecretStoreError(_describe(exc)) from None
+        raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
     if secret is None:
         raise SecretStoreError("its keyring entry is missing")
     if bound and old_host == new_host:
         return False
     put(backend, row_id, new_host, secret)
-    if name != _ATTRIBUTE_BACKEND:
+    if name != _SECRET_SERVICE:
         for key in {row_id, _bound_key(row_id, old_host)} - {_bound_key(row_id, new_host)}:
             try:
                 backend.delete_password(SERVICE, key)  # type: ignore[attr-defined]
@@ -240,7 +288,7 @@ def delete(label: str, row_id: str, host: str) -> None:
     """Remove a row's keyring entries (bound and unbound); a missing entry is fine."""
     backend = backend_for(label)
     keys = [row_id]
-    if class_path(backend) != _ATTRIBUTE_BACKEND:
+    if class_path(backend) != _SECRET_SERVICE:
         keys.insert(0, _bound_key(row_id, host))
     for key in keys:
         try:
@@ -248,7 +296,7 @@ def delete(label: str, row_id: str, host: str) -> None:
         except Exception as exc:  # noqa: BLE001
             if type(exc).__name__ == "PasswordDeleteError":
                 continue
-            raise SecretStoreError(_describe(exc)) from None
+            raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
 
 
 def forget(label: str, row_id: str, host: str) -> None:
@@ -259,6 +307,18 @@ def forget(label: str, row_id: str, host: str) -> None:
         warn(f"could not delete the old keyring entry: {exc}")
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"keyring error: {type(exc).__name__}{': ' + text if text else ''}; {_ADVICE}"
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no details"
+
+
+def _describe(exc: BaseException, advice: str = _ADVICE) -> str:
+    """The real cause of a keyring failure, in words, with what to do; never a class name."""
+    causes = {type(e).__name__ for e in (exc, exc.__cause__, exc.__context__) if e is not None}
+    if "PromptDismissedException" in causes:
+        return _NO_COLLECTION if advice is _ADVICE else f"a keyring prompt was dismissed; {advice}"
+    if "KeyringLocked" in causes or "LockedException" in causes:
+        return _LOCKED if advice is _ADVICE else f"the keyring is locked; {advice}"
+    if "SecretServiceNotAvailableException" in causes:
+        return f"no Secret Service answers on D-Bus ({_first_line(exc)}); {advice}"
+    return f"keyring error: {_first_line(exc)}; {advice}"

@@ -181,3 +181,46 @@ def _parse_line(values: dict[str, str], raw: bytes) -> str | None:
         return f"{key} must be {described}, not {value!r}"
     values[key] = value
     return None
+
+
+def set_value(path: str, key: str, value: str) -> None:
+    """Set ``key = value`` in the config file at ``path``, atomically, keeping every other line."""
+    assert key in KEYS and "\n" not in value, (key, value)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        lines, mode = [], 0o644  # no secret in it: readable, like other tools' config files
+    kept: list[str] = []
+    written = False
+    for line in lines:
+        name, equals, _ = line.strip().partition("=")
+        if equals and not line.lstrip().startswith("#") and name.strip().lower() == key:
+            if not written:
+                kept.append(f"{key} = {value}")
+                written = True
+            continue  # an older duplicate would only confuse the next reader
+        kept.append(line)
+    if not written:
+        kept.append(f"{key} = {value}")
+    _replace(path, "".join(line + "\n" for line in kept), mode)
+    forget()
+
+
+def _replace(path: str, text: str, mode: int) -> None:
+    import tempfile
+
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

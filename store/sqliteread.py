@@ -20,6 +20,7 @@ https://sqlite.org/wal.html#readonly:
 
 from __future__ import annotations
 
+import atexit
 import os
 import stat
 
@@ -37,6 +38,20 @@ _SHARED_SIZE = 510
 _WAL_VERSION = 2
 
 
+# Readers not closed yet. The protocol verbs end with os._exit(), which runs atexit handlers but
+# no finalizers: whatever a failing path left open is closed there, before the process goes.
+_OPEN: set[Reader] = set()
+
+
+def close_all() -> None:
+    """Close every reader still open (registered with atexit)."""
+    for reader in list(_OPEN):
+        reader.close()
+
+
+atexit.register(close_all)
+
+
 class Unreadable(sqlite3.OperationalError):
     """The file cannot be read without writing beside it, or is not a regular file."""
 
@@ -51,6 +66,7 @@ class Reader:
         self.conn: sqlite3.Connection | None = None
         self.unlocked = False
         self._seen: tuple[int, int, int, int] = (0, 0, 0, 0)
+        _OPEN.add(self)
 
     def connect(self) -> sqlite3.Connection:
         """Open the connection the way the file's journal mode and side files call for."""
@@ -72,7 +88,9 @@ class Reader:
                 return self._open("mode=ro")
             self._unlock()  # a clean stop finished while we waited: nothing is running
         self.unlocked = True
-        return self._open("immutable=1")
+        # mode=ro too: immutable alone opens read-write-create, which would make a file that
+        # vanished since our check.
+        return self._open("mode=ro&immutable=1")
 
     def stale(self) -> bool:
         """True when an unlocked read may have missed a write: read again through ``reopen()``."""
@@ -83,15 +101,21 @@ class Reader:
         try:
             st = os.stat(self.path)
         except OSError:
-            return False  # removed or replaced: what we read was a consistent file
+            return False  # removed after we opened it: what we read was one consistent file
         return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != self._seen
 
     def reopen(self) -> sqlite3.Connection:
-        """A fresh connection the normal (locking) way, after ``stale()`` said so."""
+        """A fresh connection to whatever file is at the path now, after ``stale()`` said so."""
         if self.conn is not None:
             self.conn.close()
             self.conn = None
         self.unlocked = False
+        # The file may have been replaced (a sync renames a new one into place): look again.
+        fd = _open_fd(self.path)
+        if fd is None:
+            raise Unreadable("it was removed while it was read")
+        os.close(self.fd)
+        self.fd = fd
         return self.connect()
 
     def close(self) -> None:
@@ -100,6 +124,7 @@ class Reader:
             if self.conn is not None:
                 self.conn.close()
         finally:
+            _OPEN.discard(self)
             self.conn = None
             if self.fd >= 0:
                 os.close(self.fd)
@@ -140,13 +165,9 @@ class Reader:
 
 def open_reader(path: str, timeout: float) -> Reader | None:
     """A Reader on ``path``; None when there is no such file."""
-    try:
-        # O_NONBLOCK: a FIFO at this path must not hang a pull; it is refused as not regular.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-    except FileNotFoundError:
+    fd = _open_fd(path)
+    if fd is None:
         return None
-    except OSError as exc:
-        raise Unreadable(exc.strerror or str(exc)) from None
     reader = Reader(path, fd, timeout)
     try:
         reader.connect()
@@ -156,6 +177,16 @@ def open_reader(path: str, timeout: float) -> Reader | None:
     return reader
 
 
+def _open_fd(path: str) -> int | None:
+    try:
+        # O_NONBLOCK: a FIFO at this path must not hang a pull; it is refused as not regular.
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Unreadable(exc.strerror or str(exc)) from None
+
+
 def uri_path(path: str) -> str:
-    # A file: URI treats ?, # and % specially; quote them so any file name works.
+    """``path`` for a file: URI, which treats ?, # and % specially, so any file name works."""
     return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")

@@ -22,7 +22,7 @@ def make(path: Path | str, *, typeless: bool = False) -> None:
     """
     ddl = DDL
     if typeless:
-        for declared in (' TEXT NOT NULL', ' TEXT NULL', ' INTEGER NOT NULL'):
+        for declared in (" TEXT NOT NULL", " TEXT NULL", " INTEGER NOT NULL"):
             ddl = ddl.replace(declared, " NOT NULL" if "NOT" in declared else "")
     with sqlite3.connect(path) as db:
         db.executescript(ddl)

@@ -135,10 +135,12 @@ class RunningReadyStackGo:
     checkpoints the WAL into the database and removes ``-wal`` and ``-shm``.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 30) -> None:
         self.path = path
-        # Microsoft.Data.Sqlite's default: a 30 s busy timeout on its commands.
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        # Microsoft.Data.Sqlite's default is a 30 s busy timeout; 0 makes any wait an error.
+        self.conn = sqlite3.connect(
+            path, isolation_level=None, timeout=busy_timeout, check_same_thread=False
+        )
         # The pool's connection has read the schema, so -wal and -shm exist from here on.
         self.conn.execute('SELECT count(*) FROM "Registries"').fetchone()
 

@@ -21,13 +21,23 @@ _NAME_HAS_OWNER = [
 class SecretService:
     """dbus-daemon + `gnome-keyring-daemon --foreground --unlock`, both stopped by PID."""
 
-    def __init__(self, workdir: Path, env: dict[str, str], tools: dict[str, str]) -> None:
-        """Prepare the bus socket path; `env` is the sandbox env (HOME, XDG_RUNTIME_DIR)."""
+    def __init__(
+        self,
+        workdir: Path,
+        env: dict[str, str],
+        tools: dict[str, str],
+        password: bytes = b"readystack-e2e-keyring",
+    ) -> None:
+        """Prepare the bus socket path; `env` is the sandbox env (HOME, XDG_RUNTIME_DIR).
+
+        An empty ``password`` unlocks gnome-keyring without creating its login collection.
+        """
         self.address = f"unix:path={workdir / 'bus'}"
         self.env = {**env, "DBUS_SESSION_BUS_ADDRESS": self.address}
         self._workdir = workdir
         self._tools = tools
         self._procs: list[subprocess.Popen[bytes]] = []
+        self._password = password
 
     def start(self, timeout: float = 15.0) -> None:
         """Start the bus and the keyring (unlocked with a throwaway password) and wait for it."""
@@ -66,7 +76,7 @@ class SecretService:
             )
             self._procs.append(keyring)
             assert keyring.stdin is not None
-            keyring.stdin.write(b"readystack-e2e-keyring")
+            keyring.stdin.write(self._password)
             keyring.stdin.close()
         while time.monotonic() < deadline:
             probe = subprocess.run(

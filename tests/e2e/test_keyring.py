@@ -219,7 +219,7 @@ def test_missing_keyring_entry_is_not_found_and_doctor_reports_it(
     doctor = sandbox.run([HELPER, "doctor"])
     assert doctor.returncode == 1
     assert "keyring entry is missing" in doctor.stdout
-    assert "keyring.backends.SecretService.Keyring works" in doctor.stdout
+    assert "keyring.backends.SecretService.Keyring is ready for writes" in doctor.stdout
 
     removed = sandbox.run([HELPER, "registry", "remove", "reg"])
     assert removed.returncode == 0, output(removed)
@@ -371,3 +371,74 @@ def test_unbound_entry_answers_with_a_warning_until_move_secrets_binds_it(
     copy = _copy_with_url(sandbox, "https://evil.example")
     stolen = sandbox.run([HELPER, "get"], stdin="evil.example", env={"READYSTACK_DB": copy})
     assert stolen.stdout == "credentials not found in native keychain\n"
+
+
+NO_COLLECTION = (
+    "docker-credential-readystack: the Secret Service has no default collection (keyring) to "
+    "write to, and creating one needs a password prompt, which cannot be shown here "
+    "(gnome-keyring unlocked with an empty password creates none); create it once in a desktop "
+    "session (Passwords and Keys), or start gnome-keyring-daemon --unlock with a non-empty "
+    "password on its stdin, or use READYSTACK_SECRETS=database\n"
+)
+
+
+def test_keyring_without_default_collection_names_the_real_cause(sandbox: Sandbox) -> None:
+    """gnome-keyring unlocked with an empty password: running, but no collection to write to."""
+    service = SecretService(
+        sandbox.root, sandbox.env, {t: require_tool(t) for t in TOOLS}, password=b""
+    )
+    service.start()
+    try:
+        sandbox.env["DBUS_SESSION_BUS_ADDRESS"] = service.address
+        proc = sandbox.run(
+            [
+                HELPER,
+                "registry",
+                "add",
+                "k",
+                "--url",
+                "ghcr.io",
+                "--username",
+                "u",
+                "--password-stdin",
+                "--secret-store",
+                "keyring",
+            ],
+            stdin="s3cret-k\n",
+        )
+        assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", NO_COLLECTION)
+        assert not sandbox.db.exists() or registry_rows(sandbox.db) == []
+        sandbox.env["READYSTACK_SECRETS"] = "keyring"
+        doctor = sandbox.run([HELPER, "doctor"])
+        assert doctor.returncode == 1
+        assert "PROBLEM  " + NO_COLLECTION[len(HELPER) + 2 :] in doctor.stdout
+        assert " works" not in doctor.stdout and "ready for writes" not in doctor.stdout
+    finally:
+        service.stop()
+
+
+def test_move_to_database_without_dbus_does_not_suggest_what_is_in_use(sandbox: Sandbox) -> None:
+    """Secrets already in a keyring can only come back from it: say so, nothing else."""
+    _add(sandbox, "reg", "s3cret-a")
+    (row,) = registry_rows(sandbox.db)
+    import sqlite3
+
+    with sqlite3.connect(sandbox.db) as db:  # as a keyring write on another session left it
+        db.execute(
+            'CREATE TABLE IF NOT EXISTS "ReadyStackHelper" ("RegistryId" TEXT NOT NULL PRIMARY '
+            'KEY, "Origin" TEXT NOT NULL, "SecretStore" TEXT NOT NULL)'
+        )
+        db.execute(
+            'INSERT INTO "ReadyStackHelper" VALUES (?, ?, ?)',
+            (row["Id"], "admin", "keyring:keyring.backends.SecretService.Keyring"),
+        )
+        db.execute('UPDATE "Registries" SET "Password" = NULL')
+    sandbox.env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    proc = sandbox.run([HELPER, "registry", "move-secrets", "--to", "database"])
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr.startswith("docker-credential-readystack: 'reg': no Secret Service answers")
+    assert proc.stderr.endswith(
+        "the secret is only in that keyring: run this where its Secret Service answers (the "
+        "D-Bus session of the user who stored it)\n"
+    )
+    assert "READYSTACK_SECRETS" not in proc.stderr

@@ -24,6 +24,7 @@ APT_PACKAGES: dict[str, str] = {
     "dbus-send": "dbus",
     "gnome-keyring-daemon": "gnome-keyring",
     "openssl": "openssl",
+    "busybox": "busybox-static",
 }
 
 

@@ -121,7 +121,7 @@ def test_doctor_reports_invalid_patterns_and_wiring(
     healthy = run("doctor", PATH=f"{exe.parent}:{env['PATH']}")
     assert healthy.returncode == 0, healthy.stdout
     assert b"invalid pattern" not in healthy.stdout
-    assert b"ghcr.io: Docker asks this helper" in healthy.stdout
+    assert b"ghcr.io: Docker, skopeo and podman ask this helper (credHelpers)" in healthy.stdout
 
 
 def test_explain_names_every_row_and_the_winner(run: Run) -> None:

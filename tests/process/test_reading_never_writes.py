@@ -81,3 +81,23 @@ def test_reading_verbs_leave_no_trace(run: Run, database: Path, verb: str) -> No
     proc = run(*args, stdin=stdin)
     assert proof in proc.stdout, (proc.stdout, proc.stderr)
     assert _state(database.parent, database) == before
+
+
+def test_a_wal_without_its_shm_is_one_stderr_line_and_the_next_source(
+    run: Run, env: dict[str, str], tmp_path: Path
+) -> None:
+    db = tmp_path / "rsg" / "readystackgo.db"
+    create_readystackgo_database(db)
+    with RunningReadyStackGo(db) as running:
+        running.add("ghcr", "https://ghcr.io", "acme", "pw")
+        kept = Path(f"{db}-wal").read_bytes()
+    Path(f"{db}-wal").write_bytes(kept)  # a crash that lost the -shm
+    env["READYSTACK_DB"] = str(db)
+    docker = Path(env["DOCKER_CONFIG"])
+    docker.mkdir()
+    auth = "YWxpY2U6ZnJvbS1jb25maWc="  # alice:from-config
+    (docker / "config.json").write_text(json.dumps({"auths": {"ghcr.io": {"auth": auth}}}))
+    proc = run("get", stdin=b"ghcr.io")
+    assert json.loads(proc.stdout)["Secret"] == "from-config"
+    assert proc.stderr.count(b"\n") == 1 and b"-wal file exists without its -shm" in proc.stderr
+    assert sorted(os.listdir(db.parent)) == ["readystackgo.db", "readystackgo.db-wal"]

@@ -78,7 +78,14 @@ def test_store_again_updates(environ: dict) -> None:
     [
         (HUB_V1, "docker.io", HUB_V1),
         ("docker.io", "docker.io", HUB_V1),
-        ("registry-1.docker.io", "docker.io", HUB_V1),
+        ("index.docker.io", "docker.io", HUB_V1),
+        # Not what the docker CLI means by Docker Hub: kept under the name typed, as upstream.
+        ("registry-1.docker.io", "registry-1.docker.io", "https://registry-1.docker.io"),
+        (
+            "https://registry.hub.docker.com",
+            "registry.hub.docker.com",
+            "https://registry.hub.docker.com",
+        ),
         ("http://localhost:5000", "localhost:5000", "http://localhost:5000"),
         ("localhost:5000", "localhost:5000", "https://localhost:5000"),
         ("https://[::1]:5000/v2/", "[::1]:5000", "https://[::1]:5000"),
@@ -89,6 +96,17 @@ def test_store_row_name_and_url(environ: dict, server: str, name: str, url: str)
     store(environ, server)
     assert rows(environ)[0][:2] == (name, url)
     assert get(environ, server)["Username"] == "u"
+
+
+def test_hub_alias_login_is_kept_apart_and_wins_for_its_own_key(environ: dict) -> None:
+    store(environ, HUB_V1, "hub-user", "pw-hub")
+    store(environ, "registry-1.docker.io", "alias-user", "pw-alias")
+    assert get(environ, HUB_V1)["Username"] == "hub-user"
+    assert get(environ, "docker.io")["Username"] == "hub-user"
+    assert get(environ, "registry-1.docker.io")["Username"] == "alias-user"
+    erase(environ, "registry-1.docker.io")
+    assert [r[0] for r in rows(environ)] == ["docker.io"]
+    assert get(environ, "registry-1.docker.io")["Username"] == "hub-user"  # aliases still fold
 
 
 def test_store_empty_secret(environ: dict) -> None:

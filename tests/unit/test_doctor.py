@@ -40,7 +40,7 @@ def test_a_working_keyring_is_reported_ok_while_secrets_stay_in_the_database(
     use_keyring(MemoryKeyring)
     _, lines = doctor(environ, capsys)
     assert "info     secrets are kept in the database (READYSTACK_SECRETS=database)" in lines
-    assert f"ok       keyring backend {path_of(MemoryKeyring)} works" in lines
+    assert f"ok       keyring backend {path_of(MemoryKeyring)} is ready for writes" in lines
 
 
 def test_no_usable_keyring_is_only_information_when_no_secret_needs_one(
@@ -123,5 +123,9 @@ def test_a_row_whose_keyring_cannot_be_read_is_a_problem_without_its_secret(
     keyring_row(environ, rsg, LockedKeyring)
     code, lines = doctor(environ, capsys)
     assert code == 1
-    problem = [line for line in lines if line.startswith("PROBLEM  row 'ghcr': keyring error")]
-    assert problem and "KeyringLocked" in problem[0]
+    problem = [line for line in lines if line.startswith("PROBLEM  row 'ghcr': ")]
+    assert problem == [
+        "PROBLEM  row 'ghcr': the keyring is locked; the secret is only in that "
+        "keyring: run this where its Secret Service answers (the D-Bus session of "
+        "the user who stored it)"
+    ]

@@ -48,6 +48,11 @@ def test_is_hub_and_server_key() -> None:
         ("a-b.c-d.io", "a-b.c-d.io"),
         ("x:1", "x:1"),
         ("x:65535", "x:65535"),
+        # What docker/cli's ConvertToHostname sends for `https://[::1]` (Go's url.Hostname()).
+        ("::1", "[::1]"),
+        ("FC00::1:5000", "[fc00::1:5000]"),
+        ("a" * 63 + "." + "b" * 63, "a" * 63 + "." + "b" * 63),
+        (".".join(["a" * 63] * 3) + "." + "b" * 61, ".".join(["a" * 63] * 3) + "." + "b" * 61),
     ],
 )
 def test_a_valid_host_comes_back_canonical(raw: str, expected: str) -> None:
@@ -70,9 +75,11 @@ def test_a_valid_host_comes_back_canonical(raw: str, expected: str) -> None:
         "x:123456",
         "x:-1",
         "x:\u0661",  # a non-ASCII digit
-        "::1",
-        "fc00::1:5000",
         "[::1",
+        "::g",
+        "a" * 64 + ".io",  # a DNS label has at most 63 characters
+        ".".join(["a" * 63] * 4),  # a DNS name has at most 253
+        "a" * 70_000,
         "[]",
         "[::1]5000",
         "[g::1]",
@@ -111,6 +118,12 @@ def test_a_server_url_keeps_only_its_host_and_port(url: str, expected: str) -> N
     assert hosts.host_of_url(url) == expected
 
 
+def test_an_overlong_host_is_refused_without_echoing_it() -> None:
+    with pytest.raises(HostError) as caught:
+        hosts.check_host("a" * 70_000)
+    assert str(caught.value) == "invalid host name: 70000 characters, DNS allows 253"
+
+
 @pytest.mark.parametrize(
     "url", ["", "https://", "ftp://r.io", "ssh://r.io", "https:///x", "https://u@", "/x", "?x"]
 )
@@ -147,3 +160,18 @@ def test_host_of_url_raises_only_host_error(text: str) -> None:
         return
     assert host == host.lower()
     assert hosts.check_host(host) == host  # canonical output is a fixed point
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://index.docker.io/v1/", "docker.io"),
+        ("docker.io", "docker.io"),
+        ("index.docker.io", "docker.io"),
+        ("registry-1.docker.io", "registry-1.docker.io"),
+        ("https://Registry.Hub.Docker.com/v2/", "registry.hub.docker.com"),
+        ("GHCR.io", "ghcr.io"),
+    ],
+)
+def test_login_host_keeps_hub_aliases_the_cli_does_not_fold(url: str, expected: str) -> None:
+    assert hosts.login_host(url) == expected

@@ -188,3 +188,22 @@ def test_broken_database_falls_back_to_config(environ: dict, tmp_path: Any) -> N
     # Unreadable table: patterns could not be checked, so the answer is cached per image.
     assert response["cacheKeyType"] == "Image"
     assert response["auth"] == {"ghcr.io/acme/api": {"username": "u", "password": "p"}}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (0.5, "500ms"),
+        (1.5, "1.5s"),
+        (0.0015, "1.5ms"),
+        (5e-7, "500ns"),
+        (90.5, "1m30.5s"),
+        (5400, "1h30m0s"),
+        (3600.25, "1h0m0.25s"),
+        (300, "5m0s"),
+    ],
+)
+def test_go_duration_keeps_the_fraction_as_go_writes_it(seconds: float, text: str) -> None:
+    assert kubelet.go_duration(seconds) == text
+    assert kubelet.go_duration(kubelet.parse_duration(text)) == text

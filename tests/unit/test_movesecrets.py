@@ -139,7 +139,8 @@ def test_a_locked_keyring_is_reported_without_the_secret(
     use_keyring(LockedKeyring)
     with pytest.raises(AdminError) as caught:
         move(environ, "ghcr", "--to", "keyring")
-    assert "KeyringLocked" in str(caught.value) and "pw-ghcr" not in str(caught.value)
+    assert str(caught.value).startswith("'ghcr': the Secret Service's default collection is locked")
+    assert "KeyringLocked" not in str(caught.value) and "pw-ghcr" not in str(caught.value)
     assert columns(environ)["ghcr"] == ("pw-ghcr", None)
 
 

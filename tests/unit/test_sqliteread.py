@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,8 @@ def test_a_wal_without_its_shm_is_refused_in_one_sentence(db: Path, tmp_path: Pa
 def test_a_non_regular_file_is_refused_without_blocking(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "registries.db"
     os.mkfifo(path) if kind == "fifo" else path.mkdir()
-    with pytest.raises(registries.DatabaseError, match="not a regular file"):
+    expected = "not a regular file" if kind == "fifo" else "is a folder, not a database file"
+    with pytest.raises(registries.DatabaseError, match=expected):
         registries.open_read(str(path))
 
 
@@ -104,3 +106,26 @@ def test_a_missing_database_is_none_and_an_unopenable_one_an_sqlite_error(
     monkeypatch.setattr(sqliteread.os, "open", refuse)
     with pytest.raises(registries.DatabaseError, match="cannot read .*: Permission denied"):
         registries.open_read(str(tmp_path / "any.db"))
+
+
+def test_readers_left_open_are_closed_at_exit(db: Path) -> None:
+    found = registries.open_read(str(db))
+    assert found is not None and found.reader is not None
+    sqliteread.close_all()  # what the atexit handler does before cli.run's os._exit
+    assert found.reader.fd == -1 and found.reader.conn is None
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        found.conn.execute("SELECT 1")
+
+
+def test_a_database_replaced_during_an_unlocked_read_is_read_again(db: Path) -> None:
+    found = registries.open_read(str(db))
+    assert found is not None and found.reader is not None and found.reader.unlocked
+    try:
+        fresh = db.with_name("fresh.db")
+        create_readystackgo_database(fresh)
+        with RunningReadyStackGo(fresh) as rsg:
+            rsg.add("new", "https://ghcr.io", "u", "p")
+        os.replace(fresh, db)  # as `sync` swaps in a new copy
+        assert [r.name for r in found.all_rows()] == ["new"]
+    finally:
+        found.close()
