@@ -119,12 +119,19 @@ def host_of_url(url: str) -> str:
     parsers read ``https://evil.com\\@ghcr.io`` as the host evil.com, Go's url.Parse rejects it,
     so no reading of such a string can be trusted to name the host we would answer for.
     """
-    return check_host(_hostport(url))
+    return _plain(url, check_host(_hostport(url)))
+
+
+def _plain(url: str, host: str) -> str:
+    # After check_host, so that a bad host is named as such; this catches the rest of the text.
+    if not is_plain(url.strip()):
+        raise HostError("a backslash, white space or a control character in the server string")
+    return host
 
 
 def login_host(url: str) -> str:
     """The host a login to ``url`` is kept under: canonical, but ``registry-1.docker.io``… stay."""
-    host = check_host(_hostport(url))
+    host = _plain(url, check_host(_hostport(url)))
     if is_hub(host):
         typed = _hostport(url).lower()
         if typed in HUB_ALIASES and typed not in HUB_LOGIN_NAMES:
@@ -134,8 +141,6 @@ def login_host(url: str) -> str:
 
 def _hostport(url: str) -> str:
     text = url.strip()
-    if not is_plain(text):
-        raise HostError("a backslash, white space or a control character in the server string")
     scheme, sep, rest = text.partition("://")
     if sep:
         if scheme.lower() not in ("http", "https"):
