@@ -18,6 +18,8 @@ What it does, one module of this package each:
     also list + get-each for 100 hosts, 32 concurrent gets while store runs, the PyInstaller
     binary if built, Debian's Go helper as the outside anchor;
   * regtest: `registry test` of 32 rows whose host never answers, against one timeout;
+  * fleet: `sync` of 10 and 10,000 rows from PostgreSQL into a replica against `psql` copying
+    the same rows (a private cluster; skipped without Debian's postgresql);
   * probes: peak RSS (GNU time), instruction counts (valgrind callgrind, if installed) and
     `-X importtime` of get;
   * report: writes bench/results/results.md, results.json and latency.png (if matplotlib is
@@ -38,7 +40,7 @@ if __package__ in (None, ""):
     # Run as a script (`python bench/run.py`): make the `bench` package importable.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import cases, databases, install, log, options, probes, regtest, report  # noqa: E402
+from bench import cases, databases, fleet, install, log, options, probes, regtest, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 instructions=probes.instruction_counts(cmds, opts.no_instructions),
                 regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
             )
+            results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3))
             report.write(results, started)
         finally:
             cmds.close()

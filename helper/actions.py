@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from readystack.store import hosts, paths, registries, settings
+from readystack.store import conventions, hosts, paths, registries, settings
 from readystack.store.diag import debug, warn
 
 from . import protocol
 from . import target as targets
+
+# How often a writer reopens a file that `sync` replaced while it waited for the lock.
+REPLACED_RETRIES = 10
 
 
 def readonly(environ: Mapping[str, str]) -> bool:
@@ -85,6 +88,23 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
 
 
 def _store(
+    db_path: str,
+    target: targets.Target,
+    server: str,
+    username: str,
+    secret: str,
+    backend: object | None,
+) -> str:
+    # A login that waited for `sync`'s lock finds the file replaced: it is kept in the new one.
+    for _ in range(REPLACED_RETRIES):
+        try:
+            return _store_once(db_path, target, server, username, secret, backend)
+        except registries.Replaced:
+            debug(f"store: {db_path} was replaced by a sync; storing into the new file")
+    raise registries.DatabaseError(f"{db_path} keeps being replaced")
+
+
+def _store_once(
     db_path: str,
     target: targets.Target,
     server: str,
@@ -189,6 +209,18 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
 
 
 def _erase(db_path: str, target: targets.Target) -> str:
+    for _ in range(REPLACED_RETRIES):
+        try:
+            logins, others = _erase_once(db_path, target)
+            break
+        except registries.Replaced:
+            debug(f"erase: {db_path} was replaced by a sync; erasing from the new file")
+    else:
+        raise registries.DatabaseError(f"{db_path} keeps being replaced")
+    return _erased(target, logins, others)
+
+
+def _erase_once(db_path: str, target: targets.Target) -> tuple[list[registries.Row], list[str]]:
     db = registries.open_write(db_path)
     try:
         if db.is_readystackgo:
@@ -204,6 +236,10 @@ def _erase(db_path: str, target: targets.Target) -> str:
             )
     finally:
         db.close()
+    return logins, others
+
+
+def _erased(target: targets.Target, logins: list[registries.Row], others: list[str]) -> str:
     if any(row.in_keyring for row in logins):
         from readystack.store import secrets
 
@@ -232,6 +268,7 @@ def list_(environ: Mapping[str, str]) -> str:
         entries = list_entries(db_path)
     except (registries.DatabaseError, OSError) as exc:
         # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
-        warn(f"skipping the Registries table in {db_path}: {getattr(exc, 'strerror', None) or exc}")
+        where = conventions.shown(db_path)
+        warn(f"skipping the Registries table in {where}: {getattr(exc, 'strerror', None) or exc}")
         entries = {}
     return protocol.encode_list(entries)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
-from readystack.store import paths, registries
+from readystack.store import conventions, paths, registries
 from readystack.store.conventions import NAME
 
 
@@ -24,7 +25,7 @@ NAMED = ("--db", "READYSTACK_DB")
 def missing_folder(path: str, how: str) -> str | None:
     """What to say when ``path`` was named by ``--db``/READYSTACK_DB and its folder is missing."""
     folder = os.path.dirname(os.path.abspath(path))
-    if how not in NAMED:
+    if how not in NAMED or conventions.is_remote(path):
         return None
     try:
         os.stat(folder)
@@ -34,7 +35,7 @@ def missing_folder(path: str, how: str) -> str | None:
             "exist; correct the path, or create the folder first"
         )
     except OSError:
-        pass  # it exists, closed to this user: registries.access_problem says so
+        pass  # it exists, closed to this user: fileaccess.access_problem says so
     return None
 
 
@@ -47,10 +48,34 @@ def db_path(ns: argparse.Namespace) -> tuple[str, str]:
     return path, how
 
 
+def backend(location: str) -> ModuleType:
+    """The module that opens ``location``: PostgreSQL's for a libpq URI, else SQLite's."""
+    if not conventions.is_remote(location):
+        return registries
+    try:
+        # The driver is imported here only, for a management verb given a postgresql:// URI.
+        from readystack.store import pgsql
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("psycopg"):
+            raise
+        raise AdminError(
+            "the PostgreSQL driver is not installed: pip install 'psycopg[binary]'"
+        ) from None
+    return pgsql
+
+
+def table_opener(ns: argparse.Namespace) -> Callable[[str], registries.Registries | None]:
+    """How resolve/explain open the table: a server only when ``--db`` names one, as `get`
+    never reads one."""
+    path, how = db_path(ns)
+    return backend(path).open_read if how == "--db" else registries.open_read
+
+
 def open_read(ns: argparse.Namespace) -> registries.Registries | None:
     """The verb's database opened for reading; None when it does not exist."""
+    path = db_path(ns)[0]
     try:
-        return registries.open_read(db_path(ns)[0])
+        return backend(path).open_read(path)
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None
 
@@ -59,7 +84,10 @@ def open_write(ns: argparse.Namespace) -> registries.Registries:
     """The verb's database opened for writing (created when missing)."""
     path, how = db_path(ns)
     try:
-        db = registries.open_write(path, create_folder=how == paths.DEFAULT)
+        if conventions.is_remote(path):
+            db = backend(path).open_write(path)
+        else:
+            db = registries.open_write(path, create_folder=how == paths.DEFAULT)
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None
     if db.is_readystackgo:

@@ -9,11 +9,11 @@ import shutil
 import stat
 from collections.abc import Mapping
 
-from readystack.store import dockerconfig, paths, registries, secrets
+from readystack.store import conventions, dockerconfig, fileaccess, paths, registries, secrets
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
-from .adminlib import missing_folder
+from .adminlib import AdminError, missing_folder, open_read
 from .resolver import choose, compile_row, repository_matters
 from .target import SERVER, Target
 
@@ -44,7 +44,10 @@ def run(ns: argparse.Namespace) -> int:
     path, how = paths.database_path(ns.environ, ns.db)
     for problem in paths.database_problems(ns.environ):
         report.problem(problem)
-    rows, of_readystackgo = _check_database(report, path, how)
+    if conventions.is_remote(path):
+        rows, of_readystackgo = _check_server(report, ns, path, how), False
+    else:
+        rows, of_readystackgo = _check_database(report, path, how)
     if rows:
         _check_rows(report, rows, of_readystackgo)
     _check_docker_config(report, rows, ns.environ)
@@ -55,8 +58,37 @@ def run(ns: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def _check_server(
+    report: Report, ns: argparse.Namespace, uri: str, how: str
+) -> list[registries.Row]:
+    shown = conventions.shown(uri)
+    if how != "--db":
+        report.problem(
+            f"{how} names the PostgreSQL database {shown}: get, list and kubelet read only a "
+            f"local file and skip it. Keep a local copy with `sync --from {shown} --to FILE` "
+            f"(or the sync timer) and set {how} to FILE"
+        )
+        return []
+    try:
+        db = open_read(ns)
+        assert db is not None
+        try:
+            rows = db.all_rows()
+            tables = "Registries" in db.tables
+        finally:
+            db.close()
+    except AdminError as exc:
+        report.problem(f"PostgreSQL database {shown}: {exc}")
+        return []
+    report.ok(f"PostgreSQL database {shown} (--db) answers")
+    if not tables:
+        report.info("the database has no Registries table yet (created on first write)")
+    report.ok(f"{len(rows)} registry row(s)")
+    return rows
+
+
 def _check_database(report: Report, path: str, how: str) -> tuple[list[registries.Row], bool]:
-    problem = missing_folder(path, how) or registries.access_problem(path)
+    problem = missing_folder(path, how) or fileaccess.access_problem(path)
     if problem:
         report.problem(problem)
         return [], False

@@ -6,14 +6,14 @@ import argparse
 import sys
 from collections.abc import Mapping
 
-from readystack.store import hosts, registries
+from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import NAME, Answer
 from readystack.store.diag import mask
 
 from . import protocol
 from . import target as targets
-from .adminlib import AdminError, db_path
-from .resolver import ArgvSource, Trace, repository_matters, resolve
+from .adminlib import AdminError, db_path, table_opener
+from .resolver import ArgvSource, Opener, Trace, repository_matters, resolve
 
 
 def _target(text: str) -> targets.Target:
@@ -31,7 +31,7 @@ def resolve_(ns: argparse.Namespace) -> int:
     if target.note:
         sys.stderr.write(f"{NAME}: {target.note}\n")
     path, _ = db_path(ns)
-    answer = resolve(target, ns.environ, path)
+    answer = resolve(target, ns.environ, path, open_db=table_opener(ns))
     if answer is None:
         print(protocol.NOT_FOUND)
         return 1
@@ -45,14 +45,15 @@ def explain(ns: argparse.Namespace) -> int:
     """explain: the whole trace of a resolution, secrets masked."""
     target = _target(ns.target)
     path, how = db_path(ns)
+    opener = table_opener(ns)
     print(f"explain {ns.target.strip()!r}")
-    print(f"database: {path} ({how})")
+    print(f"database: {conventions.shown(path)} ({how})")
     if target.kind == targets.REPOSITORY:
         print("image-aware clients (crane-style tools, the kubelet) ask for the repository:")
-    answer = _traced(target, ns.environ, path)
+    answer = _traced(target, ns.environ, path, open_db=opener)
     if target.kind == targets.REPOSITORY:
-        _docker_view(ns.target.strip(), target, ns.environ, path, answer)
-    elif target.kind == targets.SERVER and _repository_matters(target, path):
+        _docker_view(ns.target.strip(), target, ns.environ, path, answer, opener)
+    elif target.kind == targets.SERVER and _repository_matters(target, path, opener):
         print(
             "clients: only the host was asked, as docker compose, buildx, docker-py, skopeo and "
             "a docker command without an image send it; crane-style tools, the kubelet and "
@@ -74,10 +75,11 @@ def _traced(
     environ: Mapping[str, str],
     path: str,
     docker_argv: ArgvSource | None = None,
+    open_db: Opener = registries.open_read,
 ) -> Answer | None:
     """Resolve ``target``, print its trace and result; return the answer."""
     trace = Trace()
-    answer = resolve(target, environ, path, trace, docker_argv=docker_argv)
+    answer = resolve(target, environ, path, trace, docker_argv=docker_argv, open_db=open_db)
     for line in trace.lines:
         print(f"  {line}")
     print(f"result: {_said(answer)}")
@@ -96,13 +98,16 @@ def _docker_view(
     environ: Mapping[str, str],
     path: str,
     image_aware: Answer | None,
+    open_db: Opener = registries.open_read,
 ) -> None:
     """What `docker pull IMAGE` gets: the CLI sends only the host; the hint reads its argv."""
     server = targets.parse(hosts.server_key(target.host))
     argv = ["docker", "pull", image]
     print(f"`docker pull {image}` sends only {server.raw!r}; the image hint reads its argv:")
-    hinted = _traced(server, environ, path, docker_argv=lambda: _argv_if_enabled(environ, argv))
-    host_only = resolve(server, environ, path)
+    hinted = _traced(
+        server, environ, path, lambda: _argv_if_enabled(environ, argv), open_db=open_db
+    )
+    host_only = resolve(server, environ, path, open_db=open_db)
     aware, docker, plain = (_who(a) for a in (image_aware, hinted, host_only))
     if aware == docker == plain:
         print(f"clients: every client gets {aware}")
@@ -129,10 +134,12 @@ def _who(answer: Answer | None) -> str:
     return "nothing (not found)" if answer is None else answer.source
 
 
-def _repository_matters(target: targets.Target, path: str) -> bool:
+def _repository_matters(
+    target: targets.Target, path: str, open_db: Opener = registries.open_read
+) -> bool:
     """Whether the host's rows could answer a repository otherwise than the host alone."""
     try:
-        db = registries.open_read(path)
+        db = open_db(path)
         if db is None:
             return False
         try:

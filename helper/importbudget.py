@@ -13,7 +13,8 @@ from collections.abc import Iterable
 # costly runtime hooks' triggers (inspect, pkgutil, zipfile, ctypes), and the stdlib modules
 # `get` does without (argparse, logging, json, subprocess, dataclasses, typing, email, urllib,
 # pathlib, shutil), the HTTP client of `registry test` with what it brings (urllib3, ssl,
-# http), and docker-py with requests (configure-docker --readystackgo only).
+# http), docker-py with requests (configure-docker --readystackgo only), and the PostgreSQL
+# driver, which only `sync` and `--db postgresql://` use.
 GET_DENIED = (
     "keyring",
     "secretstorage",
@@ -40,6 +41,8 @@ GET_DENIED = (
     "http",
     "docker",
     "requests",
+    "psycopg",
+    "psycopg_binary",
 )
 
 

@@ -195,7 +195,7 @@ def update(ns: argparse.Namespace) -> int:
         elif row.in_keyring and host != row.host:
             moved_to = host  # the entry follows the row to its new host, once that is committed
         if ns.no_default:
-            changes["IsDefault"] = 0
+            changes["IsDefault"] = False  # a boolean on PostgreSQL
         changes = _real_changes(row, changes)
         if not changes and not (ns.default and not row.is_default):
             print(f"registry {row.name!r} unchanged: the options given change nothing")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from readystack.store import hosts, registries
+from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import TOKEN_USERNAME, Answer
 from readystack.store.diag import debug, warn
 
@@ -12,6 +12,7 @@ from . import target as targets
 from .patterns import MAX_PATTERNS, Pattern, PatternError, compile_pattern
 
 Note = Callable[[str], None]
+Opener = Callable[[str], "registries.Registries | None"]
 # Gives the docker command line the image hint reads (None: unknown or turned off).
 ArgvSource = Callable[[], "list[str] | None"]
 # Rank of a row that answers for a whole host (lower answers first).
@@ -59,26 +60,29 @@ def resolve(
     trace: Trace | None = None,
     skip_tokens: bool = False,
     docker_argv: ArgvSource | None = None,
+    open_db: Opener = registries.open_read,
 ) -> Answer | None:
     """Answer ``target`` from the table, then each config file; None when nobody knows it.
 
     ``skip_tokens`` leaves out identity tokens, which the kubelet's API cannot carry.
     ``docker_argv`` enables the image hint for a server question (see hint.py).
+    ``open_db`` opens the table (a management verb's ``--db postgresql://`` opens a server).
     """
     note = trace or _quiet
     note(f"question: {target.describe()}")
     if target.note:
         note(f"note: {target.note}")
-    note(f"1. Registries table in {db_path}")
+    note(f"1. Registries table in {conventions.shown(db_path)}")
     answer = None
     with _Indent(trace):
         try:
-            answer = from_table(target, db_path, note, skip_tokens, docker_argv)
+            answer = from_table(target, db_path, note, skip_tokens, docker_argv, open_db)
         except registries.DatabaseError as exc:
             warn(f"skipping the Registries table: {exc}")
             note(f"unusable: {exc}")
         except OSError as exc:
-            warn(f"skipping the Registries table in {db_path}: {exc.strerror or exc}")
+            where = conventions.shown(db_path)
+            warn(f"skipping the Registries table in {where}: {exc.strerror or exc}")
             note(f"unusable: {exc.strerror or exc}")
     if answer is not None or target.kind == targets.OAUTH:
         return answer
@@ -139,9 +143,10 @@ def from_table(
     note: Note,
     skip_tokens: bool = False,
     docker_argv: ArgvSource | None = None,
+    open_db: Opener = registries.open_read,
 ) -> Answer | None:
     """Step 1: the best row of the Registries table for ``target``."""
-    db = registries.open_read(db_path)
+    db = open_db(db_path)
     if db is None:
         note("no database there (that is fine: it is empty)")
         return None

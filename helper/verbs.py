@@ -131,6 +131,37 @@ def _kubelet(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-duration", default="5m", help="cacheDuration to answer (default 5m)")
 
 
+def _seconds(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _sync(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="SOURCE",
+        help="SQLite path or postgresql:// URI to copy from (a ReadyStackGo database works; "
+        "default: `sync-from` in the config file)",
+    )
+    p.add_argument(
+        "--to",
+        dest="dest",
+        metavar="DEST",
+        help="SQLite path or postgresql:// URI to make equal (default: the database get reads)",
+    )
+    p.add_argument(
+        "--every", type=_seconds, metavar="S", help="repeat every S seconds until SIGTERM/SIGINT"
+    )
+
+
 _ROW = "[--username U] [--password-stdin] [--pattern P]… [--default] [--secret-store S]"
 
 VERBS: tuple[Verb, ...] = (
@@ -213,6 +244,14 @@ VERBS: tuple[Verb, ...] = (
         "configure",
         "run",
         _configure,
+    ),
+    Verb(
+        "sync",
+        "[--from SOURCE] [--to DEST] [--every S]",
+        "copy the table between SQLite files and PostgreSQL, keeping login rows",
+        "sync",
+        "run",
+        _sync,
     ),
     Verb(
         "kubelet",

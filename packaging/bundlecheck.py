@@ -73,6 +73,11 @@ DOCKER_MODULES = (
     "requests",
     "urllib3",
 )
+# What sync and --db postgresql:// need (psycopg_binary's compiled pq and libpq are checked by
+# running it: see check_runtime).
+PSYCOPG_MODULES = ("psycopg", "psycopg.pq", "psycopg_binary", "ctypes.util")
+# A server nobody listens on: the binary must get as far as libpq's own connection error.
+NO_SERVER = "postgresql://postgres@127.0.0.1:1/none"
 
 _COOKIE = b"MEI\014\013\012\013\016"
 _COOKIE_FORMAT = "!8sIIII64s"
@@ -198,13 +203,17 @@ def check_static(exe: str) -> list[str]:
     missing = [m for m in DOCKER_MODULES if m not in modules]
     if missing:
         raise BundleError(f"configure-docker --readystackgo needs modules missing: {missing}")
-    if "ctypes" in modules:
+    if "ctypes" in modules and DEFERRED_PREFIX + "pyimod03_ctypes" not in modules:
         raise BundleError(
-            "ctypes is bundled: PyInstaller's bootstrap would import it at every start"
+            "ctypes is bundled without the deferred pyimod03_ctypes: PyInstaller's bootstrap "
+            "would import it at every start"
         )
     missing = [m for m in REGTEST_MODULES if m not in modules]
     if missing:
         raise BundleError(f"registry test needs modules missing from the bundle: {missing}")
+    missing = [m for m in PSYCOPG_MODULES if m not in modules]
+    if missing:
+        raise BundleError(f"sync needs modules missing from the bundle: {missing}")
     entry_points = list(internal_dir(exe).glob("keyring-*.dist-info/entry_points.txt"))
     if not entry_points or "keyring.backends" not in entry_points[0].read_text():
         raise BundleError("keyring's metadata (entry points) is not bundled")
@@ -244,6 +253,11 @@ def check_runtime(exe: str, version: str | None) -> list[str]:
         if hooks or denied_among(modules):
             raise BundleError(f"get ran {hooks} and imported {denied_among(modules)}")
         notes.append(f"get: answered from the database ({len(modules)} modules, no hook)")
+
+        proc, hooks, modules = run_audited(exe, ["registry", "list", "--db", NO_SERVER], env)
+        if "cannot connect to PostgreSQL" not in proc.stderr or "psycopg_binary.pq" not in modules:
+            raise BundleError(f"--db postgresql:// did not reach libpq: {proc.stderr!r}")
+        notes.append("--db postgresql://: psycopg and its libpq load (ctypes hooks deferred)")
         notes.append(_check_registry_test(exe, tmp))
     return notes
 

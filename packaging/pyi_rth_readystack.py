@@ -66,6 +66,8 @@ class _ReadystackDeferredHooks:
         "pkgutil": ("_readystack_deferred_pyi_rth_pkgutil", "after"),
         "multiprocessing": ("_readystack_deferred_pyi_rth_multiprocessing", "after"),
         "cryptography": ("_readystack_deferred_pyi_rth_cryptography_openssl", "before"),
+        # Not a runtime hook: the bootstrap's ctypes hooks (see pyi_deferred_ctypes.py).
+        "ctypes": ("_readystack_deferred_pyimod03_ctypes", "after"),
     }
     ran = []
     loader = _ReadystackHookLoader  # kept here: the module-level name is deleted at the end

@@ -14,6 +14,12 @@ MISSING_SERVER_URL = "no credentials server URL"
 MISSING_USERNAME = "no credentials username"
 # The username that marks an identity token (docker/cli's credentials.tokenUsername).
 TOKEN_USERNAME = "<token>"
+# libpq's URI schemes: such a database is a server, never a local file.
+REMOTE_SCHEMES = ("postgresql://", "postgres://")
+REMOTE_REFUSAL = (
+    "the database is a PostgreSQL URI; the protocol verbs use only a local file: keep a local copy "
+    "with `sync --to FILE` and point READYSTACK_DB at FILE"
+)
 
 
 class Answer:
@@ -41,3 +47,18 @@ def get_ci(data: object, key: str) -> object:
         if isinstance(k, str) and k.lower() == lowered:
             return v
     return None
+
+
+def is_remote(location: str) -> bool:
+    """A libpq URI (PostgreSQL) rather than a SQLite path."""
+    return location.startswith(REMOTE_SCHEMES)
+
+
+def shown(location: str) -> str:
+    """``location`` as messages may print it: a URI without its user information or query."""
+    if not is_remote(location):
+        return location
+    scheme, _, rest = location.partition("://")
+    authority, slash, path = rest.partition("/")
+    host = authority.rpartition("@")[2]
+    return f"{scheme}://{host}{slash}{path.partition('?')[0]}"

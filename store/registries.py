@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 
 try:
     # The C module itself: `sqlite3` adds only date adapters we never use, and costs ~7% of a
@@ -13,7 +12,9 @@ except ImportError:  # pragma: no cover - interpreters without the private modul
     import sqlite3  # type: ignore[no-redef]
 
 from . import hosts, sqliteread
+from .conventions import REMOTE_REFUSAL, is_remote
 from .diag import warn
+from .rows import Row, make_row
 
 # A pull must never hang on a writer holding the lock: give up after this and try the next source.
 READ_TIMEOUT = 1.0
@@ -50,8 +51,22 @@ SIDE_TABLE = (
 # ImagePatterns as text when it is a JSON array, else NULL; json_each then yields one row per
 # pattern, so patterns are parsed by SQLite's C code instead of importing json on every lookup.
 _ARRAY = (
-    "CASE WHEN json_valid(r.ImagePatterns) THEN CASE WHEN json_type(r.ImagePatterns) = 'array' "
-    "THEN r.ImagePatterns END END"
+    'CASE WHEN json_valid(r."ImagePatterns") THEN CASE WHEN json_type(r."ImagePatterns") = '
+    "'array' THEN r.\"ImagePatterns\" END END"
+)
+# The columns of a Registries row, in ReadyStackGo's order (what `sync` copies).
+COLUMNS = (
+    "Id",
+    "OrganizationId",
+    "Name",
+    "Url",
+    "Username",
+    "Password",
+    "IsDefault",
+    "CreatedAt",
+    "UpdatedAt",
+    "ImagePatterns",
+    "Version",
 )
 
 
@@ -59,50 +74,68 @@ class DatabaseError(Exception):
     """The database cannot be used for what was asked; SQLite's errors arrive as this."""
 
 
-def access_problem(path: str, write: bool = False) -> str | None:
-    """Why this user cannot read (or write) the database at ``path``, and what to do; else None.
-
-    Every verb and `doctor` say this one text, so it is computed only once SQLite has failed.
-    """
-    try:
-        found = os.stat(path)
-    except PermissionError:
-        return (
-            f"this user ({_user()}) may not reach the database {path}: a folder on its path is "
-            "closed to them; ask its owner for access, or run as a user who may"
-        )
-    except OSError:
-        return None  # missing: an empty table to a reader, created by a writer
-    if stat.S_ISDIR(found.st_mode):
-        example = os.path.join(path, "registries.db")
-        return f"{path} is a folder, not a database file; name the file itself (e.g. {example})"
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.access(path, os.R_OK | (os.W_OK if write else 0)):
-        what = "read and write" if write else "read"
-        return (
-            f"this user ({_user()}) may not {what} the database {path}; ask its owner for "
-            f"access (ls -l {path}), run as a user who may, or choose another with --db"
-        )
-    if write and not os.access(folder, os.W_OK | os.X_OK):
-        return (
-            f"this user ({_user()}) may not write the folder {folder}, where SQLite keeps the "
-            f"journal of {path}; ask its owner for access, or run as a user who may"
-        )
-    return None
+class Replaced(DatabaseError):
+    """The file was replaced (by `sync`) after it was opened: open it again and retry."""
 
 
-def _user() -> str:
-    import pwd
+def _collect(cursor: object, skipped: list[str]) -> list[Row]:
+    # One result row per (registry, pattern) from json_each; fold them into Rows.
+    rows: dict[object, Row] = {}
+    bad: set[object] = set()
+    for values in cursor:  # type: ignore[attr-defined]
+        if values[0] in bad:
+            continue
+        row = rows.get(values[0])
+        if row is None:
+            row = make_row(values, skipped)
+            if row is None:
+                bad.add(values[0])
+                continue
+            rows[values[0]] = row
+        if values[9] is None:
+            continue
+        if values[10] == "text" and row.patterns is not None:
+            row.patterns.append(values[9])
+        else:
+            row.patterns = None  # a non-string element: the whole column is unusable
+    return list(rows.values())
 
-    uid = os.geteuid()
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
+
+class Dialect:
+    """What differs between SQLite and PostgreSQL; every query and rule is written once."""
+
+    name = "SQLite"
+    # Tables this helper cares about that exist.
+    tables = (
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+        "('Registries', 'Organizations', '__EFMigrationsHistory', 'ReadyStackHelper')"
+    )
+    # Columns 8-10 of a row query (patterns usable, one pattern, its JSON type) and their join.
+    patterns = (
+        f'({_ARRAY}) IS NOT NULL OR r."ImagePatterns" IS NULL '
+        "OR trim(r.\"ImagePatterns\") = '', j.value, j.type"
+    )
+    patterns_join = f" LEFT JOIN json_each(coalesce(({_ARRAY}), '[]')) j"
+    # Table order, where ties need breaking: SQLite's rowid is ReadyStackGo's insertion order.
+    order = "rowid"
+    r_order = "r.rowid"
+    row_order = "r.rowid, j.key"
+    # Case-insensitive (ASCII) substring match.
+    like = "LIKE"
+    # Writers: SQLite locks the whole file; row locks are PostgreSQL's.
+    begin: tuple[str, ...] = ("BEGIN IMMEDIATE",)
+    lock_rows = ""
+    schema = tuple(s for s in SCHEMA.split(";") if s.strip())
+    collect = staticmethod(_collect)
+
+
+SQLITE = Dialect()
 
 
 def _failure(path: str, doing: str, exc: object, write: bool = False) -> DatabaseError:
     """The DatabaseError for a SQLite failure: the access problem when there is one."""
+    from .fileaccess import access_problem  # only once SQLite has failed
+
     return DatabaseError(access_problem(path, write) or f"cannot {doing} {path}: {exc}")
 
 
@@ -110,105 +143,24 @@ class _ReadAgain(Exception):
     """The unlocked read may have missed a write; the query runs again on a locked connection."""
 
 
-class Row:
-    """One Registries row, with what the side table says about it."""
-
-    __slots__ = (
-        "id",
-        "name",
-        "url",
-        "host",
-        "username",
-        "password",
-        "is_default",
-        "patterns",
-        "origin",
-        "secret_store",
-    )
-
-    def __init__(self, values: tuple) -> None:
-        _check_types(values)
-        self.id: str = values[0] or ""
-        self.name: str = values[1] or ""
-        self.url: str = values[2] or ""
-        self.username: str | None = values[3]
-        self.password: str | None = values[4]
-        self.is_default = bool(values[5])
-        self.origin: str = values[6] or "admin"
-        self.secret_store: str = values[7] or "database"
-        # None means the column is not a JSON array of strings: no pattern of it can match.
-        self.patterns: list[str] | None = [] if values[8] else None
-        try:
-            self.host: str | None = hosts.host_of_url(self.url)
-        except hosts.HostError:
-            self.host = None
-
-    def __repr__(self) -> str:
-        return (
-            f"Row(name={self.name!r}, url={self.url!r}, username={self.username!r}, "
-            f"patterns={self.patterns!r}, default={self.is_default}, origin={self.origin!r}, "
-            f"secret_store={self.secret_store!r})"
-        )
-
-    @property
-    def is_login(self) -> bool:
-        """Rows `store` wrote for a `docker login`."""
-        return self.origin == "login"
-
-    @property
-    def is_oauth_key(self) -> bool:
-        """Rows holding one of Docker Hub's OAuth keys, found only by that exact key."""
-        return self.url in hosts.OAUTH_KEYS
-
-    @property
-    def in_keyring(self) -> bool:
-        """The secret lives in the OS keyring, not in the Password column."""
-        return self.secret_store.startswith("keyring:")
-
-    @property
-    def has_credentials(self) -> bool:
-        """Whether the row answers: login rows always, others with a username and a password."""
-        if self.is_login:
-            return bool(self.username)
-        return bool(self.username) and (self.in_keyring or bool(self.password))
-
-
-class BadRow(ValueError):
-    """A row whose cells do not have the types ReadyStackGo's schema gives them."""
-
-
-# (column, types it may hold) in the order _select reads them. SQLite stores whatever it is
-# given whatever the declared type, so a cell may be a BLOB, a number or NULL anywhere.
-_CELL_TYPES = (
-    ("Id", (str,)),
-    ("Name", (str,)),
-    ("Url", (str,)),
-    ("Username", (str, type(None))),
-    ("Password", (str, type(None))),
-    ("IsDefault", (int,)),
-    ("Origin", (str, type(None))),
-    ("SecretStore", (str, type(None))),
-)
-_SQL_TYPE = {str: "text", bytes: "a BLOB", int: "an integer", float: "a real", type(None): "NULL"}
-
-
-def _check_types(values: tuple) -> None:
-    for (column, allowed), value in zip(_CELL_TYPES, values, strict=False):
-        if not isinstance(value, allowed):
-            shown = ascii(values[0])[:60] if isinstance(values[0], str) else "of another type"
-            kind = _SQL_TYPE.get(type(value), type(value).__name__)
-            raise BadRow(f"skipping the Registries row with Id {shown}: its {column} is {kind}")
-
-
 class Registries:
     """An open Registries database with what was learned about its shape."""
 
     def __init__(
-        self, conn: sqlite3.Connection, path: str, reader: sqliteread.Reader | None = None
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        reader: sqliteread.Reader | None = None,
+        dialect: Dialect = SQLITE,
     ) -> None:
         self.conn = conn
         self.path = path
         self.reader = reader  # lookups: how the file was opened without writing beside it
+        self.dialect = dialect
+        # Set inside a write transaction: rows read then are locked (PostgreSQL).
+        self.lock_rows = ""
+        # (device, inode) of the file a writer opened; None for readers and servers.
+        self.identity: tuple[int, int] | None = None
         self.tables = self.read_tables()
         self.organization = self._organization()
         # What _select skipped, so that doctor can report it.
@@ -216,13 +168,7 @@ class Registries:
 
     def read_tables(self) -> set[str]:
         """Which of the tables this helper cares about exist."""
-        return {
-            name
-            for (name,) in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
-                "('Registries', 'Organizations', '__EFMigrationsHistory', 'ReadyStackHelper')"
-            )
-        }
+        return {name for (name,) in self.conn.execute(self.dialect.tables)}
 
     @property
     def is_readystackgo(self) -> bool:
@@ -259,6 +205,17 @@ class Registries:
             raise _ReadAgain()
         return rows
 
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """The rows of one read-only statement (read again, the locking way, if needed)."""
+        for _ in range(3):
+            try:
+                return self._fetch(sql, params)
+            except _ReadAgain:
+                continue
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"cannot read {self.path}: {exc}") from None
+        raise DatabaseError(f"cannot read {self.path}: it kept changing while it was read")
+
     # ---- reading -------------------------------------------------------------------------
 
     def _select(self, where: str, params: tuple) -> list[Row]:
@@ -273,44 +230,25 @@ class Registries:
         if "Registries" not in self.tables:
             return []
         side = "ReadyStackHelper" in self.tables
+        dialect = self.dialect
         sql = (
-            "SELECT r.Id, r.Name, r.Url, r.Username, r.Password, r.IsDefault, "
-            + ("h.Origin, h.SecretStore, " if side else "NULL, NULL, ")
-            + f"({_ARRAY}) IS NOT NULL OR r.ImagePatterns IS NULL OR trim(r.ImagePatterns) = '', "
-            + "j.value, j.type FROM Registries r "
-            + ('LEFT JOIN "ReadyStackHelper" h ON h.RegistryId = r.Id ' if side else "")
-            + f"LEFT JOIN json_each(coalesce(({_ARRAY}), '[]')) j "
-            + f"WHERE ({where})"
+            'SELECT r."Id", r."Name", r."Url", r."Username", r."Password", r."IsDefault", '
+            + ('h."Origin", h."SecretStore", ' if side else "NULL, NULL, ")
+            + dialect.patterns
+            + ' FROM "Registries" r'
+            + (' LEFT JOIN "ReadyStackHelper" h ON h."RegistryId" = r."Id"' if side else "")
+            + dialect.patterns_join
+            + f" WHERE ({where})"
         )
         if self.organization is not None:
-            sql += " AND upper(r.OrganizationId) = ?"
+            sql += ' AND upper(r."OrganizationId") = ?'
             params = (*params, self.organization)
-        sql += " ORDER BY r.rowid, j.key"
-        rows: dict[object, Row] = {}
-        bad: set[object] = set()
+        sql += " ORDER BY " + dialect.row_order + self.lock_rows
         try:
             found = self._fetch(sql, params)
         except sqlite3.Error as exc:
             raise _failure(self.path, "read", exc) from None
-        for values in found:
-            row = rows.get(values[0])
-            if values[0] in bad:
-                continue
-            if row is None:
-                try:
-                    row = rows[values[0]] = Row(values)
-                except BadRow as exc:
-                    bad.add(values[0])
-                    self.skipped.append(str(exc))
-                    warn(str(exc))
-                    continue
-            if values[9] is None:
-                continue
-            if values[10] == "text" and row.patterns is not None:
-                row.patterns.append(values[9])
-            else:
-                row.patterns = None  # a non-string element: the whole column is unusable
-        return list(rows.values())
+        return dialect.collect(found, self.skipped)
 
     def rows_for_host(self, host: str) -> list[Row]:
         """Every row whose URL names ``host`` (canonical), Hub OAuth keys excluded."""
@@ -319,28 +257,28 @@ class Registries:
         # LIKE is ASCII case-insensitive and twice as fast as instr(lower()); its `_` wildcard
         # can only add candidates, which the exact host check below removes again.
         needles = ("docker.io", "registry.hub.docker.com") if hosts.is_hub(host) else (host,)
-        where = " OR ".join("r.Url LIKE '%' || ? || '%'" for _ in needles)
+        where = " OR ".join(f"r.\"Url\" {self.dialect.like} '%' || ? || '%'" for _ in needles)
         return [
             row for row in self._select(where, needles) if row.host == host and not row.is_oauth_key
         ]
 
     def row_for_key(self, key: str) -> Row | None:
         """The login row stored under exactly ``key`` (Docker Hub's OAuth keys)."""
-        for row in self._select("r.Url = ?", (key,)):
+        for row in self._select('r."Url" = ?', (key,)):
             if row.is_login:
                 return row
         return None
 
     def all_rows(self) -> list[Row]:
         """Every row of the organization, in table order."""
-        return self._select("1", ())
+        return self._select("1 = 1", ())
 
     def row_by_name(self, name: str) -> Row | None:
         """The row called ``name`` (case-insensitive, as people type it)."""
-        exact = self._select("r.Name = ?", (name,))
+        exact = self._select('r."Name" = ?', (name,))
         if exact:
             return exact[0]
-        found = self._select("lower(r.Name) = lower(?)", (name,))
+        found = self._select('lower(r."Name") = lower(?)', (name,))
         return found[0] if len(found) == 1 else None
 
 
@@ -351,6 +289,8 @@ def open_read(path: str) -> Registries | None:
     except sqlite3.Error as exc:  # sqliteread.Unreadable among them
         raise _failure(path, "read", exc) from None
     if reader is None:
+        if is_remote(path):
+            raise DatabaseError(REMOTE_REFUSAL)
         return None
     try:
         assert reader.conn is not None
@@ -368,6 +308,10 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
 
     ``create_folder`` False: a missing folder is an error (only the default's may be created).
     """
+    from .fileaccess import access_problem, file_identity, user
+
+    if is_remote(path):
+        raise DatabaseError(REMOTE_REFUSAL)  # never a file named after a URI
     problem = access_problem(path, write=True)
     if problem:
         raise DatabaseError(problem)
@@ -386,13 +330,15 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
             pass  # another process created it first; its schema comes next
         except OSError as exc:
             raise DatabaseError(
-                f"this user ({_user()}) cannot create the database {path}: {exc.strerror}"
+                f"this user ({user()}) cannot create the database {path}: {exc.strerror}"
             ) from None
     elif not os.path.exists(path):
         # SQLite would follow the link and create its target with the umask's mode (0644),
         # secrets included, wherever the link points.
         raise DatabaseError(f"refusing to create the database through the dangling link {path}")
     _warn_if_readable(path)
+    # Taken before the open: a file replaced in between only causes a needless retry.
+    identity = file_identity(path)
     # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
     uri = "file:" + sqliteread.uri_path(path) + "?mode=rw"
     try:
@@ -401,12 +347,8 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
         raise _failure(path, "write", exc, write=True) from None
     try:
         db = Registries(conn, path)
-        if "Registries" not in db.tables:
-            with transaction(db):
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            db.tables.add("Registries")
+        db.identity = identity
+        create_schema(db)
         return db
     except sqlite3.Error as exc:
         conn.close()
@@ -432,20 +374,48 @@ def _warn_if_readable(path: str) -> None:
         warn(f"{path} has mode {mode:04o}: others can read the passwords in it; chmod 600 it")
 
 
+def create_schema(db: Registries) -> None:
+    """Create the Registries table and its indexes when the database has none yet."""
+    if "Registries" in db.tables:
+        return
+    with transaction(db):
+        for statement in db.dialect.schema:
+            db.conn.execute(statement)
+    db.tables.add("Registries")
+
+
 class transaction:
-    """A short ``BEGIN IMMEDIATE`` transaction: ReadyStackGo may be writing the same file."""
+    """A short write transaction: ``BEGIN IMMEDIATE`` on SQLite, row locks on PostgreSQL."""
 
     def __init__(self, db: Registries) -> None:
         self.db = db
 
     def __enter__(self) -> sqlite3.Connection:
+        from .fileaccess import moved
+
+        db = self.db
         try:
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            for statement in db.dialect.begin:
+                db.conn.execute(statement)
         except sqlite3.Error as exc:
-            raise _failure(self.db.path, "write", exc, write=True) from None
-        return self.db.conn
+            raise _failure(db.path, "write", exc, write=True) from None
+        # A writer that waited for `sync`'s lock may hold it on a file sync has replaced. Check
+        # before the first write: SQLite names its journal after the path (the new file's).
+        if db.identity is not None and moved(db.path, db.identity):
+            db.conn.execute("ROLLBACK")
+            raise Replaced(f"{db.path} was replaced while waiting for its lock")
+        # Another writer may have created a table (ReadyStackHelper) since the open: what this
+        # transaction reads must see it, or a login row would pass for an administrator's.
+        try:
+            db.tables = db.read_tables()
+        except sqlite3.Error as exc:
+            db.conn.execute("ROLLBACK")
+            raise DatabaseError(f"cannot write {db.path}: {exc}") from None
+        db.lock_rows = db.dialect.lock_rows
+        return db.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.db.lock_rows = ""
         try:
             if exc_type is None:
                 self.db.conn.execute("COMMIT")
@@ -460,7 +430,9 @@ class transaction:
 
 def password_of(db: Registries, row_id: str) -> tuple[str | None] | None:
     """The row's Password column as it is now, or None when the row is gone."""
-    found = db.conn.execute('SELECT "Password" FROM "Registries" WHERE "Id" = ?', (row_id,))
+    found = db.conn.execute(
+        'SELECT "Password" FROM "Registries" r WHERE "Id" = ?' + db.lock_rows, (row_id,)
+    )
     row = found.fetchone()
     return None if row is None else (row[0],)
 
@@ -476,7 +448,9 @@ def write_organization(db: Registries) -> str:
     """The organization of new rows: Organizations' first row, the table's, or a fixed one."""
     if db.organization:
         return db.organization
-    row = db.conn.execute('SELECT "OrganizationId" FROM "Registries" ORDER BY rowid LIMIT 1')
+    row = db.conn.execute(
+        f'SELECT "OrganizationId" FROM "Registries" ORDER BY {db.dialect.order} LIMIT 1'
+    )
     found = row.fetchone()
     return str(found[0]).upper() if found and found[0] else DEFAULT_ORGANIZATION
 
@@ -542,7 +516,7 @@ def insert_row(
             url,
             username,
             password,
-            int(is_default),
+            bool(is_default),  # SQLite stores 1/0, PostgreSQL a boolean
             now(),
             patterns_json,
         ),
@@ -557,8 +531,9 @@ def record_side(db: Registries, row_id: str, origin: str, secret_store: str) -> 
         return
     ensure_side_table(db)
     db.conn.execute(
-        'INSERT OR REPLACE INTO "ReadyStackHelper" ("RegistryId", "Origin", "SecretStore") '
-        "VALUES (?, ?, ?)",
+        'INSERT INTO "ReadyStackHelper" ("RegistryId", "Origin", "SecretStore") VALUES (?, ?, ?) '
+        'ON CONFLICT ("RegistryId") DO UPDATE SET "Origin" = excluded."Origin", '
+        '"SecretStore" = excluded."SecretStore"',
         (row_id, origin, secret_store),
     )
 
@@ -586,15 +561,15 @@ def set_default(db: Registries, row_id: str) -> None:
     organization = write_organization(db)
     _clear_default(db, organization, keep=row_id)
     db.conn.execute(
-        'UPDATE "Registries" SET "IsDefault" = 1, "UpdatedAt" = ?, "Version" = "Version" + 1 '
-        'WHERE "Id" = ? AND "IsDefault" = 0',
-        (now(), row_id),
+        'UPDATE "Registries" SET "IsDefault" = ?, "UpdatedAt" = ?, "Version" = "Version" + 1 '
+        'WHERE "Id" = ? AND "IsDefault" = ?',
+        (True, now(), row_id, False),
     )
 
 
 def _clear_default(db: Registries, organization: str, keep: str = "") -> None:
     db.conn.execute(
-        'UPDATE "Registries" SET "IsDefault" = 0, "UpdatedAt" = ?, "Version" = "Version" + 1 '
-        'WHERE "IsDefault" = 1 AND upper("OrganizationId") = ? AND "Id" != ?',
-        (now(), organization, keep),
+        'UPDATE "Registries" SET "IsDefault" = ?, "UpdatedAt" = ?, "Version" = "Version" + 1 '
+        'WHERE "IsDefault" = ? AND upper("OrganizationId") = ? AND "Id" != ?',
+        (False, now(), True, organization, keep),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from .conventions import is_remote
+
 SYSTEM_FILE = "/etc/docker-credential-readystack/config"
 KEYS = ("database", "secrets", "readonly", "image-hint", "sync-from")
 # The environment variable that wins over the files, per key. `database` has its own discovery
@@ -94,10 +96,26 @@ def database(environ: Mapping[str, str]) -> tuple[str, str] | None:
     if found is None:
         return None
     value, path = found
+    return file_path(environ, value, path), path
+
+
+def file_path(environ: Mapping[str, str], value: str, config: str) -> str:
+    """A path written in the config file ``config``, made absolute (``~/`` is the home)."""
     if value == "~" or value.startswith("~/"):
         value = home(environ) + value[1:]
     # A relative path is relative to the config file's folder, not to wherever docker runs.
-    return os.path.normpath(os.path.join(os.path.dirname(path), value)), path
+    return os.path.normpath(os.path.join(os.path.dirname(config), value))
+
+
+def sync_source(environ: Mapping[str, str]) -> str | None:
+    """``sync-from``: a libpq URI as written, or a path made absolute as for ``database``."""
+    found = lookup(environ, "sync-from")
+    if found is None:
+        return None
+    value, path = found
+    if is_remote(value):
+        return value
+    return file_path(environ, value, path)
 
 
 def problems(environ: Mapping[str, str]) -> list[str]:

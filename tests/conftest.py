@@ -9,8 +9,11 @@ printed `--hypothesis-seed`, reporting a failure without failing CI.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+from postgres import Cluster
 
 # No deadline and no too-slow health check: both time examples, and on a shared machine a slow
 # moment would fail a test that found nothing wrong. No example database either: a run depends
@@ -24,3 +27,19 @@ _COMMON = {
 settings.register_profile("fixed", derandomize=True, **_COMMON)
 settings.register_profile("random", derandomize=False, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One private PostgreSQL server for the whole run (skipped without PostgreSQL, CI fails)."""
+    cluster = Cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def pg_uri(pg_cluster: Cluster) -> str:
+    """A fresh empty PostgreSQL database for one test, as a libpq URI without a password."""
+    return pg_cluster.new_database()

@@ -1,4 +1,6 @@
-"""Management and debugging verbs through the executable: rows, refusals, exit codes, doctor."""
+"""Management verbs on SQLite only: ReadyStackGo databases, usage errors, doctor's wiring.
+
+What holds on both backends is in test_backends.py."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
 from readystackgo import DDL, EF_HISTORY
 
 from .conftest import Run
@@ -22,72 +23,11 @@ def rows(env: dict[str, str]) -> list[dict]:
         return [dict(r) for r in db.execute('SELECT * FROM "Registries" ORDER BY "Name"')]
 
 
-def test_add_writes_a_readystackgo_row(run: Run, env: dict[str, str]) -> None:
-    proc = add(run, "ghcr", "--url", "ghcr.io", "--username", "me", "--pattern", "acme/*")
-    assert proc.returncode == 0, proc.stderr
-    (row,) = rows(env)
-    assert row["Url"] == "https://ghcr.io" and row["Password"] == "pw"
-    assert json.loads(row["ImagePatterns"]) == ["acme/*"]
-    assert row["Id"] == row["Id"].upper() and row["Version"] == 1 and row["IsDefault"] == 0
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("--url", "https://me:pw@ghcr.io"), b"user information"),
-        (("--url", "ghcr.io", "--pattern", "quay.io/**"), b"names host quay.io"),
-        (("--url", "ghcr.io", "--pattern", "*.ghcr.io/**"), b"wildcard in its host"),
-        (("--url", "ftp://ghcr.io"), b"invalid registry URL"),
-        (("--url", "https://index.docker.io/v1/access-token"), b"OAuth"),
-    ],
-)
-def test_add_refuses_what_could_leak(
-    run: Run, env: dict[str, str], args: tuple[str, ...], message: bytes
-) -> None:
-    proc = add(run, "bad", *args, "--username", "me")
-    assert proc.returncode == 1
-    assert proc.stdout == b"" and message in proc.stderr
-    assert proc.stderr.count(b"\n") == 1
-    assert not Path(env["READYSTACK_DB"]).exists() or rows(env) == []
-
-
 def test_usage_errors_exit_2(run: Run) -> None:
     for args in (("registry",), ("registry", "add", "x"), ("resolve",), ("registry", "frob")):
         proc = run(*args)
         assert proc.returncode == 2, args
         assert proc.stdout == b""
-
-
-def test_duplicate_name_and_missing_row(run: Run) -> None:
-    assert add(run, "hub", "--url", "docker.io", "--username", "me").returncode == 0
-    again = add(run, "HUB", "--url", "docker.io", "--username", "me")
-    assert again.returncode == 1 and b"already exists" in again.stderr
-    for verb in ("show", "remove", "set-default"):
-        proc = run("registry", verb, "nope")
-        assert proc.returncode == 1 and b"no registry named 'nope'" in proc.stderr
-
-
-def test_update_set_default_and_remove(run: Run, env: dict[str, str]) -> None:
-    add(run, "a", "--url", "ghcr.io", "--username", "u", "--pattern", "x/*", "--default")
-    add(run, "b", "--url", "quay.io", "--username", "u")
-    proc = run("registry", "update", "a", "--pattern", "y/**", "--rename", "a2")
-    assert proc.returncode == 0, proc.stderr
-    a2 = rows(env)[0]
-    assert (a2["Name"], json.loads(a2["ImagePatterns"]), a2["Version"]) == (
-        "a2",
-        ["x/*", "y/**"],
-        2,
-    )
-    assert a2["UpdatedAt"] is not None
-    assert run("registry", "update", "a2", "--clear-patterns").returncode == 0
-    assert json.loads(rows(env)[0]["ImagePatterns"]) == []
-    assert run("registry", "set-default", "b").returncode == 0
-    assert [(r["Name"], r["IsDefault"]) for r in rows(env)] == [("a2", 0), ("b", 1)]
-    new_password = run("registry", "update", "b", "--password-stdin", stdin=b"pw2\n")
-    assert new_password.returncode == 0
-    assert json.loads(run("get", stdin=b"quay.io").stdout)["Secret"] == "pw2"
-    assert run("registry", "remove", "a2").returncode == 0
-    assert [r["Name"] for r in rows(env)] == ["b"]
 
 
 def test_management_on_a_readystackgo_database_says_so(run: Run, env: dict[str, str]) -> None:

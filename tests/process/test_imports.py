@@ -89,3 +89,33 @@ def test_only_the_online_verbs_import_the_http_client(tmp_path: Path, env: dict[
         assert "urllib3" not in _verb_imports(shim, env, *args), args
     online = _verb_imports(shim, env, "registry", "test", "--timeout", "1")
     assert "urllib3" in online and "readystack.helper.regcheck" in online
+
+
+def _modules_of(exe: Path, args: list[str], env: dict[str, str], tmp_path: Path, stdin: bytes):
+    """Run the executable and return (process, modules it imported): through PyInstaller's
+    audit hook for the binary, through -X importtime for the console script."""
+    audit = tmp_path / "audit.txt"
+    audit.unlink(missing_ok=True)
+    extra = {"READYSTACK_PYI_AUDIT": str(audit), "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run(
+        [str(exe), *args], input=stdin, capture_output=True, env={**env, **extra}, timeout=60
+    )
+    if audit.exists():
+        lines = audit.read_text().splitlines()
+        return proc, {line.split(" ", 1)[1] for line in lines if line.startswith("module ")}
+    return proc, _imported(proc.stderr.decode())
+
+
+@pytest.mark.parametrize("verb", ["get", "list"])
+def test_protocol_verbs_never_import_the_postgresql_driver(
+    exe: Path, env: dict[str, str], tmp_path: Path, verb: str
+) -> None:
+    uri = "postgresql://postgres@127.0.0.1:1/fleet"
+    proc, modules = _modules_of(exe, [verb], {**env, "READYSTACK_DB": uri}, tmp_path, b"ghcr.io")
+    assert b"PostgreSQL" in proc.stderr
+    assert "readystack.store.registries" in modules  # the probe saw our own imports
+    assert not [m for m in modules if m.split(".")[0] in ("psycopg", "psycopg_binary")]
+    # The same probe does see the driver where it is used: it can tell.
+    admin, modules = _modules_of(exe, ["registry", "list", "--db", uri], env, tmp_path, b"")
+    assert admin.returncode == 1
+    assert "psycopg" in modules

@@ -1,0 +1,181 @@
+"""The Registries table on PostgreSQL (psycopg 3): only what differs from SQLite lives here.
+
+Imported only by `sync` and by the management verbs given ``--db postgresql://…``; a lookup
+never imports it (the protocol verbs read only a local file).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import psycopg
+from psycopg import conninfo
+
+from . import registries
+from .conventions import NAME
+from .registries import DatabaseError, Dialect, Registries
+from .rows import Row, make_row
+
+CONNECT_TIMEOUT = 10
+# Every writer takes this transaction-scoped lock first, as SQLite's BEGIN IMMEDIATE lets one
+# writer in at a time: under READ COMMITTED two concurrent `set-default`s could otherwise each
+# clear the old default and leave two. Readers never wait for it.
+WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('docker-credential-readystack'))"
+
+
+def _schema() -> tuple[str, ...]:
+    # SQLite's DDL with PostgreSQL's one difference: "IsDefault" is a boolean.
+    ddl = registries.SCHEMA.replace('"IsDefault" INTEGER', '"IsDefault" BOOLEAN').replace(
+        "WHERE [IsDefault] = 1", 'WHERE "IsDefault"'
+    )
+    assert "INTEGER NOT NULL,    " not in ddl and "[IsDefault]" not in ddl
+    return tuple(s for s in ddl.split(";") if s.strip())
+
+
+def patterns_of(text: object) -> list[str] | None:
+    """ImagePatterns as SQLite's json_each reads it: [] when blank, None unless strings."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return []
+    try:
+        value = json.loads(str(text))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        return None
+    return value
+
+
+def _collect(cursor: Iterable[Sequence[object]], skipped: list[str]) -> list[Row]:
+    rows = []
+    for values in cursor:
+        patterns = patterns_of(values[8])
+        row = make_row((*values[:8], patterns is not None), skipped)
+        if row is None:
+            continue  # a cell of the wrong type: said once on stderr
+        row.patterns = patterns
+        rows.append(row)
+    return rows
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL: booleans, row locks, no rowid, patterns parsed in Python."""
+
+    name = "PostgreSQL"
+    tables = (
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_name IN ('Registries', 'ReadyStackHelper')"
+    )
+    patterns = 'r."ImagePatterns", NULL, NULL'
+    patterns_join = ""
+    # No rowid: DESIGN.md breaks ties by CreatedAt, then Id.
+    order = '"CreatedAt", "Id"'
+    r_order = 'r."CreatedAt", r."Id"'
+    row_order = 'r."CreatedAt", r."Id"'
+    like = "ILIKE"
+    begin = ("BEGIN", WRITER_LOCK)
+    # The Registries rows a writer reads stay locked until it commits (the side table's row
+    # may be missing, so only r is locked).
+    lock_rows = " FOR UPDATE OF r"
+    schema = _schema()
+    collect = staticmethod(_collect)
+
+
+POSTGRES = PostgresDialect()
+
+
+class Result(list):
+    """Rows of one statement, fetched at once so that driver errors surface inside execute."""
+
+    def fetchone(self) -> Sequence[object] | None:
+        """The first row, or None."""
+        return self[0] if self else None
+
+    def fetchall(self) -> Result:
+        """Every row (already fetched)."""
+        return self
+
+
+class Connection:
+    """A psycopg connection that takes SQLite's ``?`` placeholders and raises DatabaseError."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.raw = conn
+        self._converted: dict[str, str] = {}
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
+        """Run one statement; every driver error becomes the store's DatabaseError."""
+        query = self._converted.get(sql)
+        if query is None:
+            # The shared queries never hold a literal `?`; `%` is psycopg's own escape.
+            query = self._converted[sql] = sql.replace("%", "%%").replace("?", "%s")
+        try:
+            cursor = self.raw.execute(query, tuple(params))  # type: ignore[arg-type]
+            return Result(cursor.fetchall() if cursor.description else ())
+        except psycopg.Error as exc:
+            raise DatabaseError(first_line(exc)) from None
+
+    def copy_rows(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        """COPY ... FROM STDIN: the fast path for many rows."""
+        try:
+            with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise DatabaseError(first_line(exc)) from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.raw.close()
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's message, first line only (libpq adds hints on further lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_uri(uri: str) -> dict[str, str]:
+    """The URI's parameters; a password in it is refused (it would sit in argv and history)."""
+    try:
+        params = conninfo.conninfo_to_dict(uri)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"invalid PostgreSQL URI: {first_line(exc)}") from None
+    if params.get("password"):
+        raise DatabaseError(
+            "the PostgreSQL URI carries a password; leave it out and use PGPASSWORD, "
+            "~/.pgpass or another libpq mechanism instead"
+        )
+    return {k: str(v) for k, v in params.items() if v is not None}
+
+
+def connect(uri: str) -> Connection:
+    """Connect (autocommit: transactions are explicit, as on SQLite)."""
+    params = check_uri(uri)
+    extra = {} if "connect_timeout" in params else {"connect_timeout": CONNECT_TIMEOUT}
+    try:
+        raw = psycopg.connect(uri, autocommit=True, application_name=NAME, **extra)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot connect to PostgreSQL: {first_line(exc)}") from None
+    return Connection(raw)
+
+
+def open_read(uri: str) -> Registries:
+    """Open the table for reading (a database without it is an empty table)."""
+    conn = connect(uri)
+    try:
+        return Registries(conn, uri, dialect=POSTGRES)  # type: ignore[arg-type]
+    except BaseException:
+        conn.close()
+        raise
+
+
+def open_write(uri: str) -> Registries:
+    """Open the table for writing, creating both tables on first use."""
+    db = open_read(uri)
+    try:
+        registries.create_schema(db)
+        return db
+    except BaseException:
+        db.close()
+        raise
