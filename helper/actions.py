@@ -119,6 +119,7 @@ def _store_once(
     try:
         if db.is_readystackgo:
             raise protocol.HelperError(refusal(db_path))
+        registries.warn_if_readable(db_path)
         with registries.transaction(db):
             existing = _login_rows(db, target)
             row_id = existing[0].id if existing else registries.new_id()

@@ -105,6 +105,7 @@ def add(ns: argparse.Namespace) -> int:
     password = _read_password(ns)
     store = _secret_store(ns)
     with writing(ns) as db:
+        registries.warn_if_readable(db.path)
         organization = registries.write_organization(db)
         if registries.unique_name(db, organization, name) != name:
             raise AdminError(f"a registry named {name!r} already exists")

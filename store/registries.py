@@ -336,7 +336,6 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
         # SQLite would follow the link and create its target with the umask's mode (0644),
         # secrets included, wherever the link points.
         raise DatabaseError(f"refusing to create the database through the dangling link {path}")
-    _warn_if_readable(path)
     # Taken before the open: a file replaced in between only causes a needless retry.
     identity = file_identity(path)
     # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
@@ -367,8 +366,8 @@ def readable_by_others(path: str) -> int | None:
     return mode if mode & 0o077 else None
 
 
-def _warn_if_readable(path: str) -> None:
-    # Not refused: ReadyStackGo's own database may well be 0644. Said once per write.
+def warn_if_readable(path: str) -> None:
+    """One stderr line when others can read the database; not refused (ReadyStackGo's is 0644)."""
     mode = readable_by_others(path)
     if mode is not None:
         warn(f"{path} has mode {mode:04o}: others can read the passwords in it; chmod 600 it")
