@@ -119,13 +119,14 @@ def _store_once(
     try:
         if db.is_readystackgo:
             raise protocol.HelperError(refusal(db_path))
+        registries.warn_if_readable(db_path)
         with registries.transaction(db):
             existing = _login_rows(db, target)
             row_id = existing[0].id if existing else registries.new_id()
             label = secrets.DATABASE
             password: str | None = secret
             if backend is not None:
-                label = secrets.put(backend, row_id, secret)
+                label = secrets.put(backend, row_id, target.host, secret)
                 password = None
             if existing:
                 row = existing[0]
@@ -151,7 +152,7 @@ def _store_once(
     finally:
         db.close()
     if stale_label:
-        secrets.forget(stale_label, row_id)
+        secrets.forget(stale_label, row_id, target.host)
     debug(f"store: kept a login for {target.describe()} as user {username!r} ({label})")
     return ""
 
@@ -245,7 +246,7 @@ def _erased(target: targets.Target, logins: list[registries.Row], others: list[s
 
         for row in logins:
             if row.in_keyring:
-                secrets.forget(row.secret_store, row.id)
+                secrets.forget(row.secret_store, row.id, row.host or "")
     # The docker CLI erases up to four keys per logout: the first erases, the others find
     # nothing and stay silent, so one logout says this once.
     if not logins:

@@ -119,6 +119,8 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
         return [], False
     finally:
         db.close()
+    for text in db.skipped:
+        report.problem(text)
     report.ok(f"{len(rows)} registry row(s)")
     return rows, db.is_readystackgo
 
@@ -255,12 +257,17 @@ def _check_keyring(report: Report, rows: list[registries.Row], environ: Mapping[
         (report.problem if in_use else report.info)(str(exc))
     for row in in_keyring:
         try:
-            value = secrets.get(row.secret_store, row.id)
+            value, bound = secrets.get(row.secret_store, row.id, row.host or "")
         except secrets.SecretStoreError as exc:
             report.problem(f"row {row.name!r}: {exc}")
             continue
         if value is None:
             report.problem(f"row {row.name!r}: its keyring entry is missing; it never answers")
+        elif not bound:
+            report.problem(
+                f"row {row.name!r}: its keyring entry is not bound to {row.host}; run "
+                "`registry move-secrets --to keyring` to bind it"
+            )
 
 
 def _check_online(

@@ -54,6 +54,8 @@ def read_request(data: bytes) -> tuple[str, str]:
         request = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise KubeletError(f"the request is not JSON: {exc}") from None
+    except RecursionError:
+        raise KubeletError("the request is nested too deeply") from None
     if not isinstance(request, dict):
         raise KubeletError("the request is not a JSON object")
     version = request.get("apiVersion")

@@ -57,10 +57,12 @@ def run(ns: argparse.Namespace) -> int:
 def _to_keyring(
     db: registries.Registries, row: registries.Row, backend: object, environ: Mapping[str, str]
 ) -> int:
-    if row.in_keyring or row.password is None:
+    if row.in_keyring:
+        return _bind(row)
+    if row.password is None:
         return 0
     try:
-        label = secrets.put(backend, row.id, row.password)  # written and read back
+        label = secrets.put(backend, row.id, row.host or "", row.password)  # read back too
     except secrets.SecretStoreError as exc:
         raise AdminError(f"{row.name!r}: {exc}; its password stays in the database") from None
     _interrupt_point(environ, "after-new-secret")
@@ -74,11 +76,26 @@ def _to_keyring(
     return 1
 
 
+def _bind(row: registries.Row) -> int:
+    """Bind an entry written before entries carried their host: the migration of issue 13.
+
+    An administrator's explicit act, because the host comes from the row as it is now; a lookup
+    never binds (nor writes to the keyring at all).
+    """
+    try:
+        changed = secrets.rebind(row.secret_store, row.id, row.host or "", row.host or "")
+    except secrets.SecretStoreError as exc:
+        raise AdminError(f"{row.name!r}: {exc}") from None
+    if changed:
+        print(f"{row.name}: keyring entry bound to {row.host}")
+    return int(changed)
+
+
 def _to_database(db: registries.Registries, row: registries.Row, environ: Mapping[str, str]) -> int:
     if not row.in_keyring:
         return 0
     try:
-        secret = secrets.get(row.secret_store, row.id)
+        secret, _ = secrets.get(row.secret_store, row.id, row.host or "")
     except secrets.SecretStoreError as exc:
         raise AdminError(f"{row.name!r}: {exc}") from None
     if secret is None:
@@ -88,7 +105,7 @@ def _to_database(db: registries.Registries, row: registries.Row, environ: Mappin
         registries.record_side(db, row.id, row.origin, secrets.DATABASE)
     _interrupt_point(environ, "after-new-secret")
     try:
-        secrets.delete(row.secret_store, row.id)
+        secrets.delete(row.secret_store, row.id, row.host or "")
     except secrets.SecretStoreError as exc:
         sys.stderr.write(f"{NAME}: {row.name}: moved, but the old keyring entry stays: {exc}\n")
     print(f"{row.name}: password moved to the database")

@@ -6,6 +6,13 @@ from readystack.store import hosts
 
 STAR = "*"  # any characters except "/"
 GLOBSTAR = "**"  # any characters, "/" included
+# Bounds on what a database may ask a lookup to do. Matching costs one pass per wildcard, so
+# these keep the worst row (MAX_PATTERNS patterns of MAX_WILDCARDS wildcards each against a
+# 255-character name) to about 40 ms of CPU. No real pattern comes near them; a longer one can
+# never match, since a whole image name has at most 255 characters (distribution/reference).
+MAX_WILDCARDS = 16
+MAX_PATTERNS = 100
+MAX_PATTERN_LENGTH = 512
 
 
 class PatternError(ValueError):
@@ -54,6 +61,10 @@ def compile_pattern(text: str, registry_host: str) -> Pattern:
     raw = text.strip().lower()
     if not raw:
         raise PatternError("empty pattern")
+    if len(raw) > MAX_PATTERN_LENGTH:
+        raise PatternError(f"pattern {text[:40]!r}… is longer than {MAX_PATTERN_LENGTH} characters")
+    if sum(1 for token in _tokens(raw) if token in (STAR, GLOBSTAR)) > MAX_WILDCARDS:
+        raise PatternError(f"pattern {text!r} has more than {MAX_WILDCARDS} wildcards")
     if any(ch.isspace() or ord(ch) < 32 for ch in raw):
         raise PatternError(f"pattern {text!r} contains white space")
     if any(not segment for segment in raw.split("/")):
@@ -106,21 +117,47 @@ def _tokens(path: str) -> tuple[str, ...]:
 
 def _match(tokens: tuple[str, ...], text: str) -> bool:
     # Written by hand rather than with `re`: compiling one regex per stored pattern costs
-    # ~45 µs each per process; this walks the set of reachable positions, token by token.
-    positions = {0}
+    # ~45 µs each per process, and a backtracking engine is exponential on `*a*a*a…`. The set of
+    # positions reachable after each token is one integer (bit q: q characters consumed), so a
+    # token costs a few big-integer operations per path segment: linear in the name's length.
+    reach = 1
     end = len(text)
     for token in tokens:
-        if not positions:
-            return False
         if token == GLOBSTAR:
-            positions = set(range(min(positions), end + 1))
+            lowest = reach & -reach
+            reach = ((1 << (end + 1)) - 1) & ~(lowest - 1)
         elif token == STAR:
-            spread: set[int] = set()
-            for start in positions:
-                stop = text.find("/", start)
-                spread.update(range(start, (end if stop < 0 else stop) + 1))
-            positions = spread
+            spread = 0
+            for segment in _segments(text):
+                inside = reach & segment
+                if inside:
+                    spread |= segment & ~((inside & -inside) - 1)
+            reach = spread
         else:
-            size = len(token)
-            positions = {p + size for p in positions if text.startswith(token, p)}
-    return end in positions
+            reach = (reach & _occurrences(text, token)) << len(token)
+        if not reach:
+            return False
+    return bool(reach >> end & 1)
+
+
+def _segments(text: str) -> list[int]:
+    # Positions a `*` may move between: from just after one "/" up to the next "/".
+    out = []
+    start = 0
+    while True:
+        stop = text.find("/", start)
+        last = len(text) if stop < 0 else stop
+        out.append(((1 << (last + 1)) - 1) & ~((1 << start) - 1))
+        if stop < 0:
+            return out
+        start = stop + 1
+
+
+def _occurrences(text: str, piece: str) -> int:
+    # Where ``piece`` starts in ``text``, as bits; str.find keeps the scan in C.
+    mask = 0
+    at = text.find(piece)
+    while at >= 0:
+        mask |= 1 << at
+        at = text.find(piece, at + 1)
+    return mask

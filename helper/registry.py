@@ -8,11 +8,11 @@ import sys
 
 from readystack.store import dockerconfig, hosts, paths, registries, secrets
 from readystack.store.conventions import NAME, SELF
-from readystack.store.diag import mask
+from readystack.store.diag import mask, printable
 
 from . import protocol
 from .adminlib import AdminError, db_path, find, open_read, read_secret, writing
-from .patterns import PatternError, compile_pattern
+from .patterns import MAX_PATTERNS, PatternError, compile_pattern
 
 MAX_NAME, MAX_URL, MAX_USERNAME, MAX_PASSWORD = 100, 500, 255, 1000
 
@@ -37,6 +37,8 @@ def _check_url(url: str) -> tuple[str, str]:
 
 
 def _check_patterns(patterns: list[str], host: str) -> list[str]:
+    if len(patterns) > MAX_PATTERNS:
+        raise AdminError(f"refused: a row has at most {MAX_PATTERNS} patterns")
     for text in patterns:
         try:
             compile_pattern(text, host)
@@ -73,15 +75,22 @@ def _secret_store(ns: argparse.Namespace) -> str:
         raise AdminError(str(exc)) from None
 
 
-def _put_secret(store: str, row_id: str, password: str | None) -> tuple[str | None, str]:
-    """(Password column value, SecretStore label) for a new password."""
+def _put_secret(store: str, row_id: str, host: str, password: str | None) -> tuple[str | None, str]:
+    """(Password column value, SecretStore label) for a new password, bound to ``host``."""
     if store != "keyring" or password is None:
         return password, secrets.DATABASE
     try:
-        label = secrets.put(secrets.write_backend(), row_id, password)
+        label = secrets.put(secrets.write_backend(), row_id, host, password)
     except secrets.SecretStoreError as exc:
         raise AdminError(str(exc)) from None
     return None, label
+
+
+def _rebind(row: registries.Row, host: str) -> None:
+    try:
+        secrets.rebind(row.secret_store, row.id, row.host or "", host)
+    except secrets.SecretStoreError as exc:
+        raise AdminError(f"{row.name!r}: cannot move its keyring entry to {host}: {exc}") from None
 
 
 def add(ns: argparse.Namespace) -> int:
@@ -96,11 +105,12 @@ def add(ns: argparse.Namespace) -> int:
     password = _read_password(ns)
     store = _secret_store(ns)
     with writing(ns) as db:
+        registries.warn_if_readable(db.path)
         organization = registries.write_organization(db)
         if registries.unique_name(db, organization, name) != name:
             raise AdminError(f"a registry named {name!r} already exists")
         row_id = registries.new_id()
-        column, label = _put_secret(store, row_id, password)
+        column, label = _put_secret(store, row_id, host, password)
         registries.insert_row(
             db,
             name=name,
@@ -157,7 +167,7 @@ def _wiring_hint(ns: argparse.Namespace, host: str) -> None:
 def update(ns: argparse.Namespace) -> int:
     """registry update."""
     password = _read_password(ns)
-    stale = ""
+    stale = moved_to = ""
     with writing(ns) as db:
         row = find(db, ns.name)
         changes: dict[str, object] = {}
@@ -179,10 +189,12 @@ def update(ns: argparse.Namespace) -> int:
             changes["Username"] = ns.username or None
         if password is not None:
             store = ns.secret_store or ("keyring" if row.in_keyring else _secret_store(ns))
-            changes["Password"], label = _put_secret(store, row.id, password)
+            changes["Password"], label = _put_secret(store, row.id, host, password)
             if row.in_keyring and label != row.secret_store:
                 stale = row.secret_store
             registries.record_side(db, row.id, row.origin, label)
+        elif row.in_keyring and host != row.host:
+            moved_to = host  # the entry follows the row to its new host, once that is committed
         if ns.no_default:
             changes["IsDefault"] = False  # a boolean on PostgreSQL
         changes = _real_changes(row, changes)
@@ -193,8 +205,7 @@ def update(ns: argparse.Namespace) -> int:
             registries.update_row(db, row.id, **changes)
         if ns.default:
             registries.set_default(db, row.id)
-    if stale:
-        secrets.forget(stale, row.id)
+    _after_commit(row, moved_to, stale)
     print(f"updated registry {row.name!r}")
     if not row.is_login:
         kept = bool(row.in_keyring or row.password)
@@ -202,6 +213,14 @@ def update(ns: argparse.Namespace) -> int:
         username = changes.get("Username", row.username)
         _never_answers(str(changes.get("Name", row.name)), str(username or ""), has_password)
     return 0
+
+
+def _after_commit(row: registries.Row, moved_to: str, stale: str) -> None:
+    """The keyring follows a committed update: the entry to the row's new host, an old one out."""
+    if moved_to:
+        _rebind(row, moved_to)
+    if stale:
+        secrets.forget(stale, row.id, row.host or "")
 
 
 def _real_changes(row: registries.Row, changes: dict[str, object]) -> dict[str, object]:
@@ -222,7 +241,7 @@ def remove(ns: argparse.Namespace) -> int:
         row = find(db, ns.name)
         registries.delete_row(db, row.id)
     if row.in_keyring:
-        secrets.forget(row.secret_store, row.id)
+        secrets.forget(row.secret_store, row.id, row.host or "")
     print(f"removed registry {row.name!r}")
     return 0
 
@@ -274,9 +293,10 @@ def list_(ns: argparse.Namespace) -> int:
             if f
         )
         patterns = "(invalid JSON)" if row.patterns is None else ", ".join(row.patterns) or "-"
+        # Values come from the database: escape sequences in them must not reach the terminal.
         print(
-            f"{row.name}  {row.url}  user={row.username or '-'}  "
-            f"password={_describe(row)['password']}  patterns={patterns}"
+            f"{printable(row.name)}  {printable(row.url)}  user={printable(row.username or '-')}  "
+            f"password={_describe(row)['password']}  patterns={printable(patterns)}"
             + (f"  [{flags}]" if flags else "")
         )
     return 0
@@ -296,5 +316,5 @@ def show(ns: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
     else:
         for key, value in info.items():
-            print(f"{key:13} {value}")
+            print(f"{key:13} {printable(value)}")
     return 0

@@ -9,7 +9,7 @@ from readystack.store.conventions import TOKEN_USERNAME, Answer
 from readystack.store.diag import debug, warn
 
 from . import target as targets
-from .patterns import Pattern, PatternError, compile_pattern
+from .patterns import MAX_PATTERNS, Pattern, PatternError, compile_pattern
 
 Note = Callable[[str], None]
 Opener = Callable[[str], "registries.Registries | None"]
@@ -208,12 +208,19 @@ def secret_of(row: registries.Row) -> str | None:
     from readystack.store import secrets
 
     try:
-        secret = secrets.get(row.secret_store, row.id)
+        secret, bound = secrets.get(row.secret_store, row.id, row.host or "")
     except secrets.SecretStoreError as exc:
         warn(f"skipping registry {row.name!r}: {exc}")
         return None
     if secret is None:
         warn(f"skipping registry {row.name!r}: its keyring entry is missing (run doctor)")
+    elif not bound:
+        # Written before entries were bound to their host: still answered, so that an upgrade
+        # breaks no pull, until `registry move-secrets --to keyring` binds it.
+        warn(
+            f"registry {row.name!r}: its keyring entry is not bound to {row.host} yet; "
+            "run `registry move-secrets --to keyring` to bind it"
+        )
     return secret
 
 
@@ -223,7 +230,12 @@ def compile_row(row: registries.Row, note: Note = _quiet) -> list[Pattern]:
         note(f"row {row.name!r}: ImagePatterns is not a JSON array of strings; no pattern applies")
         return []
     out = []
-    for text in row.patterns:
+    if len(row.patterns) > MAX_PATTERNS:
+        note(
+            f"row {row.name!r}: {len(row.patterns)} patterns; only the first {MAX_PATTERNS} "
+            "are used"
+        )
+    for text in row.patterns[:MAX_PATTERNS]:
         try:
             out.append(compile_pattern(text, row.host or ""))
         except PatternError as exc:

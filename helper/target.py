@@ -46,6 +46,8 @@ def parse(raw: str, *, bare_name_is_image: bool = False) -> Target:
     """
     if raw in hosts.OAUTH_KEYS:
         return Target(raw, OAUTH, hosts.HUB)
+    if not hosts.is_plain(raw):
+        raise TargetError("a backslash, white space or a control character in the question")
     try:
         if "://" in raw or raw.startswith("//"):
             return Target(raw, SERVER, hosts.host_of_url(raw))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 
 from . import hosts
@@ -63,7 +64,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def save(path: str, data: dict) -> None:
-    """Write through a temp file and rename, following a symlink and keeping the file's mode."""
+    """Write through a temp file and rename, following a symlink, keeping mode, owner and group."""
     import json
     import tempfile
 
@@ -71,7 +72,7 @@ def save(path: str, data: dict) -> None:
     folder = os.path.dirname(real)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        mode = os.stat(real).st_mode & 0o7777 if os.path.exists(real) else 0o600
+        old = os.stat(real) if os.path.exists(real) else None
         fd, tmp = tempfile.mkstemp(prefix=".config.json.", dir=folder)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
@@ -81,7 +82,7 @@ def save(path: str, data: dict) -> None:
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        _copy_permissions(old, tmp)
         os.replace(tmp, real)
     except OSError as exc:
         try:
@@ -89,6 +90,18 @@ def save(path: str, data: dict) -> None:
         except OSError:
             pass
         raise ConfigError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
+
+
+def _copy_permissions(old: os.stat_result | None, tmp: str) -> None:
+    # As docker/cli's copyFilePermissions (cli/config/configfile/file_unix.go): the old file's
+    # mode (0600 for a new one), and its owner and group when neither is root, so that root
+    # editing a user's config does not lock the user out of it.
+    os.chmod(tmp, stat.S_IMODE(old.st_mode) if old and stat.S_ISREG(old.st_mode) else 0o600)
+    if old is not None and old.st_uid > 0 and old.st_gid > 0:
+        try:
+            os.chown(tmp, old.st_uid, old.st_gid)
+        except OSError:
+            pass  # not root: the file is ours anyway, as docker/cli ignores this error too
 
 
 def keys_for(host: str) -> list[str]:
@@ -189,12 +202,17 @@ def delegate(name: object, host: str, environ: Mapping[str, str], note: Trace) -
     if environ.get("READYSTACK_DELEGATED"):
         note("READYSTACK_DELEGATED is set: this lookup was itself delegated, so no further helper")
         return None
-    import shutil
-
     program = f"docker-credential-{name}"
-    exe = shutil.which(program, path=environ.get("PATH"))
+    exe = look_path(program, environ.get("PATH"))
     if exe is None:
-        warn(f"credential helper {program} is not on PATH; skipped")
+        return None
+    from . import lineage
+
+    if lineage.is_self(exe):
+        note(f"{exe} is this helper itself: not asked again")
+        return None
+    if lineage.ancestor_is_self():
+        warn(f"not running {program}: this lookup already runs under this helper (a loop)")
         return None
     server = hosts.server_key(host)
     import subprocess
@@ -221,10 +239,33 @@ def delegate(name: object, host: str, environ: Mapping[str, str], note: Trace) -
         if out == NOT_FOUND:
             note(f"{program} has no credentials for {server}")
         else:
-            first = out.splitlines()[0][:200] if out else ""
-            warn(f"{program} failed (exit {done.returncode}): {first!r}; skipped")
+            # Its output is never repeated: a helper that fails may still have printed a secret.
+            warn(f"{program} failed (exit {done.returncode}); skipped")
         return None
     return _parse_answer(out, program, server, note)
+
+
+def look_path(program: str, path: str | None) -> str | None:
+    """``program`` in the absolute PATH entries, as Go's os/exec LookPath (lp_unix.go) finds it.
+
+    Go refuses a result that is relative to the current directory (ErrDot, since Go 1.19): an
+    empty or relative PATH entry must never run a program from wherever the lookup happens to
+    run. A program found there is refused with one stderr line; nothing further is searched.
+    """
+    for folder in (path if path is not None else os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", program)
+        try:
+            info = os.stat(candidate)
+        except OSError:
+            continue
+        if not (stat.S_ISREG(info.st_mode) and info.st_mode & 0o111):
+            continue  # Go's findExecutable: not a directory, some execute bit set
+        if not os.path.isabs(candidate):
+            warn(f"refusing {candidate}: found through the relative PATH entry {folder!r}")
+            return None
+        return candidate
+    warn(f"credential helper {program} is not on PATH; skipped")
+    return None
 
 
 def _parse_answer(out: str, program: str, server: str, note: Trace) -> Answer | None:
@@ -232,7 +273,7 @@ def _parse_answer(out: str, program: str, server: str, note: Trace) -> Answer | 
 
     try:
         answer, _ = json.JSONDecoder().raw_decode(out)
-    except ValueError:
+    except (ValueError, RecursionError):
         warn(f"{program} answered something that is not JSON; skipped")
         return None
     if not isinstance(answer, dict):

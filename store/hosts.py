@@ -105,18 +105,33 @@ def _split_port(hostport: str) -> tuple[str, str | None]:
     return host, (port if sep else None)
 
 
+def is_plain(text: str) -> bool:
+    """No backslash, white space or control character (C0, DEL, C1) anywhere in ``text``."""
+    return text.isprintable() and "\\" not in text and not any(ch.isspace() for ch in text)
+
+
 def host_of_url(url: str) -> str:
     """The canonical ``host[:port]`` of a server URL, as Docker's ConvertToHostname reads it.
 
-    A scheme (``http``/``https`` only), user information, path, query and fragment are
-    dropped; text without a scheme is read up to its first ``/``. Raises HostError.
+    A scheme (``http``/``https`` only), path, query and fragment are dropped; text without a
+    scheme is read up to its first ``/``. Raises HostError, also for
+    user information, a backslash, white space or a control character anywhere: WHATWG URL
+    parsers read ``https://evil.com\\@ghcr.io`` as the host evil.com, Go's url.Parse rejects it,
+    so no reading of such a string can be trusted to name the host we would answer for.
     """
-    return check_host(_hostport(url))
+    return _plain(url, check_host(_hostport(url)))
+
+
+def _plain(url: str, host: str) -> str:
+    # After check_host, so that a bad host is named as such; this catches the rest of the text.
+    if not is_plain(url.strip()):
+        raise HostError("a backslash, white space or a control character in the server string")
+    return host
 
 
 def login_host(url: str) -> str:
     """The host a login to ``url`` is kept under: canonical, but ``registry-1.docker.io``… stay."""
-    host = check_host(_hostport(url))
+    host = _plain(url, check_host(_hostport(url)))
     if is_hub(host):
         typed = _hostport(url).lower()
         if typed in HUB_ALIASES and typed not in HUB_LOGIN_NAMES:
@@ -134,7 +149,8 @@ def _hostport(url: str) -> str:
         rest = text[2:] if text.startswith("//") else text
     for stop in "/?#":
         rest = rest.split(stop, 1)[0]
-    rest = rest.rpartition("@")[2]
+    if "@" in rest:
+        raise HostError("the server string carries user information")
     if not rest:
         raise HostError("no hostname in URL")
     return rest

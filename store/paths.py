@@ -112,6 +112,9 @@ def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | No
     except (OSError, ValueError) as exc:
         warn(f"skipping {settings}: {getattr(exc, 'strerror', None) or exc}")
         return None
+    except RecursionError:
+        warn(f"skipping {settings}: nested too deeply to be ReadyStackGo's settings")
+        return None
     # .NET configuration keys are case-insensitive.
     docker = get_ci(data, "Docker")
     path = get_ci(docker, "ConfigPath") if isinstance(docker, dict) else None

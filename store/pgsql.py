@@ -14,7 +14,8 @@ from psycopg import conninfo
 
 from . import registries
 from .conventions import NAME
-from .registries import DatabaseError, Dialect, Registries, Row
+from .registries import DatabaseError, Dialect, Registries
+from .rows import Row, make_row
 
 CONNECT_TIMEOUT = 10
 # Every writer takes this transaction-scoped lock first, as SQLite's BEGIN IMMEDIATE lets one
@@ -38,18 +39,20 @@ def patterns_of(text: object) -> list[str] | None:
         return []
     try:
         value = json.loads(str(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
         return None
     return value
 
 
-def _collect(cursor: Iterable[Sequence[object]]) -> list[Row]:
+def _collect(cursor: Iterable[Sequence[object]], skipped: list[str]) -> list[Row]:
     rows = []
     for values in cursor:
         patterns = patterns_of(values[8])
-        row = Row((*values[:8], patterns is not None))
+        row = make_row((*values[:8], patterns is not None), skipped)
+        if row is None:
+            continue  # a cell of the wrong type: said once on stderr
         row.patterns = patterns
         rows.append(row)
     return rows

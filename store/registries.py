@@ -13,6 +13,8 @@ except ImportError:  # pragma: no cover - interpreters without the private modul
 
 from . import hosts, sqliteread
 from .conventions import REMOTE_REFUSAL, is_remote
+from .diag import warn
+from .rows import Row, make_row
 
 # A pull must never hang on a writer holding the lock: give up after this and try the next source.
 READ_TIMEOUT = 1.0
@@ -76,13 +78,20 @@ class Replaced(DatabaseError):
     """The file was replaced (by `sync`) after it was opened: open it again and retry."""
 
 
-def _collect(cursor: object) -> list[Row]:
+def _collect(cursor: object, skipped: list[str]) -> list[Row]:
     # One result row per (registry, pattern) from json_each; fold them into Rows.
-    rows: dict[str, Row] = {}
+    rows: dict[object, Row] = {}
+    bad: set[object] = set()
     for values in cursor:  # type: ignore[attr-defined]
+        if values[0] in bad:
+            continue
         row = rows.get(values[0])
         if row is None:
-            row = rows[values[0]] = Row(values)
+            row = make_row(values, skipped)
+            if row is None:
+                bad.add(values[0])
+                continue
+            rows[values[0]] = row
         if values[9] is None:
             continue
         if values[10] == "text" and row.patterns is not None:
@@ -134,68 +143,6 @@ class _ReadAgain(Exception):
     """The unlocked read may have missed a write; the query runs again on a locked connection."""
 
 
-class Row:
-    """One Registries row, with what the side table says about it."""
-
-    __slots__ = (
-        "id",
-        "name",
-        "url",
-        "host",
-        "username",
-        "password",
-        "is_default",
-        "patterns",
-        "origin",
-        "secret_store",
-    )
-
-    def __init__(self, values: tuple) -> None:
-        self.id: str = values[0] or ""
-        self.name: str = values[1] or ""
-        self.url: str = values[2] or ""
-        self.username: str | None = values[3]
-        self.password: str | None = values[4]
-        self.is_default = bool(values[5])
-        self.origin: str = values[6] or "admin"
-        self.secret_store: str = values[7] or "database"
-        # None means the column is not a JSON array of strings: no pattern of it can match.
-        self.patterns: list[str] | None = [] if values[8] else None
-        try:
-            self.host: str | None = hosts.host_of_url(self.url)
-        except hosts.HostError:
-            self.host = None
-
-    def __repr__(self) -> str:
-        return (
-            f"Row(name={self.name!r}, url={self.url!r}, username={self.username!r}, "
-            f"patterns={self.patterns!r}, default={self.is_default}, origin={self.origin!r}, "
-            f"secret_store={self.secret_store!r})"
-        )
-
-    @property
-    def is_login(self) -> bool:
-        """Rows `store` wrote for a `docker login`."""
-        return self.origin == "login"
-
-    @property
-    def is_oauth_key(self) -> bool:
-        """Rows holding one of Docker Hub's OAuth keys, found only by that exact key."""
-        return self.url in hosts.OAUTH_KEYS
-
-    @property
-    def in_keyring(self) -> bool:
-        """The secret lives in the OS keyring, not in the Password column."""
-        return self.secret_store.startswith("keyring:")
-
-    @property
-    def has_credentials(self) -> bool:
-        """Whether the row answers: login rows always, others with a username and a password."""
-        if self.is_login:
-            return bool(self.username)
-        return bool(self.username) and (self.in_keyring or bool(self.password))
-
-
 class Registries:
     """An open Registries database with what was learned about its shape."""
 
@@ -216,6 +163,8 @@ class Registries:
         self.identity: tuple[int, int] | None = None
         self.tables = self.read_tables()
         self.organization = self._organization()
+        # What _select skipped, so that doctor can report it.
+        self.skipped: list[str] = []
 
     def read_tables(self) -> set[str]:
         """Which of the tables this helper cares about exist."""
@@ -299,7 +248,7 @@ class Registries:
             found = self._fetch(sql, params)
         except sqlite3.Error as exc:
             raise _failure(self.path, "read", exc) from None
-        return dialect.collect(found)
+        return dialect.collect(found, self.skipped)
 
     def rows_for_host(self, host: str) -> list[Row]:
         """Every row whose URL names ``host`` (canonical), Hub OAuth keys excluded."""
@@ -366,24 +315,33 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
     problem = access_problem(path, write=True)
     if problem:
         raise DatabaseError(problem)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         folder = os.path.dirname(os.path.abspath(path))
         try:
             if not os.path.isdir(folder):
                 if not create_folder:
                     raise DatabaseError(f"cannot create {path}: the folder {folder} does not exist")
                 os.makedirs(folder, mode=0o700, exist_ok=True)
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            # O_NOFOLLOW and O_EXCL: a symlink planted meanwhile is never followed, and the new
+            # file is 0600 from its first byte.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            os.close(os.open(path, flags, 0o600))
         except FileExistsError:
             pass  # another process created it first; its schema comes next
         except OSError as exc:
             raise DatabaseError(
                 f"this user ({user()}) cannot create the database {path}: {exc.strerror}"
             ) from None
+    elif not os.path.exists(path):
+        # SQLite would follow the link and create its target with the umask's mode (0644),
+        # secrets included, wherever the link points.
+        raise DatabaseError(f"refusing to create the database through the dangling link {path}")
     # Taken before the open: a file replaced in between only causes a needless retry.
     identity = file_identity(path)
+    # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
+    uri = "file:" + sqliteread.uri_path(path) + "?mode=rw"
     try:
-        conn = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
+        conn = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
     except sqlite3.Error as exc:
         raise _failure(path, "write", exc, write=True) from None
     try:
@@ -397,6 +355,22 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
     except BaseException:
         conn.close()
         raise
+
+
+def readable_by_others(path: str) -> int | None:
+    """The file's mode when group or others may read or write it, else None."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None
+
+
+def warn_if_readable(path: str) -> None:
+    """One stderr line when others can read the database; not refused (ReadyStackGo's is 0644)."""
+    mode = readable_by_others(path)
+    if mode is not None:
+        warn(f"{path} has mode {mode:04o}: others can read the passwords in it; chmod 600 it")
 
 
 def create_schema(db: Registries) -> None:

@@ -135,58 +135,174 @@ def check_writable(backend: object) -> None:
         raise SecretStoreError(_LOCKED)
 
 
+# keyring's own storage backends (jaraco/keyring, keyring/backends/: SecretService.py,
+# libsecret.py, kwallet.py, macOS/__init__.py, Windows.py), each as the label `put` writes for it.
+# The side table is data, so it only picks from this table: it never names a module to import.
+# Left out on purpose: chainer (a dispatcher, never a store of its own), fail and null.
+ALLOWED_BACKENDS = {
+    _SECRET_SERVICE: ("keyring.backends.SecretService", "Keyring"),
+    "keyring.backends.libsecret.Keyring": ("keyring.backends.libsecret", "Keyring"),
+    "keyring.backends.kwallet.DBusKeyring": ("keyring.backends.kwallet", "DBusKeyring"),
+    "keyring.backends.kwallet.DBusKeyringKWallet4": (
+        "keyring.backends.kwallet",
+        "DBusKeyringKWallet4",
+    ),
+    "keyring.backends.macOS.Keyring": ("keyring.backends.macOS", "Keyring"),
+    "keyring.backends.Windows.WinVaultKeyring": ("keyring.backends.Windows", "WinVaultKeyring"),
+}
+# Secret Service items carry attributes: the host goes into one of them. Other backends keep a
+# plain (service, username) pair, so there the host is part of the username.
+HOST_ATTRIBUTE = "host"
+
+
+class HostMismatch(SecretStoreError):
+    """The keyring entry was written for another host than the row now names."""
+
+
 def backend_for(label: str) -> object:
-    """The backend a row was written with (``keyring:<class>``), imported directly."""
-    name = label[len(KEYRING_PREFIX) :]
+    """The backend a row was written with (``keyring:<class>``), from ALLOWED_BACKENDS only."""
+    name = label[len(KEYRING_PREFIX) :] if label.startswith(KEYRING_PREFIX) else ""
+    where = ALLOWED_BACKENDS.get(name)
+    if where is None:
+        shown = ascii(label[:80])
+        raise SecretStoreError(f"SecretStore {shown} is not one of keyring's own backends; ignored")
     _import_keyring()
     import importlib
 
-    module, _, cls = name.rpartition(".")
     try:
-        backend = getattr(importlib.import_module(module), cls)()
+        backend = getattr(importlib.import_module(where[0]), where[1])()
     except Exception as exc:  # noqa: BLE001
         raise SecretStoreError(f"keyring backend {name} is not available ({exc})") from None
     return _check(backend)
 
 
-def put(backend: object, row_id: str, secret: str) -> str:
-    """Store a row's secret in the keyring, read it back, and return the row's SecretStore label."""
+def _bound_key(row_id: str, host: str) -> str:
+    # Backends without attributes: the host is in the key, so another host reads another entry.
+    return f"{row_id}@{host}"
+
+
+def put(backend: object, row_id: str, host: str, secret: str) -> str:
+    """Store a row's secret bound to its host, read it back, and return its SecretStore label."""
+    name = class_path(backend)
+    if name not in ALLOWED_BACKENDS:
+        raise SecretStoreError(f"keyring backend {name} is not one this helper can read back")
     try:
         check_writable(backend)
-        backend.set_password(SERVICE, row_id, secret)  # type: ignore[attr-defined]
-        if backend.get_password(SERVICE, row_id) != secret:  # type: ignore[attr-defined]
+        if name == _SECRET_SERVICE:
+            _put_item(backend, row_id, host, secret)
+        else:
+            backend.set_password(SERVICE, _bound_key(row_id, host), secret)  # type: ignore[attr-defined]
+        if _read(backend, name, row_id, host) != (secret, True):
             raise SecretStoreError("the keyring did not keep the secret")
     except SecretStoreError:
         raise
     except Exception as exc:  # noqa: BLE001 - D-Bus, locked collections, prompts…
         raise SecretStoreError(_describe(exc)) from None
-    return KEYRING_PREFIX + class_path(backend)
+    return KEYRING_PREFIX + name
 
 
-def get(label: str, row_id: str) -> str | None:
-    """A row's secret from the keyring, None when the entry is missing."""
+def _put_item(backend: object, row_id: str, host: str, secret: str) -> None:
+    # keyring's set_password cannot add an attribute, so the item is written the way
+    # SecretService.Keyring.set_password writes it, plus the host; keyring's own get_password
+    # (a search on service and username) still finds it.
+    from contextlib import closing
+
+    collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
+    with closing(collection.connection):
+        for item in collection.search_items({"service": SERVICE, "username": row_id}):
+            item.delete()  # an unbound entry from before, or one for an older host
+        attributes = {
+            "service": SERVICE,
+            "username": row_id,
+            "application": backend.appid,  # type: ignore[attr-defined]
+            HOST_ATTRIBUTE: host,
+        }
+        label = f"Password for '{row_id}' on '{SERVICE}' ({host})"
+        collection.create_item(label, attributes, secret, replace=True)
+
+
+def _read(backend: object, name: str, row_id: str, host: str) -> tuple[str | None, bool]:
+    """(secret, bound): the entry for the row, and whether it is bound to a host at all."""
+    if name != _SECRET_SERVICE:
+        bound = backend.get_password(SERVICE, _bound_key(row_id, host))  # type: ignore[attr-defined]
+        if bound is not None:
+            return bound, True
+        return backend.get_password(SERVICE, row_id), False  # type: ignore[attr-defined]
+    from contextlib import closing
+
+    collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
+    with closing(collection.connection):
+        for item in collection.search_items({"service": SERVICE, "username": row_id}):
+            owner = item.get_attributes().get(HOST_ATTRIBUTE)
+            if owner is not None and owner != host:
+                raise HostMismatch(
+                    f"its keyring entry belongs to host {ascii(owner)[1:-1]}, not {host}"
+                )
+            backend.unlock(item)  # type: ignore[attr-defined]
+            return item.get_secret().decode("utf-8"), owner is not None
+    return None, False
+
+
+def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
+    """(secret, bound) of a row from the keyring; secret None when the entry is missing.
+
+    ``bound`` is False for an entry written before entries were bound to their host.
+    """
     backend = backend_for(label)
     try:
-        return backend.get_password(SERVICE, row_id)  # type: ignore[attr-defined]
+        return _read(backend, class_path(backend), row_id, host)
+    except SecretStoreError:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
 
 
-def delete(label: str, row_id: str) -> None:
-    """Remove a row's keyring entry; a missing entry is fine."""
+def rebind(label: str, row_id: str, old_host: str, new_host: str) -> bool:
+    """Bind a row's entry to ``new_host``: an unbound one (migration) or one for ``old_host``.
+
+    Returns False when there was nothing to do (already bound to ``new_host``).
+    """
     backend = backend_for(label)
+    name = class_path(backend)
     try:
-        backend.delete_password(SERVICE, row_id)  # type: ignore[attr-defined]
+        secret, bound = _read(backend, name, row_id, old_host)
+    except SecretStoreError:
+        raise
     except Exception as exc:  # noqa: BLE001
-        if type(exc).__name__ == "PasswordDeleteError":
-            return
         raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
+    if secret is None:
+        raise SecretStoreError("its keyring entry is missing")
+    if bound and old_host == new_host:
+        return False
+    put(backend, row_id, new_host, secret)
+    if name != _SECRET_SERVICE:
+        for key in {row_id, _bound_key(row_id, old_host)} - {_bound_key(row_id, new_host)}:
+            try:
+                backend.delete_password(SERVICE, key)  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001, S110 - the old key may well be gone already
+                pass
+    return True
 
 
-def forget(label: str, row_id: str) -> None:
+def delete(label: str, row_id: str, host: str) -> None:
+    """Remove a row's keyring entries (bound and unbound); a missing entry is fine."""
+    backend = backend_for(label)
+    keys = [row_id]
+    if class_path(backend) != _SECRET_SERVICE:
+        keys.insert(0, _bound_key(row_id, host))
+    for key in keys:
+        try:
+            backend.delete_password(SERVICE, key)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            if type(exc).__name__ == "PasswordDeleteError":
+                continue
+            raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
+
+
+def forget(label: str, row_id: str, host: str) -> None:
     """Remove a row's keyring entry after its row changed; a failure is one stderr line."""
     try:
-        delete(label, row_id)
+        delete(label, row_id, host)
     except SecretStoreError as exc:
         warn(f"could not delete the old keyring entry: {exc}")
 

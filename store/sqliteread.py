@@ -135,7 +135,7 @@ class Reader:
         # by name. Someone who swaps a FIFO in between needs write access to the folder, which
         # already lets them remove the database: the check is against accidents, not races.
         self.conn = sqlite3.connect(
-            f"file:{_uri_path(self.path)}?{flags}",
+            f"file:{uri_path(self.path)}?{flags}",
             uri=True,
             timeout=self.timeout,
             isolation_level=None,
@@ -187,6 +187,11 @@ def _open_fd(path: str) -> int | None:
         raise Unreadable(exc.strerror or str(exc)) from None
 
 
-def _uri_path(path: str) -> str:
-    # A file: URI treats ?, # and % specially; quote them so any file name works.
+def read_only_uri(path: str) -> str:
+    """A ``file:`` URI (``uri=True``) that reads a rollback-journal file as a lookup does."""
+    return f"file:{uri_path(path)}?mode=ro"
+
+
+def uri_path(path: str) -> str:
+    """``path`` for a file: URI, which treats ?, # and % specially, so any file name works."""
     return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")

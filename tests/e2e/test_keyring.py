@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -245,6 +246,131 @@ def test_store_get_list_erase_through_the_keyring(
     assert erased.returncode == 0, output(erased)
     assert _keyring_entry(sandbox, str(row["Id"])) is None
     assert sandbox.get(host) is None
+
+
+def _item_hosts(sandbox: Sandbox, row_id: str) -> list[str | None]:
+    """The `host` attribute of every Secret Service item for a row, read over D-Bus directly."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, secretstorage; c = secretstorage.get_default_collection("
+        "secretstorage.dbus_init()); print(repr([i.get_attributes().get('host') for i in "
+        "c.search_items({'service': 'docker-credential-readystack', 'username': sys.argv[1]})]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, row_id],
+        capture_output=True,
+        text=True,
+        env=sandbox.env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    import ast
+
+    return list(ast.literal_eval(proc.stdout.strip()))
+
+
+def _copy_with_url(sandbox: Sandbox, url: str) -> str:
+    """A copy of the database whose only row now claims another registry URL."""
+    import shutil
+    import sqlite3
+
+    copy = sandbox.root / "copy.db"
+    shutil.copyfile(sandbox.db, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute('UPDATE "Registries" SET "Url" = ?', (url,))
+    db.close()
+    return str(copy)
+
+
+def test_keyring_entry_is_bound_to_the_rows_host(
+    sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    """A copy of the database whose Url names another host gets no secret from the keyring."""
+    sandbox.env["READYSTACK_SECRETS"] = "keyring"
+    _add(sandbox, "reg", "s3cret-a")
+    (row,) = registry_rows(sandbox.db)
+    host = sandbox.registry.host
+    assert _item_hosts(sandbox, str(row["Id"])) == [host]
+
+    copy = _copy_with_url(sandbox, "https://evil.example")
+    proc = sandbox.run([HELPER, "get"], stdin="evil.example", env={"READYSTACK_DB": copy})
+    assert (proc.returncode, proc.stdout) == (1, "credentials not found in native keychain\n")
+    assert proc.stderr == (
+        f"docker-credential-readystack: skipping registry 'reg': its keyring entry belongs to "
+        f"host {host}, not evil.example\n"
+    )
+    doctor = sandbox.run([HELPER, "doctor"], env={"READYSTACK_DB": copy})
+    assert f"its keyring entry belongs to host {host}, not evil.example" in doctor.stdout
+    assert sandbox.get(host)["Secret"] == "s3cret-a"  # type: ignore[index]
+
+    # An administrator moving the row moves the binding with it.
+    port = host.rsplit(":", 1)[1]
+    moved = sandbox.run([HELPER, "registry", "update", "reg", "--url", f"http://localhost:{port}"])
+    assert moved.returncode == 0, output(moved)
+    assert _item_hosts(sandbox, str(row["Id"])) == [f"localhost:{port}"]
+    assert sandbox.get(f"localhost:{port}")["Secret"] == "s3cret-a"  # type: ignore[index]
+
+
+def test_unbound_entry_answers_with_a_warning_until_move_secrets_binds_it(
+    sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    """An entry written by an older version (no host) keeps working and is bound on request."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    _add(sandbox, "reg", "s3cret-a")
+    (row,) = registry_rows(sandbox.db)
+    row_id, host = str(row["Id"]), sandbox.registry.host
+    # What the previous version wrote: keyring's plain set_password under the row's Id.
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from keyring.backends import SecretService; SecretService.Keyring()"
+            ".set_password('docker-credential-readystack', sys.argv[1], 's3cret-a')",
+            row_id,
+        ],
+        env=sandbox.env,
+        check=True,
+        timeout=60,
+    )
+    with sqlite3.connect(sandbox.db) as db:
+        db.execute('UPDATE "Registries" SET "Password" = NULL')
+        db.execute(
+            'CREATE TABLE IF NOT EXISTS "ReadyStackHelper" ("RegistryId" TEXT NOT NULL PRIMARY '
+            'KEY, "Origin" TEXT NOT NULL, "SecretStore" TEXT NOT NULL)'
+        )
+        db.execute(
+            'INSERT OR REPLACE INTO "ReadyStackHelper" VALUES (?, ?, ?)',
+            (row_id, "admin", "keyring:keyring.backends.SecretService.Keyring"),
+        )
+    db.close()
+    assert _item_hosts(sandbox, row_id) == [None]
+
+    proc = sandbox.helper("get", host)
+    assert json.loads(proc.stdout)["Secret"] == "s3cret-a"
+    assert proc.stderr == (
+        f"docker-credential-readystack: registry 'reg': its keyring entry is not bound to {host} "
+        "yet; run `registry move-secrets --to keyring` to bind it\n"
+    )
+    doctor = sandbox.run([HELPER, "doctor"])
+    assert doctor.returncode == 1
+    assert f"its keyring entry is not bound to {host}" in doctor.stdout
+
+    bound = sandbox.run([HELPER, "registry", "move-secrets", "--to", "keyring"])
+    assert bound.returncode == 0, output(bound)
+    assert bound.stdout == f"reg: keyring entry bound to {host}\nmoved 1 secret(s) to the keyring\n"
+    assert _item_hosts(sandbox, row_id) == [host]
+    proc = sandbox.helper("get", host)
+    assert (json.loads(proc.stdout)["Secret"], proc.stderr) == ("s3cret-a", "")
+    again = sandbox.run([HELPER, "registry", "move-secrets", "--to", "keyring"])
+    assert again.stdout == "moved 0 secret(s) to the keyring\n"
+    copy = _copy_with_url(sandbox, "https://evil.example")
+    stolen = sandbox.run([HELPER, "get"], stdin="evil.example", env={"READYSTACK_DB": copy})
+    assert stolen.stdout == "credentials not found in native keychain\n"
 
 
 NO_COLLECTION = (

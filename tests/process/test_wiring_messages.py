@@ -179,13 +179,41 @@ def test_ctrl_c_at_a_terminal_prompt_ends_without_a_traceback(
     try:
         assert proc.stderr is not None
         prompt = b""
-        while not prompt.endswith(b"Ctrl-D\n"):  # waiting for the prompt: the read has begun
+        while not prompt.endswith(b"Ctrl-D\n"):  # the prompt comes just before the read
             prompt += os.read(proc.stderr.fileno(), 4096)
+        _wait_until_blocked_in_read(proc.pid)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     finally:
         os.close(master)
     assert (proc.returncode, out, err) == (130, b"", b"\n")
+
+
+# read(2)'s number, as /proc/PID/syscall shows the call a process is blocked in.
+READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}
+
+
+def _wait_until_blocked_in_read(pid: int) -> None:
+    """Wait until the process sleeps inside read(2).
+
+    A SIGINT that lands between the prompt and the read would only set CPython's flag, and the
+    read would then block until input comes, as it would for a person who pressed Ctrl-C at that
+    very instant: the test must press it once the read has begun.
+    """
+    import platform
+    import time
+
+    number = READ_SYSCALL.get(platform.machine())
+    deadline = time.monotonic() + 20
+    while number is not None and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/syscall") as fh:
+                if fh.read().split(" ", 1)[0] == number:
+                    return
+        except OSError:
+            break  # not readable here: fall back to a pause
+        time.sleep(0.01)
+    time.sleep(0.5)
 
 
 EXCEPTION_NAMES = (b"Error:", b"Exception", b"Traceback", b"Errno")

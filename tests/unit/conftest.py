@@ -11,8 +11,15 @@ from pathlib import Path
 
 import keyring.core
 import pytest
-from keyringcontract import MemoryKeyring, path_of
-from readystack.store import paths
+from keyringcontract import (
+    ForgetfulKeyring,
+    LockedKeyring,
+    MemoryKeyring,
+    PlaintextMemoryKeyring,
+    UndeletableKeyring,
+    path_of,
+)
+from readystack.store import paths, secrets
 from readystackgo import DDL, create_readystackgo_database
 
 ORGANIZATIONS = """
@@ -141,6 +148,28 @@ def no_root_config() -> None:
     """Skip when /root/.docker/config.json exists: it is always a fallback candidate."""
     if ROOT_CONFIG_EXISTS:
         pytest.skip(f"{paths.ROOT_DOCKER_CONFIG} exists and would answer as a fallback")
+
+
+FAKE_KEYRINGS = (
+    MemoryKeyring,
+    ForgetfulKeyring,
+    LockedKeyring,
+    UndeletableKeyring,
+    PlaintextMemoryKeyring,
+)
+
+
+@pytest.fixture(autouse=True)
+def allow_fake_keyrings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let rows name the in-memory fakes, for this test only.
+
+    The product loads only keyring's own backends, from a fixed table; the unit tests add their
+    fakes to that table the way a row would name them, so that the fakes stand in for a real one.
+    """
+    for fake in FAKE_KEYRINGS:
+        monkeypatch.setitem(
+            secrets.ALLOWED_BACKENDS, path_of(fake), (fake.__module__, fake.__qualname__)
+        )
 
 
 @pytest.fixture

@@ -78,9 +78,23 @@ def test_a_row_whose_entry_is_in_the_keyring_is_no_problem(
 ) -> None:
     use_keyring(MemoryKeyring)
     row_id = keyring_row(rsg, MemoryKeyring)
-    MemoryKeyring.store[secrets.SERVICE, row_id] = "s3cret"
+    MemoryKeyring.store[secrets.SERVICE, f"{row_id}@ghcr.io"] = "s3cret"  # bound to its host
     _, lines = doctor(environ, capsys)
     assert not [line for line in lines if "'ghcr'" in line and line.startswith("PROBLEM")]
+
+
+def test_an_entry_not_bound_to_a_host_is_a_problem_with_the_way_out(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    row_id = keyring_row(rsg, MemoryKeyring)
+    MemoryKeyring.store[secrets.SERVICE, row_id] = "s3cret"  # as an earlier version wrote it
+    code, lines = doctor(environ, capsys)
+    assert code == 1
+    assert (
+        "PROBLEM  row 'ghcr': its keyring entry is not bound to ghcr.io; run "
+        "`registry move-secrets --to keyring` to bind it"
+    ) in lines
     assert "info     secrets are kept in the database (READYSTACK_SECRETS=database)" not in lines
 
 

@@ -64,7 +64,7 @@ def test_move_to_keyring_empties_the_column_and_get_still_answers(
     assert move(environ, "--to", "keyring") == 0
     label = secrets.KEYRING_PREFIX + path_of(MemoryKeyring)
     assert columns(environ) == {"ghcr": (None, label), "quay": (None, label)}
-    assert MemoryKeyring.store[secrets.SERVICE, two_rows["ghcr"]] == "pw-ghcr"
+    assert MemoryKeyring.store[secrets.SERVICE, two_rows["ghcr"] + "@ghcr.io"] == "pw-ghcr"
     assert answer(environ, "ghcr.io")["Secret"] == "pw-ghcr"
 
 

@@ -459,7 +459,8 @@ def _in_keyring(rsg: RsgDb, backend: type) -> str:
 def test_a_row_in_the_keyring_answers_with_its_entry_and_says_nothing(
     rsg: RsgDb, environ: dict, capsys: pytest.CaptureFixture
 ) -> None:
-    MemoryKeyring.store[secrets.SERVICE, _in_keyring(rsg, MemoryKeyring)] = "s3cret"
+    row_id = _in_keyring(rsg, MemoryKeyring)
+    MemoryKeyring.store[secrets.SERVICE, f"{row_id}@ghcr.io"] = "s3cret"  # bound to its host
     answer = resolver.resolve(targets.parse("ghcr.io"), environ, environ["READYSTACK_DB"])
     assert answer is not None and (answer.username, answer.secret) == ("alice", "s3cret")
     assert capsys.readouterr().err == ""

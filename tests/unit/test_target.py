@@ -21,8 +21,6 @@ DIGEST = "sha256:" + "a" * 64
         ("https://ghcr.io/", "ghcr.io"),
         ("https://ghcr.io/v2/acme/api", "ghcr.io"),
         ("HTTPS://GHCR.IO/V2/", "ghcr.io"),
-        ("https://user:pw@r.io:443/x", "r.io:443"),
-        ("https://user@r.io", "r.io"),
         ("https://r.io?x=1", "r.io"),
         ("https://r.io#frag", "r.io"),
         ("http://127.0.0.1:5000", "127.0.0.1:5000"),
@@ -63,6 +61,25 @@ def test_a_host_or_server_url_reads_as_a_server(raw: str, host: str) -> None:
     parsed = targets.parse(raw)
     assert (parsed.kind, parsed.host, parsed.path) == (SERVER, host, "")
     assert parsed.raw == raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://user:pw@r.io:443/x",
+        "https://user@r.io",
+        "https://evil.com\\@ghcr.io",
+        "evil.com\\@ghcr.io/x",
+        "ghcr.io\\",
+        "ghcr.io\x1b",
+        "ghcr.io\x00",
+        "ghcr io",
+        "ghcr.io/team/\u200bapp",
+    ],
+)
+def test_userinfo_backslash_space_and_control_are_refused(raw: str) -> None:
+    with pytest.raises(targets.TargetError):
+        targets.parse(raw)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,54 @@
+"""Test databases with any cell in any type, as whoever can write the file may leave them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from readystackgo import DDL
+
+SIDE = (
+    'CREATE TABLE "ReadyStackHelper" ("RegistryId" TEXT NOT NULL PRIMARY KEY, '
+    '"Origin" TEXT NOT NULL, "SecretStore" TEXT NOT NULL)'
+)
+ORG = "00000000-0000-0000-0000-000000000001"
+
+
+def make(path: Path | str, *, typeless: bool = False) -> None:
+    """An empty database with ReadyStackGo's table and the helper's side table.
+
+    ``typeless`` declares no column types, so that SQLite keeps an integer in a text column as
+    an integer (with ReadyStackGo's types it would turn it into text): a file written by anyone.
+    """
+    ddl = DDL
+    if typeless:
+        for declared in (" TEXT NOT NULL", " TEXT NULL", " INTEGER NOT NULL"):
+            ddl = ddl.replace(declared, " NOT NULL" if "NOT" in declared else "")
+    with sqlite3.connect(path) as db:
+        db.executescript(ddl)
+        db.execute(SIDE)
+    db.close()
+
+
+def insert(
+    path: Path | str,
+    row_id: object,
+    name: object,
+    url: object,
+    username: object = "alice",
+    password: object = "pw",
+    *,
+    patterns: object = "[]",
+    default: object = 0,
+    store: str | None = None,
+) -> None:
+    """One Registries row exactly as given (SQLite keeps any type in any column)."""
+    with sqlite3.connect(path) as db:
+        db.execute(
+            'INSERT INTO "Registries" VALUES (?, ?, ?, ?, ?, ?, ?, '
+            "'2025-01-01 00:00:00.0000000', NULL, ?, 1)",
+            (row_id, ORG, name, url, username, password, default, patterns),
+        )
+        if store is not None:
+            db.execute('INSERT INTO "ReadyStackHelper" VALUES (?, ?, ?)', (row_id, "admin", store))
+    db.close()
