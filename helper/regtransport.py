@@ -214,7 +214,8 @@ def failure(exc: BaseException, target: str, timeout: float) -> Verdict:
         return Verdict(UNREACHABLE, f"cannot connect to {target}: {_reason(exc)}")
     if isinstance(exc, (u3.ConnectTimeoutError, u3.ReadTimeoutError, u3.TimeoutError)):
         return Verdict(UNREACHABLE, f"no answer from {target} within {timeout:g} s")
-    return Verdict(ERROR, f"request to {target} failed: {type(exc).__name__}")
+    # Never the exception's text (it may quote a URL) nor its class name (no Python for users).
+    return Verdict(ERROR, f"request to {target} failed without an HTTP answer")
 
 
 def _find(exc: BaseException | None, kind: type) -> BaseException | None:
@@ -233,7 +234,7 @@ def _reason(exc: BaseException) -> str:
     found = _find(exc, OSError)
     if found is not None and getattr(found, "strerror", None):
         return str(found.strerror)
-    return type(_find(exc, OSError) or exc).__name__
+    return "the connection failed, and the system gave no reason"
 
 
 def _host_port(url: str) -> str:
