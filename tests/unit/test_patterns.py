@@ -7,7 +7,13 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from readystack.helper.patterns import Pattern, PatternError, compile_pattern
+from readystack.helper.patterns import (
+    MAX_PATTERN_LENGTH,
+    MAX_WILDCARDS,
+    Pattern,
+    PatternError,
+    compile_pattern,
+)
 
 HUB = "docker.io"
 GHCR = "ghcr.io"
@@ -367,3 +373,48 @@ def test_a_star_between_literals_never_reuses_matched_characters() -> None:
 def test_a_star_never_crosses_a_leading_slash() -> None:
     assert not matches("*x", "/x")
     assert matches("*x", "x")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        # A literal found at several places: each place stays a start for what follows.
+        ("*a*", "banana", True),
+        ("*a**", "banana", True),
+        ("**o*o", "foo/bar/xoxo", True),
+        ("**-*-api", "a-b/c-d-api", True),
+        # A `*` goes on from every segment reached, not only the last one.
+        ("**web*/web", "webapp/web", True),
+        # A `*` never moves back before the text already matched.
+        ("acme*acme", "acme", False),
+    ],
+)
+def test_wildcards_keep_every_reachable_position(pattern: str, path: str, expected: bool) -> None:
+    assert matches(pattern, path) is expected
+
+
+def test_pattern_of_the_maximum_length_is_accepted() -> None:
+    pattern = "a/" + "b" * (MAX_PATTERN_LENGTH - 2)
+    assert matches(pattern, pattern)
+
+
+def test_longer_pattern_is_refused_naming_its_first_40_characters() -> None:
+    pattern = "a" * 40 + "b" * MAX_PATTERN_LENGTH
+    with pytest.raises(PatternError) as caught:
+        compile_pattern(pattern, GHCR)
+    assert str(caught.value) == (
+        f"pattern {'a' * 40!r}… is longer than {MAX_PATTERN_LENGTH} characters"
+    )
+
+
+def test_pattern_with_the_maximum_number_of_wildcards_is_accepted() -> None:
+    # 16 wildcards between 17 literal pieces: only the wildcards count.
+    pattern = "x*" * MAX_WILDCARDS + "x"
+    assert matches(pattern, "x" * (MAX_WILDCARDS + 1))
+
+
+def test_pattern_with_one_wildcard_too_many_is_refused() -> None:
+    pattern = "x*" * (MAX_WILDCARDS + 1)
+    with pytest.raises(PatternError) as caught:
+        compile_pattern(pattern, GHCR)
+    assert str(caught.value) == f"pattern {pattern!r} has more than {MAX_WILDCARDS} wildcards"

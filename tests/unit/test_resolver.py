@@ -13,6 +13,7 @@ import pytest
 from keyringcontract import LockedKeyring, MemoryKeyring, path_of
 from readystack.helper import actions, protocol, resolver
 from readystack.helper import target as targets
+from readystack.helper.patterns import MAX_PATTERNS
 from readystack.helper.resolver import Trace
 from readystack.store import paths, registries, secrets
 
@@ -828,3 +829,43 @@ def test_database_path_order(environ: dict, expected: str) -> None:
         pytest.skip("ReadyStackGo's container database exists on this machine")
     assert paths.database_path(environ)[0] == expected
     assert paths.database_path(environ, "/explicit.db") == ("/explicit.db", "--db")
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_a_row_whose_keyring_entry_is_not_bound_answers_and_says_how_to_bind_it(
+    rsg: RsgDb, environ: dict, capsys: pytest.CaptureFixture
+) -> None:
+    MemoryKeyring.store.clear()
+    row_id = _in_keyring(rsg, MemoryKeyring)
+    MemoryKeyring.store[secrets.SERVICE, row_id] = "s3cret"  # written before entries were bound
+    answer = resolver.resolve(targets.parse("ghcr.io"), environ, environ["READYSTACK_DB"])
+    assert answer is not None and answer.secret == "s3cret"
+    assert capsys.readouterr().err == (
+        "docker-credential-readystack: registry 'A': its keyring entry is not bound to ghcr.io "
+        "yet; run `registry move-secrets --to keyring` to bind it\n"
+    )
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_a_row_with_the_maximum_number_of_patterns_uses_them_all_silently(
+    rsg: RsgDb, environ: dict
+) -> None:
+    patterns = [f"x{n}/a" for n in range(MAX_PATTERNS - 1)] + ["acme/*"]
+    rsg.add("A", "https://ghcr.io", patterns=patterns)
+    trace = Trace()
+    assert ask(environ, "ghcr.io/acme/app", trace) == "a"
+    assert not any("patterns; only the first" in line for line in trace.lines)
+
+
+@pytest.mark.usefixtures("no_root_config")
+def test_patterns_past_the_maximum_are_ignored_and_the_trace_says_so(
+    rsg: RsgDb, environ: dict
+) -> None:
+    patterns = [f"x{n}/a" for n in range(MAX_PATTERNS)] + ["acme/*"]
+    rsg.add("A", "https://ghcr.io", patterns=patterns)
+    trace = Trace()
+    assert ask(environ, "ghcr.io/acme/app", trace) is None
+    assert (
+        f"  row 'A': {MAX_PATTERNS + 1} patterns; only the first {MAX_PATTERNS} are used"
+        in trace.lines
+    )

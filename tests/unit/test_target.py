@@ -270,3 +270,9 @@ def test_a_server_error_says_what_is_wrong_with_the_server() -> None:
 def test_only_the_first_segment_of_a_trailing_slash_question_can_make_it_a_server() -> None:
     with pytest.raises(TargetError):
         targets.parse("acme/ghcr.io/")
+
+
+def test_a_backslash_in_a_question_says_why() -> None:
+    with pytest.raises(TargetError) as caught:
+        targets.parse("ghcr.io/team\\app")
+    assert str(caught.value) == "a backslash, white space or a control character in the question"
