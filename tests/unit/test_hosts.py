@@ -245,7 +245,10 @@ def test_a_name_longer_than_dns_allows_says_how_long(raw: str, message: str) -> 
     ("url", "message"),
     [
         ("https://u:p@r.io:5000/x", "the server string carries user information"),
-        ("https://ghcr.io/a\\b", "a backslash, white space or a control character in the server string"),
+        (
+            "https://ghcr.io/a\\b",
+            "a backslash, white space or a control character in the server string",
+        ),
     ],
 )
 def test_a_server_url_with_userinfo_or_a_backslash_says_why(url: str, message: str) -> None:
