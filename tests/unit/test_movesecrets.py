@@ -16,9 +16,9 @@ from keyringcontract import (
     UndeletableKeyring,
     path_of,
 )
-from readystack.helper import actions, admin
+from readystack.helper import actions, admin, resolver
 from readystack.helper.adminlib import AdminError
-from readystack.store import secrets
+from readystack.store import registries, secrets
 
 KEYRING = Callable[[type], None]
 RsgDb = Any  # tests/unit/conftest.py's RsgDb, reached through fixtures
@@ -168,3 +168,19 @@ def test_an_entry_that_cannot_be_deleted_is_moved_with_a_warning(
     assert columns(environ)["ghcr"] == ("pw-ghcr", "database")
     err = capsys.readouterr().err
     assert "ghcr: moved, but the old keyring entry stays" in err and "pw-ghcr" not in err
+
+
+def test_a_row_without_a_host_reads_back_the_entry_move_secrets_wrote(
+    rsg: RsgDb, environ: dict[str, str], use_keyring: KEYRING
+) -> None:
+    use_keyring(MemoryKeyring)
+    rsg.add("odd", "not a server", "alice", "pw-odd")
+    assert move(environ, "--to", "keyring") == 0
+    db = registries.open_read(environ["READYSTACK_DB"])
+    assert db is not None
+    try:
+        row = db.row_by_name("odd")
+    finally:
+        db.close()
+    assert row is not None and row.host is None and row.in_keyring
+    assert resolver.secret_of(row) == "pw-odd"
