@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Mutation testing of the core modules with mutmut (see tests/MUTATION.md for the results).
 #
-#   tests/mutation.sh [WORKDIR]      # about 10 minutes on 2 busy cores; prints mutmut's results
+#   tests/mutation.sh [WORKDIR [MODULE...]]   # about 10 minutes on 2 busy cores; prints the table
+#
+# MODULE is a path such as helper/patterns.py; without any, the six core modules below.
 #
 # mutmut 3 names each mutant after its module's dotted path, which must be the name the tests
 # import (`readystack.helper.patterns`). The checkout maps `readystack.helper` onto `helper/`
@@ -12,6 +14,12 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${1:-$(mktemp -d /tmp/readystack-mutation.XXXXXX)}"
+shift $(($# > 0 ? 1 : 0))
+MODULES=("$@")
+if [ ${#MODULES[@]} -eq 0 ]; then
+    MODULES=(helper/patterns.py helper/target.py helper/reference.py store/hosts.py
+        helper/resolver.py helper/protocol.py)
+fi
 mkdir -p "$WORK"
 cd "$WORK"
 rm -rf readystack tests mutants
@@ -22,20 +30,18 @@ cp -r "$ROOT/store" readystack/store
 cp -r "$ROOT/tests" tests  # all of it: shared modules import each other; only unit tests run
 find readystack tests -name __pycache__ -prune -exec rm -rf {} +
 
-cat >pyproject.toml <<'EOF'
+ONLY=""
+for module in "${MODULES[@]}"; do
+    ONLY+="    \"readystack/$module\","$'\n'
+done
+cat >pyproject.toml <<EOF
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 
 [tool.mutmut]
 source_paths = ["readystack/"]
 only_mutate = [
-    "readystack/helper/patterns.py",
-    "readystack/helper/target.py",
-    "readystack/helper/reference.py",
-    "readystack/store/hosts.py",
-    "readystack/helper/resolver.py",
-    "readystack/helper/protocol.py",
-]
+$ONLY]
 # Only the unit tests: fast, and the property tests run with their fixed seed (tests/conftest.py),
 # so a mutant is killed or not the same way on every run.
 pytest_add_cli_args_test_selection = ["tests/unit/"]
