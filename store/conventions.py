@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 # The executable: the prefix of every diagnostic, and what Docker runs for SELF.
 NAME = "docker-credential-readystack"
 # What credHelpers / credsStore say when they mean this helper.
@@ -38,7 +36,8 @@ class Answer:
 
 def get_ci(data: object, key: str) -> object:
     """``data[key]`` with the exact spelling first, then any case (Go's JSON and .NET's keys)."""
-    if not isinstance(data, Mapping):
+    # dict, not collections.abc.Mapping: `version` must not import collections (JSON gives dicts).
+    if not isinstance(data, dict):
         return None
     if key in data:
         return data[key]

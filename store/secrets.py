@@ -80,6 +80,8 @@ def _import_keyring() -> object:
 def write_backend() -> object:
     """The keyring backend to put new secrets in, checked to be a real, safe one."""
     keyring = _import_keyring()
+    # keyring itself reads PYTHON_KEYRING_BACKEND from the process environment, so this
+    # check reads the same place rather than an environ passed in.
     if not os.environ.get("PYTHON_KEYRING_BACKEND"):
         # Naming the backend skips keyring's detection (~50 ms of probing and subprocesses).
         try:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from readystackgo import DDL, create_readystackgo_database
-
-ORGANIZATION_ID = "0B1C2D3E-4F50-4617-8293-A4B5C6D7E8F9"
+from readystackgo import DDL, ORGANIZATION_ID, create_readystackgo_database, insert_registry
 
 
 def create_database(path: Path, *, readystackgo: bool = False) -> None:
@@ -34,25 +29,8 @@ def add_registry(
     is_default: bool = False,
 ) -> str:
     """INSERT one row as ReadyStackGo does (uppercase GUIDs, JSON patterns); returns its Id."""
-    row_id = str(uuid.uuid4()).upper()
-    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") + "0"  # 7 fractional digits
     with sqlite3.connect(path) as db:
-        db.execute(
-            'INSERT INTO "Registries" ("Id", "OrganizationId", "Name", "Url", "Username",'
-            ' "Password", "IsDefault", "CreatedAt", "UpdatedAt", "ImagePatterns", "Version")'
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)",
-            (
-                row_id,
-                ORGANIZATION_ID,
-                name,
-                url,
-                username,
-                password,
-                int(is_default),
-                created,
-                json.dumps(patterns or []),
-            ),
-        )
+        row_id = insert_registry(db, name, url, username, password, patterns, is_default=is_default)
     db.close()
     return row_id
 
