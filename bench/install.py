@@ -86,6 +86,8 @@ def _install_copy(venv: str, fresh: bool) -> None:
             )
         argv = [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         if not fresh:
+            # Dependencies the checkout gained since the venv was made, then the package rebuilt.
+            _run_quiet(argv + [src], "pip install of the checkout's dependencies")
             argv += ["--force-reinstall", "--no-deps"]
         log(f"installing the checkout into {os.path.relpath(venv, ROOT)} (regular install)")
         _run_quiet(argv + [src], "pip install of the checkout")
