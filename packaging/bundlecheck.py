@@ -197,23 +197,20 @@ def check_static(exe: str) -> list[str]:
         if trigger in modules and DEFERRED_PREFIX + hook not in modules:
             raise BundleError(f"{trigger} is bundled but {hook} is neither at start nor deferred")
     notes.append(f"deferred runtime hooks: {', '.join(deferred) or 'none'}")
-    missing = [m for m in KEYRING_MODULES if m not in modules]
-    if missing:
-        raise BundleError(f"keyring needs modules missing from the bundle: {missing}")
-    missing = [m for m in DOCKER_MODULES if m not in modules]
-    if missing:
-        raise BundleError(f"configure-docker --readystackgo needs modules missing: {missing}")
+    for needs, wanted in (
+        ("keyring", KEYRING_MODULES),
+        ("configure-docker --readystackgo", DOCKER_MODULES),
+        ("registry test", REGTEST_MODULES),
+        ("sync", PSYCOPG_MODULES),
+    ):
+        missing = [m for m in wanted if m not in modules]
+        if missing:
+            raise BundleError(f"{needs} needs modules missing from the bundle: {missing}")
     if "ctypes" in modules and DEFERRED_PREFIX + "pyimod03_ctypes" not in modules:
         raise BundleError(
             "ctypes is bundled without the deferred pyimod03_ctypes: PyInstaller's bootstrap "
             "would import it at every start"
         )
-    missing = [m for m in REGTEST_MODULES if m not in modules]
-    if missing:
-        raise BundleError(f"registry test needs modules missing from the bundle: {missing}")
-    missing = [m for m in PSYCOPG_MODULES if m not in modules]
-    if missing:
-        raise BundleError(f"sync needs modules missing from the bundle: {missing}")
     entry_points = list(internal_dir(exe).glob("keyring-*.dist-info/entry_points.txt"))
     if not entry_points or "keyring.backends" not in entry_points[0].read_text():
         raise BundleError("keyring's metadata (entry points) is not bundled")
