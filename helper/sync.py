@@ -35,15 +35,17 @@ def run(ns: argparse.Namespace) -> int:
 def sync_once(source: str, dest: str) -> int:
     """Copy once; a SOURCE or DEST that fails leaves DEST as it was, with one stderr line."""
     try:
-        rows = replica.read_source(source, warn)
+        read = replica.read_source(source, warn, dest)
     except (registries.DatabaseError, OSError) as exc:
         warn(f"sync: {exc}")
         return 1
-    try:
-        plan = replica.write_dest(dest, rows)
-    except (registries.DatabaseError, OSError) as exc:
-        warn(f"sync: {exc}")
-        return 1
+    plan = read.unchanged  # DEST is stamped with SOURCE's rows: nothing to write
+    if plan is None:
+        try:
+            plan = replica.write_dest(dest, read.rows, read.digest)
+        except (registries.DatabaseError, OSError) as exc:
+            warn(f"sync: {exc}")
+            return 1
     shown = conventions.shown
     print(f"synced {shown(source)} -> {shown(dest)}: {plan.summary()}", flush=True)
     return 0

@@ -6,6 +6,7 @@ never imports it (the protocol verbs read only a local file).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 
@@ -68,10 +69,11 @@ class PostgresDialect(Dialect):
     )
     patterns = 'r."ImagePatterns", NULL, NULL'
     patterns_join = ""
-    # No rowid: DESIGN.md breaks ties by CreatedAt, then Id.
-    order = '"CreatedAt", "Id"'
-    r_order = 'r."CreatedAt", r."Id"'
-    row_order = 'r."CreatedAt", r."Id"'
+    # No rowid: DESIGN.md breaks ties by CreatedAt, then Id, compared byte by byte as SQLite
+    # compares text (a database's own collation could order them otherwise, and sorts slower).
+    order = '"CreatedAt" COLLATE "C", "Id" COLLATE "C"'
+    r_order = 'r."CreatedAt" COLLATE "C", r."Id" COLLATE "C"'
+    row_order = r_order
     like = "ILIKE"
     begin = ("BEGIN", WRITER_LOCK)
     # The Registries rows a writer reads stay locked until it commits (the side table's row
@@ -103,12 +105,16 @@ class Connection:
         self.raw = conn
         self._converted: dict[str, str] = {}
 
-    def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
-        """Run one statement; every driver error becomes the store's DatabaseError."""
+    def _query(self, sql: str) -> str:
         query = self._converted.get(sql)
         if query is None:
             # The shared queries never hold a literal `?`; `%` is psycopg's own escape.
             query = self._converted[sql] = sql.replace("%", "%%").replace("?", "%s")
+        return query
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
+        """Run one statement; every driver error becomes the store's DatabaseError."""
+        query = self._query(sql)
         try:
             cursor = self.raw.execute(query, tuple(params))  # type: ignore[arg-type]
             return Result(cursor.fetchall() if cursor.description else ())
@@ -123,6 +129,23 @@ class Connection:
                     copy.write_row(row)
         except psycopg.Error as exc:
             raise DatabaseError(first_line(exc)) from None
+
+    def digest(self, sql: str, params: Sequence[object] = ()) -> str:
+        """A digest of the query and of what ``COPY (sql) TO STDOUT`` sends, hashed as it comes.
+
+        Every byte of every row is read, as `psql \\copy` reads it, but none becomes a Python
+        object: the text form is lossless, so equal digests mean equal rows.
+        """
+        query = self._query(sql)
+        summed = hashlib.blake2b(query.encode() + b"\0", digest_size=32)
+        copy_sql = f"COPY ({query}) TO STDOUT"
+        try:
+            with self.raw.cursor() as cursor, cursor.copy(copy_sql, tuple(params) or None) as copy:
+                for chunk in copy:
+                    summed.update(chunk)
+        except psycopg.Error as exc:
+            raise DatabaseError(first_line(exc)) from None
+        return summed.hexdigest()
 
     def close(self) -> None:
         """Close the connection."""

@@ -5,6 +5,8 @@ and shaped in SQL and stay the driver's tuples, which SQLite's executemany binds
 DEST is compared in SQL with the old file attached read-only, and the new file is built in
 memory and written at once. (Handing SQLite one text value instead, parsed by json_each or as
 one INSERT of literal VALUES, measured about twice as slow as executemany on SQLite 3.40.)
+From PostgreSQL, every row is first read as COPY text and hashed; a replica stamped with that
+digest (see syncstamp) already holds them, and the round ends without fetching them as tuples.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Callable
 
-from . import conventions, registries, sqliteread
+from . import conventions, registries, sqliteread, syncstamp
 from .registries import COLUMNS, SQLITE, DatabaseError, Registries
 
 Raw = tuple  # the 11 COLUMNS, then Origin and SecretStore
@@ -41,6 +43,13 @@ class Plan:
         self.logins = kept  # DEST's login rows as they stay, renamed where a name collides
         self.kept = len(logins)
         self.renamed = sum(1 for a, b in zip(logins, kept, strict=True) if a != b)
+
+    @classmethod
+    def nothing(cls, kept: int) -> Plan:
+        """A round with nothing to change, DEST keeping ``kept`` login rows."""
+        plan = cls(0, 0, 0, [], [])
+        plan.kept = kept
+        return plan
 
     @property
     def changes(self) -> bool:
@@ -112,11 +121,10 @@ def raw_rows(db: Registries, logins_only: bool = False) -> list[Raw]:
     return db.query(sql + " ORDER BY " + db.dialect.r_order + db.lock_rows)
 
 
-def source_rows(db: Registries) -> tuple[list[Row], list[str]]:
-    """The rows to copy, shaped in SQL, and the names of those whose secret is in a keyring.
+def _source_select(db: Registries) -> tuple[str, str, tuple]:
+    """The rows to copy, shaped in SQL (unordered), with the FROM/WHERE part and its parameters.
 
     Never a login row; a secret kept elsewhere than the table is left out (Password NULL).
-    10,000 rows must not cost a Python loop each: they stay the driver's tuples.
     """
     join, origin, store = _side(db)
     columns = [f'r."{c}"' for c in COLUMNS]
@@ -127,20 +135,39 @@ def source_rows(db: Registries) -> tuple[list[Row], list[str]]:
     if db.organization is not None:
         where += ' AND upper(r."OrganizationId") = ?'
         params = (db.organization,)
-    order = " ORDER BY " + db.dialect.r_order
-    rows = db.query(f"SELECT {', '.join(columns)}{where}{order}", params)
-    if not join:
-        return rows, []
-    keyring = f"{where} AND substr({store}, 1, 8) = 'keyring:'{order}"
-    return rows, [str(name) for (name,) in db.query(f'SELECT r."Name"{keyring}', params)]
+    return f"SELECT {', '.join(columns)}{where}", where, params
 
 
-def read_source(location: str, warn: Callable[[str], None]) -> list[Row]:
-    """SOURCE's rows to copy: never its login rows; keyring-held secrets left out (reported)."""
+def _keyring_names(db: Registries, where: str, params: tuple) -> list[str]:
+    """The names of the rows to copy whose secret is in a keyring (copied without it)."""
+    if "ReadyStackHelper" not in db.tables:
+        return []
+    store = _side(db)[2]
+    keyring = f"{where} AND substr({store}, 1, 8) = 'keyring:' ORDER BY {db.dialect.r_order}"
+    return [str(name) for (name,) in db.query(f'SELECT r."Name"{keyring}', params)]
+
+
+class Source:
+    """What one round read from SOURCE: the rows to copy, or the plan of a DEST that has them."""
+
+    def __init__(
+        self, rows: list[Row], digest: str | None = None, unchanged: Plan | None = None
+    ) -> None:
+        self.rows, self.digest, self.unchanged = rows, digest, unchanged
+
+
+def read_source(location: str, warn: Callable[[str], None], dest: str | None = None) -> Source:
+    """SOURCE's rows to copy: never its login rows; keyring-held secrets left out (reported).
+
+    From PostgreSQL the rows are fetched as tuples only when ``dest`` is not stamped with them.
+    """
     try:
-        return _read_source(location, warn)
+        source, keyring = _read_source(location, dest)
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
         raise DatabaseError(f"cannot read {conventions.shown(location)}: {_reason(exc)}") from None
+    for name in keyring:
+        warn(f"registry {name!r}: its secret is in a keyring on the source host; copied without it")
+    return source
 
 
 def _reason(exc: BaseException) -> str:
@@ -152,17 +179,53 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-def _read_source(location: str, warn: Callable[[str], None]) -> list[Row]:
+def _read_source(location: str, dest: str | None) -> tuple[Source, list[str]]:
     db = _open_source(location)
+    remote = db.dialect is not SQLITE
     try:
         if "Registries" not in db.tables:
             raise DatabaseError("it has no Registries table")
-        rows, keyring = source_rows(db)
+        select, where, params = _source_select(db)
+        if remote:
+            # One snapshot for the digest and the rows: a stamp always names what was copied.
+            db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        keyring = _keyring_names(db, where, params)
+        digest = db.conn.digest(select, params) if remote else None  # type: ignore[attr-defined]
+        plan = unchanged(dest, digest) if dest and digest else None
+        if plan is not None:
+            return Source([], digest, plan), keyring
+        rows = db.query(f"{select} ORDER BY {db.dialect.r_order}", params)
     finally:
         db.close()
-    for name in keyring:
-        warn(f"registry {name!r}: its secret is in a keyring on the source host; copied without it")
-    return rows
+    return Source(rows, digest), keyring
+
+
+def unchanged(path: str, digest: str) -> Plan | None:
+    """The plan of a round with nothing to write: DEST is a replica stamped with ``digest``.
+
+    DEST is read as a lookup reads it (no lock, no trace); anything unexpected leaves the
+    decision to the write, which reports it.
+    """
+    if conventions.is_remote(path):
+        return None
+    try:
+        if os.path.exists(path):
+            _refuse_wal(path)
+        db = registries.open_read(path)
+    except (DatabaseError, registries.sqlite3.Error, OSError):
+        return None
+    if db is None:
+        return None
+    try:
+        if db.is_readystackgo or syncstamp.read(db) != digest:
+            return None
+        join, origin, _store = _side(db)
+        logins = db.query(f"SELECT count(*) FROM \"Registries\" r{join} WHERE {origin} = 'login'")
+    except (DatabaseError, registries.sqlite3.Error):
+        return None
+    finally:
+        db.close()
+    return Plan.nothing(logins[0][0])
 
 
 def _open_source(location: str) -> Registries:
@@ -176,20 +239,23 @@ def _open_source(location: str) -> Registries:
     return db
 
 
-def write_dest(location: str, source: list[Row]) -> Plan:
-    """Make DEST's rows SOURCE's, keeping DEST's login rows; returns what changed."""
+def write_dest(location: str, source: list[Row], digest: str | None = None) -> Plan:
+    """Make DEST's rows SOURCE's, keeping DEST's login rows; returns what changed.
+
+    ``digest`` (SOURCE's, from PostgreSQL) is stamped into a SQLite DEST.
+    """
     try:
         if conventions.is_remote(location):
             return _write_postgres(location, source)
-        return _write_file_retrying(location, source)
+        return _write_file_retrying(location, source, digest)
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
         raise DatabaseError(f"cannot write {conventions.shown(location)}: {_reason(exc)}") from None
 
 
-def _write_file_retrying(location: str, source: list[Row]) -> Plan:
+def _write_file_retrying(location: str, source: list[Row], digest: str | None) -> Plan:
     for _ in range(10):
         try:
-            return _write_file(location, source)
+            return _write_file(location, source, digest)
         except registries.Replaced:
             continue  # another sync replaced the file while this one waited: read it again
     raise DatabaseError("it keeps being replaced; is another sync running?")
@@ -225,7 +291,7 @@ def _write_side(db: Registries, plan: Plan) -> None:
         registries.record_side(db, row[ID], "login", row[STORE])
 
 
-def _write_file(path: str, source: list[Row]) -> Plan:
+def _write_file(path: str, source: list[Row], digest: str | None) -> Plan:
     if os.path.exists(path):
         _refuse_wal(path)
     db = registries.open_write(path)  # an empty DEST is created first, so logins lock it too
@@ -238,17 +304,21 @@ def _write_file(path: str, source: list[Row]) -> Plan:
             copied = db.query(
                 f"SELECT count(*) FROM \"Registries\" r{join} WHERE {origin} <> 'login'"
             )
-            old = Old(path, raw_rows(db, logins_only=True), copied[0][0], bool(join))
-            return _replace(path, source, old)
+            logins = raw_rows(db, logins_only=True)
+            old = Old(path, logins, copied[0][0], bool(join), syncstamp.read(db))
+            return _replace(path, source, old, digest)
     finally:
         db.close()
 
 
 class Old:
-    """What the new file is compared with: DEST's path, login rows and count of copied rows."""
+    """What the new file is compared with: DEST's path, login rows, copied rows, stamp."""
 
-    def __init__(self, path: str, logins: list[Raw], copied: int, side: bool) -> None:
+    def __init__(
+        self, path: str, logins: list[Raw], copied: int, side: bool, stamp: str | None
+    ) -> None:
         self.path, self.logins, self.copied, self.side = path, logins, copied, side
+        self.stamp = stamp
 
 
 def _refuse_wal(path: str) -> None:
@@ -262,9 +332,9 @@ def _refuse_wal(path: str) -> None:
         )
 
 
-def _replace(path: str, source: list[Row], old: Old) -> Plan:
+def _replace(path: str, source: list[Row], old: Old, digest: str | None) -> Plan:
     """Build the new table; if it differs, write it beside ``path``, fsync it, rename it over."""
-    plan, image = _build(source, old)
+    plan, image = _build(source, old, digest)
     if image is None:
         return plan
     folder = os.path.dirname(os.path.abspath(path))
@@ -290,8 +360,8 @@ def _replace(path: str, source: list[Row], old: Old) -> Plan:
     return plan
 
 
-def _build(source: list[Row], old: Old) -> tuple[Plan, bytes | None]:
-    """The plan, and the new database file's bytes when DEST must change.
+def _build(source: list[Row], old: Old, digest: str | None) -> tuple[Plan, bytes | None]:
+    """The plan, and the new database file's bytes when DEST must change (or be stamped).
 
     Built in memory and written with one write: SQLite would write it page by page.
     """
@@ -301,14 +371,17 @@ def _build(source: list[Row], old: Old) -> tuple[Plan, bytes | None]:
             # Read-only, as a lookup reads it: DEST's lock stays with DEST's own connection.
             conn.execute("ATTACH ? AS old", (sqliteread.read_only_uri(old.path),))
         conn.execute("BEGIN")
-        plan = _fill(conn, source, old)
+        plan, write = _fill(conn, source, old, digest)
         conn.execute("COMMIT")
-        return plan, conn.serialize() if plan.changes else None
+        return plan, conn.serialize() if write else None
     finally:
         conn.close()
 
 
-def _fill(conn: registries.sqlite3.Connection, source: list[Row], old: Old) -> Plan:
+def _fill(
+    conn: registries.sqlite3.Connection, source: list[Row], old: Old, digest: str | None
+) -> tuple[Plan, bool]:
+    """The plan, and whether the file must be written: it changes, or it lacks this stamp."""
     table, *indexes = SQLITE.schema
     conn.execute(table)
     conn.executemany(INSERT, source)  # the driver's tuples as they came: no Python loop
@@ -321,13 +394,16 @@ def _fill(conn: registries.sqlite3.Connection, source: list[Row], old: Old) -> P
         taken = {str(n).lower() for (n,) in conn.execute('SELECT "Name" FROM "Registries"')}
     kept = _renamed(old.logins, taken)
     plan = Plan(count - matched, updated, old.copied - matched, old.logins, kept)
-    if plan.changes:
-        conn.executemany(INSERT, [row[: len(COLUMNS)] for row in kept])
-        for statement in indexes:  # built once from the rows: faster than row by row
-            conn.execute(statement)
-        conn.execute(registries.SIDE_TABLE)
-        conn.executemany(SIDE_INSERT, ((r[ID], "login", r[STORE]) for r in kept))
-    return plan
+    if not plan.changes and digest in (None, old.stamp):
+        return plan, False  # a stamp from an earlier SOURCE still holds: its rows are these
+    conn.executemany(INSERT, [row[: len(COLUMNS)] for row in kept])
+    for statement in indexes:  # built once from the rows: faster than row by row
+        conn.execute(statement)
+    conn.execute(registries.SIDE_TABLE)
+    conn.executemany(SIDE_INSERT, ((r[ID], "login", r[STORE]) for r in kept))
+    if digest is not None:
+        syncstamp.install(conn, digest)
+    return plan, True
 
 
 def _compare(conn: registries.sqlite3.Connection, side: bool) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -123,3 +124,75 @@ def test_a_sync_with_nothing_to_change_leaves_the_replica_file_as_it_is(
         "replica.db"
     ]  # no journal or other side file beside it
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def stamped(source: PostgresTable, replica: Path, run: Run) -> None:
+    """Sync ``source`` into ``replica`` and check the replica carries SOURCE's stamp."""
+    proc = run("sync", "--from", source.db, "--to", str(replica))
+    assert proc.returncode == 0, proc.stderr
+    conn = sqlite3.connect(replica)
+    try:
+        assert len(conn.execute('SELECT "Digest" FROM "ReadyStackSync"').fetchall()) == 1
+    finally:
+        conn.close()
+
+
+def test_a_current_replica_is_neither_locked_nor_written(
+    run: Run, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    source = awkward_source(run, request.getfixturevalue("pg_cluster").new_database())
+    replica = tmp_path / "replica.db"
+    stamped(source, replica, run)
+    before = (replica.stat().st_ino, replica.stat().st_mtime_ns, replica.read_bytes())
+    # Another writer holds the replica's write lock: a round that had to write would wait for it
+    # (and fail after its 10 s timeout); a round that finds its stamp neither waits nor writes.
+    holder = sqlite3.connect(replica, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        proc = run("sync", "--from", source.db, "--to", str(replica), timeout=8)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert proc.returncode == 0, proc.stderr
+    assert b"0 added, 0 updated, 0 removed, 0 kept" in proc.stdout, proc.stdout
+    assert (replica.stat().st_ino, replica.stat().st_mtime_ns, replica.read_bytes()) == before
+
+
+@pytest.mark.parametrize("drop_trigger", [False, True])
+def test_a_hand_edit_of_a_copied_row_is_undone_by_the_next_sync(
+    run: Run, tmp_path: Path, request: pytest.FixtureRequest, drop_trigger: bool
+) -> None:
+    source = awkward_source(run, request.getfixturevalue("pg_cluster").new_database())
+    replica = tmp_path / "replica.db"
+    stamped(source, replica, run)
+    conn = sqlite3.connect(replica, isolation_level=None)
+    if drop_trigger:
+        # Without the trigger that voids it, the stamp is not trusted at all.
+        conn.execute('DROP TRIGGER "ReadyStackSync_Registries_update"')
+    conn.execute('UPDATE "Registries" SET "Password" = \'edited\' WHERE "Id" = ?', (AWKWARD[0][0],))
+    conn.close()
+    proc = run("sync", "--from", source.db, "--to", str(replica))
+    assert b"0 added, 1 updated, 0 removed, 0 kept" in proc.stdout, proc.stdout
+    assert by_id(SqliteTable(replica).rows())[AWKWARD[0][0]]["Password"] is None
+    # The rewritten replica is stamped (and guarded) again: the next round writes nothing.
+    before = (replica.stat().st_ino, replica.read_bytes())
+    stamped(source, replica, run)
+    assert (replica.stat().st_ino, replica.read_bytes()) == before
+
+
+def test_a_login_on_a_stamped_replica_is_kept_and_counted(
+    run: Run, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    source = awkward_source(run, request.getfixturevalue("pg_cluster").new_database())
+    replica = tmp_path / "replica.db"
+    stamped(source, replica, run)
+    login = b'{"ServerURL":"mine.example.com","Username":"me","Secret":"mine"}'
+    assert run("store", stdin=login, READYSTACK_DB=str(replica)).returncode == 0
+    for _ in range(2):  # the first round restamps the replica, the second finds the stamp
+        proc = run("sync", "--from", source.db, "--to", str(replica))
+        assert b"0 added, 0 updated, 0 removed, 1 kept (login rows)" in proc.stdout, proc.stdout
+    got = run("get", stdin=b"mine.example.com", READYSTACK_DB=str(replica))
+    assert json.loads(got.stdout)["Secret"] == "mine"
+    source.execute('DELETE FROM "Registries" WHERE "Id" = ?', (AWKWARD[1][0],))
+    proc = run("sync", "--from", source.db, "--to", str(replica))
+    assert b"0 added, 0 updated, 1 removed, 1 kept (login rows)" in proc.stdout, proc.stdout
