@@ -190,10 +190,12 @@ def _read_source(location: str, dest: str | None) -> tuple[Source, list[str]]:
             # One snapshot for the digest and the rows: a stamp always names what was copied.
             db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         keyring = _keyring_names(db, where, params)
-        digest = db.conn.digest(select, params) if remote else None  # type: ignore[attr-defined]
-        plan = unchanged(dest, digest) if dest and digest else None
-        if plan is not None:
-            return Source([], digest, plan), keyring
+        digest = None
+        if remote and dest is not None and not conventions.is_remote(dest):
+            digest = db.conn.digest(select, params)  # type: ignore[attr-defined]
+            plan = unchanged(dest, digest)
+            if plan is not None:
+                return Source([], digest, plan), keyring
         rows = db.query(f"{select} ORDER BY {db.dialect.r_order}", params)
     finally:
         db.close()
