@@ -1,0 +1,56 @@
+"""sync's reading of a PostgreSQL SOURCE: the digest a replica is stamped with names its rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from readystack.store import pgsql, registries, replica
+
+ROW = (
+    "6F9619FF-8B86-D011-B42D-00C04FC964FF", "0B1C2D3E-4F50-4617-8293-A4B5C6D7E8F9", "r",
+    "https://r.example.com", "before", "pw", False, "2026-01-01 00:00:00.0000000", None,
+    '["r/*"]', 1,
+)  # fmt: skip
+USERNAME = 4
+
+
+def _source(uri: str) -> None:
+    db = pgsql.open_write(uri)  # the helper's own tables, as `--db postgresql://` creates them
+    db.close()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(f'INSERT INTO "Registries" VALUES ({", ".join(["%s"] * len(ROW))})', ROW)
+
+
+def test_the_digest_and_the_rows_come_from_one_snapshot(
+    pg_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _source(pg_uri)
+    digest = pgsql.Connection.digest
+
+    def then_a_writer_commits(self: pgsql.Connection, sql: str, params: tuple = ()) -> str:
+        found = digest(self, sql, params)
+        with psycopg.connect(pg_uri, autocommit=True) as other:
+            other.execute('UPDATE "Registries" SET "Username" = \'later\'')
+        return found
+
+    monkeypatch.setattr(pgsql.Connection, "digest", then_a_writer_commits)
+    dest = str(tmp_path / "replica.db")
+    first = replica.read_source(pg_uri, print, dest)
+    # The rows are those the digest hashed: the write that came between is not among them.
+    assert [r[USERNAME] for r in first.rows] == ["before"]
+    replica.write_dest(dest, first.rows, first.digest)
+    monkeypatch.setattr(pgsql.Connection, "digest", digest)
+    # So the stamp names "before": the next round sees a new digest and the row that changed.
+    second = replica.read_source(pg_uri, print, dest)
+    assert second.unchanged is None and [r[USERNAME] for r in second.rows] == ["later"]
+    replica.write_dest(dest, second.rows, second.digest)
+    third = replica.read_source(pg_uri, print, dest)
+    assert third.unchanged is not None and third.unchanged.summary().startswith("0 added, 0 upd")
+    db = registries.open_read(dest)
+    assert db is not None
+    try:
+        assert [r.username for r in db.all_rows()] == ["later"]
+    finally:
+        db.close()
