@@ -137,7 +137,7 @@ class Connection:
         object: the text form is lossless, so equal digests mean equal rows.
         """
         query = self._query(sql)
-        summed = hashlib.blake2b(query.encode() + b"\0", digest_size=32)
+        summed = hashlib.blake2b(f"{query}\0{params!r}\0".encode(), digest_size=32)
         copy_sql = f"COPY ({query}) TO STDOUT"
         try:
             with self.raw.cursor() as cursor, cursor.copy(copy_sql, tuple(params) or None) as copy:
