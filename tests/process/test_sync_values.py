@@ -137,12 +137,21 @@ def stamped(source: PostgresTable, replica: Path, run: Run) -> None:
         conn.close()
 
 
-def test_a_current_replica_is_neither_locked_nor_written(
+@pytest.fixture
+def stamped_pair(
     run: Run, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+) -> tuple[PostgresTable, Path]:
+    """The awkward PostgreSQL table, and a replica that one sync stamped with it."""
     source = awkward_source(run, request.getfixturevalue("pg_cluster").new_database())
     replica = tmp_path / "replica.db"
     stamped(source, replica, run)
+    return source, replica
+
+
+def test_a_current_replica_is_neither_locked_nor_written(
+    run: Run, stamped_pair: tuple[PostgresTable, Path]
+) -> None:
+    source, replica = stamped_pair
     before = (replica.stat().st_ino, replica.stat().st_mtime_ns, replica.read_bytes())
     # Another writer holds the replica's write lock: a round that had to write would wait for it
     # (and fail after its 10 s timeout); a round that finds its stamp neither waits nor writes.
@@ -160,11 +169,9 @@ def test_a_current_replica_is_neither_locked_nor_written(
 
 @pytest.mark.parametrize("drop_trigger", [False, True])
 def test_a_hand_edit_of_a_copied_row_is_undone_by_the_next_sync(
-    run: Run, tmp_path: Path, request: pytest.FixtureRequest, drop_trigger: bool
+    run: Run, stamped_pair: tuple[PostgresTable, Path], drop_trigger: bool
 ) -> None:
-    source = awkward_source(run, request.getfixturevalue("pg_cluster").new_database())
-    replica = tmp_path / "replica.db"
-    stamped(source, replica, run)
+    source, replica = stamped_pair
     conn = sqlite3.connect(replica, isolation_level=None)
     if drop_trigger:
         # Without the trigger that voids it, the stamp is not trusted at all.
@@ -181,11 +188,9 @@ def test_a_hand_edit_of_a_copied_row_is_undone_by_the_next_sync(
 
 
 def test_a_login_on_a_stamped_replica_is_kept_and_counted(
-    run: Run, tmp_path: Path, request: pytest.FixtureRequest
+    run: Run, stamped_pair: tuple[PostgresTable, Path]
 ) -> None:
-    source = awkward_source(run, request.getfixturevalue("pg_cluster").new_database())
-    replica = tmp_path / "replica.db"
-    stamped(source, replica, run)
+    source, replica = stamped_pair
     login = b'{"ServerURL":"mine.example.com","Username":"me","Secret":"mine"}'
     assert run("store", stdin=login, READYSTACK_DB=str(replica)).returncode == 0
     for _ in range(2):  # the first round restamps the replica, the second finds the stamp
