@@ -14,7 +14,7 @@ from readystack.store.conventions import Answer
 from . import regcheck
 from . import target as targets
 from .regtest import UsageError, parse_image_option
-from .resolver import choose
+from .resolver import Opener, choose
 
 NO_CREDENTIALS = "no credentials configured"
 WRONG_CREDENTIALS = "wrong credentials"
@@ -29,11 +29,15 @@ def diagnose(
     db_path: str,
     environ: Mapping[str, str],
     timeout: float,
+    open_db: Opener = registries.open_read,
 ) -> tuple[bool, list[str]]:
-    """(the image can be pulled, the lines to print) for the question ``text``."""
+    """(the image can be pulled, the lines to print) for the question ``text``.
+
+    ``open_db`` opens the table the answer came from (PostgreSQL when `--db` names it).
+    """
     image = _image(text, target)
     what = str(image) if image else target.host
-    rows = _rows_on(target.host, db_path)
+    rows = _rows_on(target.host, db_path, open_db)
     others = [r for r in rows if r.has_credentials]
     if answer is None:
         # The scheme of a row on that host when there is one (a plain-HTTP registry), else https.
@@ -95,8 +99,8 @@ def _image(text: str, target: targets.Target) -> regcheck.Image | None:
         return regcheck.Image(target.host, target.path, "latest")
 
 
-def _rows_on(host: str, db_path: str) -> list[registries.Row]:
-    db = registries.open_read(db_path)
+def _rows_on(host: str, db_path: str, open_db: Opener) -> list[registries.Row]:
+    db = open_db(db_path)
     if db is None:
         return []
     try:

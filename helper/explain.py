@@ -64,7 +64,9 @@ def explain(ns: argparse.Namespace) -> int:
         return 0
     from .diagnose import diagnose
 
-    pullable, lines = diagnose(ns.target.strip(), target, answer, path, ns.environ, ns.timeout)
+    pullable, lines = diagnose(
+        ns.target.strip(), target, answer, path, ns.environ, ns.timeout, open_db=opener
+    )
     for line in lines:
         print(line)
     return 0 if pullable else 1

@@ -198,3 +198,20 @@ def test_a_postgresql_db_never_becomes_a_file(
         assert proc.returncode == 1 and b"PostgreSQL" in proc.stderr
         assert proc.stderr.count(b"\n") == 1
     assert list(work.iterdir()) == []
+
+
+def test_online_checks_read_their_row_from_either_backend(admin: Run) -> None:
+    # Port 1 refuses at once: each verb reaches the row's registry, whichever backend holds it.
+    secret = b"s3cret-never-shown"
+    add(admin, "gone", "--url", "http://127.0.0.1:1", "--username", "u", password=secret + b"\n")
+    tested = admin("registry", "test", "--timeout", "2", "--json")
+    assert tested.returncode == 1, tested.stderr
+    assert [(r["name"], r["status"]) for r in json.loads(tested.stdout)] == [
+        ("gone", "unreachable")
+    ]
+    doctor = admin("doctor", "--online", "--timeout", "2")
+    assert doctor.returncode == 1 and b"PROBLEM  online: row 'gone'" in doctor.stdout
+    explained = admin("explain", "127.0.0.1:1", "--online", "--timeout", "2")
+    assert b"online: Registries row 'gone' at http://127.0.0.1:1: unreachable" in explained.stdout
+    for proc in (tested, doctor, explained):
+        assert secret not in proc.stdout + proc.stderr
