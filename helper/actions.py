@@ -11,9 +11,6 @@ from readystack.store.diag import debug, warn
 from . import protocol
 from . import target as targets
 
-# How often a writer reopens a file that `sync` replaced while it waited for the lock.
-REPLACED_RETRIES = 10
-
 
 def readonly(environ: Mapping[str, str]) -> bool:
     """READYSTACK_READONLY (or ``readonly`` in the config file): store/erase write nothing."""
@@ -96,12 +93,9 @@ def _store(
     backend: object | None,
 ) -> str:
     # A login that waited for `sync`'s lock finds the file replaced: it is kept in the new one.
-    for _ in range(REPLACED_RETRIES):
-        try:
-            return _store_once(db_path, target, server, username, secret, backend)
-        except registries.Replaced:
-            debug(f"store: {db_path} was replaced by a sync; storing into the new file")
-    raise registries.DatabaseError(f"{db_path} keeps being replaced")
+    return registries.retry_replaced(
+        db_path, "store", lambda: _store_once(db_path, target, server, username, secret, backend)
+    )
 
 
 def _store_once(
@@ -210,14 +204,9 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
 
 
 def _erase(db_path: str, target: targets.Target) -> str:
-    for _ in range(REPLACED_RETRIES):
-        try:
-            logins, others = _erase_once(db_path, target)
-            break
-        except registries.Replaced:
-            debug(f"erase: {db_path} was replaced by a sync; erasing from the new file")
-    else:
-        raise registries.DatabaseError(f"{db_path} keeps being replaced")
+    logins, others = registries.retry_replaced(
+        db_path, "erase", lambda: _erase_once(db_path, target)
+    )
     return _erased(target, logins, others)
 
 

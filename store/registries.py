@@ -13,8 +13,15 @@ except ImportError:  # pragma: no cover - interpreters without the private modul
 
 from . import hosts, sqliteread
 from .conventions import REMOTE_REFUSAL, is_remote
-from .diag import warn
+from .diag import debug, warn
 from .rows import Row, make_row
+
+TYPE_CHECKING = False  # `typing` itself is never imported by a lookup
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 # A pull must never hang on a writer holding the lock: give up after this and try the next source.
 READ_TIMEOUT = 1.0
@@ -76,6 +83,20 @@ class DatabaseError(Exception):
 
 class Replaced(DatabaseError):
     """The file was replaced (by `sync`) after it was opened: open it again and retry."""
+
+
+# How often a writer reopens a file that `sync` replaced while it waited for the lock.
+REPLACED_RETRIES = 10
+
+
+def retry_replaced(path: str, verb: str, attempt: Callable[[], T]) -> T:
+    """``attempt()``, which opens ``path`` and writes; again while `sync` replaces the file."""
+    for _ in range(REPLACED_RETRIES):
+        try:
+            return attempt()
+        except Replaced:
+            debug(f"{verb}: {path} was replaced by a sync; {verb} again on the new file")
+    raise DatabaseError(f"cannot write {path}: it keeps being replaced; is another sync running?")
 
 
 def _collect(cursor: object, skipped: list[str]) -> list[Row]:

@@ -249,18 +249,12 @@ def write_dest(location: str, source: list[Row], digest: str | None = None) -> P
     try:
         if conventions.is_remote(location):
             return _write_postgres(location, source)
-        return _write_file_retrying(location, source, digest)
+        # Another sync may replace the file while this one waits for its lock: read it again.
+        return registries.retry_replaced(
+            location, "sync", lambda: _write_file(location, source, digest)
+        )
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
         raise DatabaseError(f"cannot write {conventions.shown(location)}: {_reason(exc)}") from None
-
-
-def _write_file_retrying(location: str, source: list[Row], digest: str | None) -> Plan:
-    for _ in range(10):
-        try:
-            return _write_file(location, source, digest)
-        except registries.Replaced:
-            continue  # another sync replaced the file while this one waited: read it again
-    raise DatabaseError("it keeps being replaced; is another sync running?")
 
 
 def _refuse(db: Registries) -> None:
