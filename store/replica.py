@@ -181,17 +181,15 @@ def _reason(exc: BaseException) -> str:
 
 def _read_source(location: str, dest: str | None) -> tuple[Source, list[str]]:
     db = _open_source(location)
-    remote = db.dialect is not SQLITE
     try:
         if "Registries" not in db.tables:
             raise DatabaseError("it has no Registries table")
         select, where, params = _source_select(db)
-        if remote:
-            # One snapshot for the digest and the rows: a stamp always names what was copied.
-            db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         keyring = _keyring_names(db, where, params)
         digest = None
-        if remote and dest is not None and not conventions.is_remote(dest):
+        if db.dialect is not SQLITE and dest is not None and not conventions.is_remote(dest):
+            # One snapshot for the digest and the rows: a stamp always names what was copied.
+            db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             digest = db.conn.digest(select, params)  # type: ignore[attr-defined]
             plan = unchanged(dest, digest)
             if plan is not None:
@@ -203,13 +201,11 @@ def _read_source(location: str, dest: str | None) -> tuple[Source, list[str]]:
 
 
 def unchanged(path: str, digest: str) -> Plan | None:
-    """The plan of a round with nothing to write: DEST is a replica stamped with ``digest``.
+    """The plan of a round with nothing to write: the file ``path`` is stamped with ``digest``.
 
     DEST is read as a lookup reads it (no lock, no trace); anything unexpected leaves the
     decision to the write, which reports it.
     """
-    if conventions.is_remote(path):
-        return None
     try:
         if os.path.exists(path):
             _refuse_wal(path)
