@@ -156,7 +156,7 @@ class Source:
         self.rows, self.digest, self.unchanged = rows, digest, unchanged
 
 
-def read_source(location: str, warn: Callable[[str], None], dest: str | None = None) -> Source:
+def read_source(location: str, warn: Callable[[str], None], dest: str) -> Source:
     """SOURCE's rows to copy: never its login rows; keyring-held secrets left out (reported).
 
     From PostgreSQL the rows are fetched as tuples only when ``dest`` is not stamped with them.
@@ -179,17 +179,20 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-def _read_source(location: str, dest: str | None) -> tuple[Source, list[str]]:
+def _read_source(location: str, dest: str) -> tuple[Source, list[str]]:
     db = _open_source(location)
     try:
         if "Registries" not in db.tables:
             raise DatabaseError("it has no Registries table")
         select, where, params = _source_select(db)
+        remote = db.dialect is not SQLITE
+        if remote:
+            # One snapshot for every read: the keyring report, the digest and the rows agree,
+            # and a stamp always names what was copied.
+            db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         keyring = _keyring_names(db, where, params)
         digest = None
-        if db.dialect is not SQLITE and dest is not None and not conventions.is_remote(dest):
-            # One snapshot for the digest and the rows: a stamp always names what was copied.
-            db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if remote and not conventions.is_remote(dest):
             digest = db.conn.digest(select, params)  # type: ignore[attr-defined]
             plan = unchanged(dest, digest)
             if plan is not None:
@@ -237,7 +240,7 @@ def _open_source(location: str) -> Registries:
     return db
 
 
-def write_dest(location: str, source: list[Row], digest: str | None = None) -> Plan:
+def write_dest(location: str, source: list[Row], digest: str | None) -> Plan:
     """Make DEST's rows SOURCE's, keeping DEST's login rows; returns what changed.
 
     ``digest`` (SOURCE's, from PostgreSQL) is stamped into a SQLite DEST.
