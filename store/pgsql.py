@@ -30,7 +30,7 @@ def _schema() -> tuple[str, ...]:
     ddl = registries.SCHEMA.replace('"IsDefault" INTEGER', '"IsDefault" BOOLEAN').replace(
         "WHERE [IsDefault] = 1", 'WHERE "IsDefault"'
     )
-    assert "INTEGER NOT NULL,    " not in ddl and "[IsDefault]" not in ddl
+    assert '"IsDefault" BOOLEAN' in ddl and "[IsDefault]" not in ddl
     return tuple(s for s in ddl.split(";") if s.strip())
 
 
@@ -62,7 +62,6 @@ def _collect(cursor: Iterable[Sequence[object]], skipped: list[str]) -> list[Row
 class PostgresDialect(Dialect):
     """PostgreSQL: booleans, row locks, no rowid, patterns parsed in Python."""
 
-    name = "PostgreSQL"
     tables = (
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
         "AND table_name IN ('Registries', 'ReadyStackHelper')"
@@ -71,7 +70,6 @@ class PostgresDialect(Dialect):
     patterns_join = ""
     # No rowid: DESIGN.md breaks ties by CreatedAt, then Id, compared byte by byte as SQLite
     # compares text (a database's own collation could order them otherwise, and sorts slower).
-    order = '"CreatedAt" COLLATE "C", "Id" COLLATE "C"'
     r_order = 'r."CreatedAt" COLLATE "C", r."Id" COLLATE "C"'
     row_order = r_order
     like = "ILIKE"

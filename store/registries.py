@@ -87,6 +87,8 @@ class Replaced(DatabaseError):
 
 # How often a writer reopens a file that `sync` replaced while it waited for the lock.
 REPLACED_RETRIES = 10
+# How often a lookup reads again when ReadyStackGo wrote under its unlocked read.
+READ_AGAIN = 3
 
 
 def retry_replaced(path: str, verb: str, attempt: Callable[[], T]) -> T:
@@ -125,7 +127,6 @@ def _collect(cursor: object, skipped: list[str]) -> list[Row]:
 class Dialect:
     """What differs between SQLite and PostgreSQL; every query and rule is written once."""
 
-    name = "SQLite"
     # Tables this helper cares about that exist.
     tables = (
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -138,7 +139,6 @@ class Dialect:
     )
     patterns_join = f" LEFT JOIN json_each(coalesce(({_ARRAY}), '[]')) j"
     # Table order, where ties need breaking: SQLite's rowid is ReadyStackGo's insertion order.
-    order = "rowid"
     r_order = "r.rowid"
     row_order = "r.rowid, j.key"
     # Case-insensitive (ASCII) substring match.
@@ -153,11 +153,12 @@ class Dialect:
 SQLITE = Dialect()
 
 
-def _failure(path: str, doing: str, exc: object, write: bool = False) -> DatabaseError:
-    """The DatabaseError for a SQLite failure: the access problem when there is one."""
+def _failure(path: str, doing: str, exc: object) -> DatabaseError:
+    """The DatabaseError for a SQLite failure to read or write: the access problem if any."""
     from .fileaccess import access_problem  # only once SQLite has failed
 
-    return DatabaseError(access_problem(path, write) or f"cannot {doing} {path}: {exc}")
+    problem = access_problem(path, write=doing == "write")
+    return DatabaseError(problem or f"cannot {doing} {path}: {exc}")
 
 
 class _ReadAgain(Exception):
@@ -182,10 +183,13 @@ class Registries:
         self.lock_rows = ""
         # (device, inode) of the file a writer opened; None for readers and servers.
         self.identity: tuple[int, int] | None = None
-        self.tables = self.read_tables()
-        self.organization = self._organization()
+        self._learn_shape()
         # What _select skipped, so that doctor can report it.
         self.skipped: list[str] = []
+
+    def _learn_shape(self) -> None:
+        self.tables = self.read_tables()
+        self.organization = self._organization()
 
     def read_tables(self) -> set[str]:
         """Which of the tables this helper cares about exist."""
@@ -221,31 +225,30 @@ class Registries:
             # ReadyStackGo started (or wrote) while we read the file without a lock: read again,
             # the locking way, which sees every committed write.
             self.conn = self.reader.reopen()
-            self.tables = self.read_tables()
-            self.organization = self._organization()
+            self._learn_shape()
             raise _ReadAgain()
         return rows
 
+    def _again(self, attempt: Callable[[], T]) -> T:
+        """``attempt()``, again on the reopened connection while an unlocked read went stale."""
+        for _ in range(READ_AGAIN):
+            try:
+                return attempt()
+            except _ReadAgain:
+                continue  # the reopened connection holds a lock unless ReadyStackGo stopped again
+        raise DatabaseError(f"cannot read {self.path}: it kept changing while it was read")
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """The rows of one read-only statement (read again, the locking way, if needed)."""
-        for _ in range(3):
-            try:
-                return self._fetch(sql, params)
-            except _ReadAgain:
-                continue
-            except sqlite3.Error as exc:
-                raise DatabaseError(f"cannot read {self.path}: {exc}") from None
-        raise DatabaseError(f"cannot read {self.path}: it kept changing while it was read")
+        try:
+            return self._again(lambda: self._fetch(sql, params))
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot read {self.path}: {exc}") from None
 
     # ---- reading -------------------------------------------------------------------------
 
     def _select(self, where: str, params: tuple) -> list[Row]:
-        for _ in range(3):
-            try:
-                return self._select_once(where, params)
-            except _ReadAgain:
-                continue  # the reopened connection holds a lock unless ReadyStackGo stopped again
-        raise DatabaseError(f"cannot read {self.path}: it kept changing while it was read")
+        return self._again(lambda: self._select_once(where, params))
 
     def _select_once(self, where: str, params: tuple) -> list[Row]:
         if "Registries" not in self.tables:
@@ -364,7 +367,7 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _failure(path, "write", exc, write=True) from None
+        raise _failure(path, "write", exc) from None
     try:
         db = Registries(conn, path)
         db.identity = identity
@@ -372,7 +375,7 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
         return db
     except sqlite3.Error as exc:
         conn.close()
-        raise _failure(path, "write", exc, write=True) from None
+        raise _failure(path, "write", exc) from None
     except BaseException:
         conn.close()
         raise
@@ -418,7 +421,7 @@ class transaction:
             for statement in db.dialect.begin:
                 db.conn.execute(statement)
         except sqlite3.Error as exc:
-            raise _failure(db.path, "write", exc, write=True) from None
+            raise _failure(db.path, "write", exc) from None
         # A writer that waited for `sync`'s lock may hold it on a file sync has replaced. Check
         # before the first write: SQLite names its journal after the path (the new file's).
         if db.identity is not None and moved(db.path, db.identity):
@@ -443,9 +446,9 @@ class transaction:
             self.db.conn.execute("ROLLBACK")
             self.db.tables = self.db.read_tables()  # a table created inside is gone again
         except sqlite3.Error as error:
-            raise _failure(self.db.path, "write", error, write=True) from None
+            raise _failure(self.db.path, "write", error) from None
         if isinstance(exc, sqlite3.Error):
-            raise _failure(self.db.path, "write", exc, write=True) from None
+            raise _failure(self.db.path, "write", exc) from None
 
 
 def password_of(db: Registries, row_id: str) -> tuple[str | None] | None:
@@ -469,7 +472,7 @@ def write_organization(db: Registries) -> str:
     if db.organization:
         return db.organization
     row = db.conn.execute(
-        f'SELECT "OrganizationId" FROM "Registries" ORDER BY {db.dialect.order} LIMIT 1'
+        f'SELECT r."OrganizationId" FROM "Registries" r ORDER BY {db.dialect.r_order} LIMIT 1'
     )
     found = row.fetchone()
     return str(found[0]).upper() if found and found[0] else DEFAULT_ORGANIZATION
