@@ -131,7 +131,7 @@ def _plain(url: str, host: str) -> str:
 
 def login_host(url: str) -> str:
     """The host a login to ``url`` is kept under: canonical, but ``registry-1.docker.io``… stay."""
-    host = _plain(url, check_host(_hostport(url)))
+    host = host_of_url(url)
     if is_hub(host):
         typed = _hostport(url).lower()
         if typed in HUB_ALIASES and typed not in HUB_LOGIN_NAMES:

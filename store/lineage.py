@@ -26,7 +26,7 @@ def is_self(path: str) -> bool:
     return os.path.realpath(path) in own_paths()
 
 
-def ancestor_is_self(limit: int = MAX_ANCESTORS) -> bool:
+def ancestor_is_self() -> bool:
     """Whether a parent process runs this helper: then this lookup was delegated back to us.
 
     Unlike READYSTACK_DELEGATED, the process chain survives a wrapper that clears the
@@ -34,7 +34,7 @@ def ancestor_is_self(limit: int = MAX_ANCESTORS) -> bool:
     """
     own = own_paths()
     pid = os.getppid()
-    for _ in range(limit):
+    for _ in range(MAX_ANCESTORS):
         if pid <= 1:
             return False
         if _runs_helper(pid, own):

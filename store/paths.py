@@ -62,17 +62,15 @@ def database_problems(environ: Mapping[str, str]) -> list[str]:
 
 def default_database_path(environ: Mapping[str, str]) -> str:
     """The default database: ``${XDG_DATA_HOME:-~/.local/share}/…/registries.db``."""
-    data_home = environ.get("XDG_DATA_HOME") or os.path.join(_home(environ), ".local", "share")
+    data_home = environ.get("XDG_DATA_HOME") or os.path.join(
+        settings.home(environ), ".local", "share"
+    )
     return os.path.join(data_home, "docker-credential-readystack", "registries.db")
-
-
-def _home(environ: Mapping[str, str]) -> str:
-    return settings.home(environ)
 
 
 def docker_config_path(environ: Mapping[str, str]) -> str:
     """``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json`` (the docker CLI's choice)."""
-    folder = environ.get("DOCKER_CONFIG") or os.path.join(_home(environ), ".docker")
+    folder = environ.get("DOCKER_CONFIG") or os.path.join(settings.home(environ), ".docker")
     return os.path.join(folder, "config.json")
 
 
@@ -92,7 +90,7 @@ def config_candidates(environ: Mapping[str, str]) -> list[tuple[str, str]]:
     if environ.get("DOCKER_CONFIG"):
         found.append((os.path.join(environ["DOCKER_CONFIG"], "config.json"), "DOCKER_CONFIG"))
     found.append((ROOT_DOCKER_CONFIG, "root's Docker config"))
-    found.append((os.path.join(_home(environ), ".docker", "config.json"), "~/.docker"))
+    found.append((os.path.join(settings.home(environ), ".docker", "config.json"), "~/.docker"))
     return found
 
 

@@ -245,18 +245,22 @@ def _read(backend: object, name: str, row_id: str, host: str) -> tuple[str | Non
     return None, False
 
 
-def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
-    """(secret, bound) of a row from the keyring; secret None when the entry is missing.
-
-    ``bound`` is False for an entry written before entries were bound to their host.
-    """
-    backend = backend_for(label)
+def _read_explained(backend: object, row_id: str, host: str) -> tuple[str | None, bool]:
+    """``_read``, with any failure of the backend said as a SecretStoreError with advice."""
     try:
         return _read(backend, class_path(backend), row_id, host)
     except SecretStoreError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
+
+
+def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
+    """(secret, bound) of a row from the keyring; secret None when the entry is missing.
+
+    ``bound`` is False for an entry written before entries were bound to their host.
+    """
+    return _read_explained(backend_for(label), row_id, host)
 
 
 def rebind(label: str, row_id: str, old_host: str, new_host: str) -> bool:
@@ -266,12 +270,7 @@ def rebind(label: str, row_id: str, old_host: str, new_host: str) -> bool:
     """
     backend = backend_for(label)
     name = class_path(backend)
-    try:
-        secret, bound = _read(backend, name, row_id, old_host)
-    except SecretStoreError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
+    secret, bound = _read_explained(backend, row_id, old_host)
     if secret is None:
         raise SecretStoreError("its keyring entry is missing")
     if bound and old_host == new_host:
