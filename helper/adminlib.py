@@ -71,6 +71,13 @@ def table_opener(ns: argparse.Namespace) -> Callable[[str], registries.Registrie
     return backend(path).open_read if how == "--db" else registries.open_read
 
 
+def missing_credentials(username: object, has_password: bool) -> tuple[list[str], str]:
+    """(what a row lacks, username before password; the `registry update` options to set it)."""
+    missing = [w for w, ok in (("username", username), ("password", has_password)) if not ok]
+    options = "--username U --password-stdin" if not username else "--password-stdin"
+    return missing, options
+
+
 def open_read(ns: argparse.Namespace) -> registries.Registries | None:
     """The verb's database opened for reading; None when it does not exist."""
     path = db_path(ns)[0]

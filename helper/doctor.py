@@ -13,7 +13,7 @@ from readystack.store import conventions, dockerconfig, fileaccess, paths, regis
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
-from .adminlib import AdminError, missing_folder, open_read
+from .adminlib import AdminError, missing_credentials, missing_folder, open_read
 from .resolver import choose, compile_row, repository_matters
 from .target import SERVER, Target
 
@@ -130,12 +130,12 @@ def _silent_rows(report: Report, rows: list[registries.Row], of_readystackgo: bo
     for row in rows:
         if row.is_oauth_key or row.host is None or row.has_credentials:
             continue
-        gone = [w for w, ok in (("username", row.username), ("password", row.password)) if not ok]
+        # A keyring row's Password column is NULL: its secret is in the keyring.
+        gone, options = missing_credentials(row.username, row.in_keyring or bool(row.password))
         missing = "no " + " and no ".join(gone)
         if row.is_login or of_readystackgo:
             report.info(f"row {row.name!r}: {missing}, so this helper never answers from it")
         else:
-            options = "--username U --password-stdin" if not row.username else "--password-stdin"
             report.problem(
                 f"row {row.name!r}: {missing}, so it never answers; set "
                 f"{'them' if len(gone) > 1 else 'it'} with `{NAME} registry update "
