@@ -87,6 +87,17 @@ def open_read(ns: argparse.Namespace) -> registries.Registries | None:
         raise AdminError(str(exc)) from None
 
 
+def all_rows(ns: argparse.Namespace) -> list[registries.Row]:
+    """Every row of the verb's database (none when it does not exist)."""
+    db = open_read(ns)
+    if db is None:
+        return []
+    try:
+        return db.all_rows()
+    finally:
+        db.close()
+
+
 def open_write(ns: argparse.Namespace) -> registries.Registries:
     """The verb's database opened for writing (created when missing)."""
     path, how = db_path(ns)

@@ -14,6 +14,7 @@ from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
 from .adminlib import AdminError, missing_credentials, missing_folder, open_read
+from .dockerwiring import table_hosts
 from .resolver import choose, compile_row, repository_matters
 from .target import SERVER, Target
 
@@ -203,9 +204,9 @@ def _check_docker_config(
     elif store:
         report.info(f"{path}: credsStore is docker-credential-{store}")
     wired = store == SELF
-    table_hosts = sorted({r.host for r in rows if r.host and not r.is_oauth_key})
-    unwired = set(dockerconfig.hosts_without_helper(config, table_hosts))
-    for host in table_hosts:
+    wanted = table_hosts(rows)  # the hosts configure-docker writes
+    unwired = set(dockerconfig.hosts_without_helper(config, wanted))
+    for host in wanted:
         keys = keys_for(host)
         other = [f"{k} -> {helpers[k]}" for k in keys if k in helpers and helpers[k] != SELF]
         if other:

@@ -13,6 +13,7 @@ from readystack.store.diag import mask, printable
 from . import protocol
 from .adminlib import (
     AdminError,
+    all_rows,
     db_path,
     find,
     missing_credentials,
@@ -276,10 +277,7 @@ def _describe(row: registries.Row) -> dict[str, object]:
 
 def list_(ns: argparse.Namespace) -> int:
     """registry list."""
-    db = open_read(ns)
-    rows = [] if db is None else db.all_rows()
-    if db is not None:
-        db.close()
+    rows = all_rows(ns)
     if ns.json:
         print(json.dumps([_describe(r) for r in rows], indent=2))
         return 0

@@ -13,7 +13,7 @@ from readystack.store import hosts, registries
 from readystack.store.conventions import NAME
 
 from . import regcheck
-from .adminlib import AdminError, open_read
+from .adminlib import AdminError, all_rows
 from .reference import InvalidReference, parse_image
 from .resolver import secret_of
 
@@ -139,17 +139,6 @@ def print_results(results: list[Result], as_json: bool) -> None:
         sys.stdout.write(
             f"{r.name:{width[0]}}  {r.host:{width[1]}}  {r.status:{status_width}}  {r.detail}\n"
         )
-
-
-def all_rows(ns: argparse.Namespace) -> list[registries.Row]:
-    """Every row of the verb's database (none when it does not exist)."""
-    db = open_read(ns)
-    if db is None:
-        return []
-    try:
-        return db.all_rows()
-    finally:
-        db.close()
 
 
 def run(ns: argparse.Namespace) -> int:
