@@ -64,10 +64,9 @@ def backend(location: str) -> ModuleType:
     return pgsql
 
 
-def table_opener(ns: argparse.Namespace) -> Callable[[str], registries.Registries | None]:
-    """How resolve/explain open the table: a server only when ``--db`` names one, as `get`
-    never reads one."""
-    path, how = db_path(ns)
+def table_opener(path: str, how: str) -> Callable[[str], registries.Registries | None]:
+    """How resolve/explain open ``db_path``'s table: a server only when ``--db`` names one."""
+    # `get` never reads a server: only a --db typed for this run makes them read one.
     return backend(path).open_read if how == "--db" else registries.open_read
 
 

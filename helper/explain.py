@@ -30,8 +30,8 @@ def resolve_(ns: argparse.Namespace) -> int:
     target = _target(ns.target)
     if target.note:
         sys.stderr.write(f"{NAME}: {target.note}\n")
-    path, _ = db_path(ns)
-    answer = resolve(target, ns.environ, path, open_db=table_opener(ns))
+    path, how = db_path(ns)
+    answer = resolve(target, ns.environ, path, open_db=table_opener(path, how))
     if answer is None:
         print(protocol.NOT_FOUND)
         return 1
@@ -45,7 +45,7 @@ def explain(ns: argparse.Namespace) -> int:
     """explain: the whole trace of a resolution, secrets masked."""
     target = _target(ns.target)
     path, how = db_path(ns)
-    opener = table_opener(ns)
+    opener = table_opener(path, how)
     print(f"explain {ns.target.strip()!r}")
     print(f"database: {conventions.shown(path)} ({how})")
     if target.kind == targets.REPOSITORY:
