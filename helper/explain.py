@@ -77,7 +77,8 @@ def _traced(
     environ: Mapping[str, str],
     path: str,
     docker_argv: ArgvSource | None = None,
-    open_db: Opener = registries.open_read,
+    *,
+    open_db: Opener,
 ) -> Answer | None:
     """Resolve ``target``, print its trace and result; return the answer."""
     trace = Trace()
@@ -100,7 +101,7 @@ def _docker_view(
     environ: Mapping[str, str],
     path: str,
     image_aware: Answer | None,
-    open_db: Opener = registries.open_read,
+    open_db: Opener,
 ) -> None:
     """What `docker pull IMAGE` gets: the CLI sends only the host; the hint reads its argv."""
     server = targets.parse(hosts.server_key(target.host))
@@ -136,9 +137,7 @@ def _who(answer: Answer | None) -> str:
     return "nothing (not found)" if answer is None else answer.source
 
 
-def _repository_matters(
-    target: targets.Target, path: str, open_db: Opener = registries.open_read
-) -> bool:
+def _repository_matters(target: targets.Target, path: str, open_db: Opener) -> bool:
     """Whether the host's rows could answer a repository otherwise than the host alone."""
     try:
         db = open_db(path)
