@@ -167,12 +167,13 @@ def _check_rows(report: Report, rows: list[registries.Row], of_readystackgo: boo
 
 def _check_host_ranking(report: Report, host: str, answering: list[registries.Row]) -> None:
     """Say which row a host-only question gets, and warn where clients will disagree."""
-    if len(answering) < 2 and not repository_matters(answering):
+    matters = repository_matters(answering)
+    if len(answering) < 2 and not matters:
         return
     winner = choose(answering, Target(host, SERVER, host))
     got = repr(winner.name) if winner else "nothing"
     names = ", ".join(repr(r.name) for r in answering)
-    if not repository_matters(answering):
+    if not matters:
         report.info(f"{host}: {len(answering)} rows ({names}); every question gets {got}")
         return
     report.warning(
