@@ -78,12 +78,15 @@ def _check_server(
             tables = "Registries" in db.tables
         finally:
             db.close()
-    except AdminError as exc:
+    # A query the server refuses (a role without SELECT on the table) is a DatabaseError.
+    except (AdminError, registries.DatabaseError) as exc:
         report.problem(f"PostgreSQL database {shown}: {exc}")
         return []
     report.ok(f"PostgreSQL database {shown} (--db) answers")
     if not tables:
         report.info("the database has no Registries table yet (created on first write)")
+    for text in db.skipped:
+        report.problem(text)
     report.ok(f"{len(rows)} registry row(s)")
     return rows
 
