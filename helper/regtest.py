@@ -98,25 +98,24 @@ def check_rows(
             continue
         jobs.append((index, row, secret))
 
-    def work(index: int, row: registries.Row, secret: str) -> None:
-        status, detail = regcheck.check(
-            row.url, row.username or "", secret, image, environ, timeout
-        )
-        results[index] = Result(row.name, row.host or "", status, detail)
-
     slots = threading.BoundedSemaphore(MAX_PARALLEL)
+
+    def work(index: int, row: registries.Row, secret: str) -> None:
+        with slots:
+            status, detail = regcheck.check(
+                row.url, row.username or "", secret, image, environ, timeout
+            )
+            results[index] = Result(row.name, row.host or "", status, detail)
+
     threads = []
     for index, row, secret in jobs:
-
-        def guarded(index: int = index, row: registries.Row = row, secret: str = secret) -> None:
-            with slots:
-                work(index, row, secret)
-
         # Daemon threads: a check stuck past the deadline must not keep the process alive.
-        thread = threading.Thread(target=guarded, daemon=True, name=f"check-{index}")
+        thread = threading.Thread(
+            target=work, args=(index, row, secret), daemon=True, name=f"check-{index}"
+        )
         thread.start()
         threads.append(thread)
-    batches = -(-len(threads) // MAX_PARALLEL) if threads else 0
+    batches = -(-len(threads) // MAX_PARALLEL)  # ceiling division; 0 when there is no thread
     deadline = time.monotonic() + batches * timeout + GRACE
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
