@@ -64,11 +64,17 @@ def backend(location: str) -> ModuleType:
     return pgsql
 
 
-def table_opener(ns: argparse.Namespace) -> Callable[[str], registries.Registries | None]:
-    """How resolve/explain open the table: a server only when ``--db`` names one, as `get`
-    never reads one."""
-    path, how = db_path(ns)
+def table_opener(path: str, how: str) -> Callable[[str], registries.Registries | None]:
+    """How resolve/explain open ``db_path``'s table: a server only when ``--db`` names one."""
+    # `get` never reads a server: only a --db typed for this run makes them read one.
     return backend(path).open_read if how == "--db" else registries.open_read
+
+
+def missing_credentials(username: object, has_password: bool) -> tuple[list[str], str]:
+    """(what a row lacks, username before password; the `registry update` options to set it)."""
+    missing = [w for w, ok in (("username", username), ("password", has_password)) if not ok]
+    options = "--username U --password-stdin" if not username else "--password-stdin"
+    return missing, options
 
 
 def open_read(ns: argparse.Namespace) -> registries.Registries | None:
@@ -78,6 +84,17 @@ def open_read(ns: argparse.Namespace) -> registries.Registries | None:
         return backend(path).open_read(path)
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None
+
+
+def all_rows(ns: argparse.Namespace) -> list[registries.Row]:
+    """Every row of the verb's database (none when it does not exist)."""
+    db = open_read(ns)
+    if db is None:
+        return []
+    try:
+        return db.all_rows()
+    finally:
+        db.close()
 
 
 def open_write(ns: argparse.Namespace) -> registries.Registries:

@@ -9,24 +9,13 @@ from readystack.store import hosts
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
-from .adminlib import AdminError, open_read
-from .dockerwiring import commit, plan_helpers, writable_config
-
-
-def _table_hosts(ns: argparse.Namespace) -> list[str]:
-    db = open_read(ns)
-    if db is None:
-        return []
-    try:
-        rows = db.all_rows()
-    finally:
-        db.close()
-    return sorted({r.host for r in rows if r.host and not r.is_oauth_key})
+from .adminlib import AdminError, all_rows
+from .dockerwiring import commit, plan_helpers, table_hosts, writable_config
 
 
 def _wanted_hosts(ns: argparse.Namespace) -> list[str]:
     if not ns.registries:
-        return _table_hosts(ns)
+        return table_hosts(all_rows(ns))
     out = []
     for item in ns.registries.split(","):
         item = item.strip()

@@ -29,7 +29,7 @@ def diagnose(
     db_path: str,
     environ: Mapping[str, str],
     timeout: float,
-    open_db: Opener = registries.open_read,
+    open_db: Opener,
 ) -> tuple[bool, list[str]]:
     """(the image can be pulled, the lines to print) for the question ``text``.
 

@@ -6,11 +6,16 @@ import argparse
 import os
 import sys
 
-from readystack.store import dockerconfig, paths
+from readystack.store import dockerconfig, paths, registries
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
 from .adminlib import AdminError
+
+
+def table_hosts(rows: list[registries.Row]) -> list[str]:
+    """The registry hosts of ``rows`` that configure-docker wires (OAuth keys are no host)."""
+    return sorted({r.host for r in rows if r.host and not r.is_oauth_key})
 
 
 def load_config(path: str) -> dict:

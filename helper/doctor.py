@@ -13,7 +13,8 @@ from readystack.store import conventions, dockerconfig, fileaccess, paths, regis
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
-from .adminlib import AdminError, missing_folder, open_read
+from .adminlib import AdminError, missing_credentials, missing_folder, open_read
+from .dockerwiring import table_hosts
 from .resolver import choose, compile_row, repository_matters
 from .target import SERVER, Target
 
@@ -77,12 +78,15 @@ def _check_server(
             tables = "Registries" in db.tables
         finally:
             db.close()
-    except AdminError as exc:
+    # A query the server refuses (a role without SELECT on the table) is a DatabaseError.
+    except (AdminError, registries.DatabaseError) as exc:
         report.problem(f"PostgreSQL database {shown}: {exc}")
         return []
     report.ok(f"PostgreSQL database {shown} (--db) answers")
     if not tables:
         report.info("the database has no Registries table yet (created on first write)")
+    for text in db.skipped:
+        report.problem(text)
     report.ok(f"{len(rows)} registry row(s)")
     return rows
 
@@ -130,12 +134,12 @@ def _silent_rows(report: Report, rows: list[registries.Row], of_readystackgo: bo
     for row in rows:
         if row.is_oauth_key or row.host is None or row.has_credentials:
             continue
-        gone = [w for w, ok in (("username", row.username), ("password", row.password)) if not ok]
+        # A keyring row's Password column is NULL: its secret is in the keyring.
+        gone, options = missing_credentials(row.username, row.in_keyring or bool(row.password))
         missing = "no " + " and no ".join(gone)
         if row.is_login or of_readystackgo:
             report.info(f"row {row.name!r}: {missing}, so this helper never answers from it")
         else:
-            options = "--username U --password-stdin" if not row.username else "--password-stdin"
             report.problem(
                 f"row {row.name!r}: {missing}, so it never answers; set "
                 f"{'them' if len(gone) > 1 else 'it'} with `{NAME} registry update "
@@ -166,12 +170,13 @@ def _check_rows(report: Report, rows: list[registries.Row], of_readystackgo: boo
 
 def _check_host_ranking(report: Report, host: str, answering: list[registries.Row]) -> None:
     """Say which row a host-only question gets, and warn where clients will disagree."""
-    if len(answering) < 2 and not repository_matters(answering):
+    matters = repository_matters(answering)
+    if len(answering) < 2 and not matters:
         return
     winner = choose(answering, Target(host, SERVER, host))
     got = repr(winner.name) if winner else "nothing"
     names = ", ".join(repr(r.name) for r in answering)
-    if not repository_matters(answering):
+    if not matters:
         report.info(f"{host}: {len(answering)} rows ({names}); every question gets {got}")
         return
     report.warning(
@@ -203,9 +208,9 @@ def _check_docker_config(
     elif store:
         report.info(f"{path}: credsStore is docker-credential-{store}")
     wired = store == SELF
-    table_hosts = sorted({r.host for r in rows if r.host and not r.is_oauth_key})
-    unwired = set(dockerconfig.hosts_without_helper(config, table_hosts))
-    for host in table_hosts:
+    wanted = table_hosts(rows)  # the hosts configure-docker writes
+    unwired = set(dockerconfig.hosts_without_helper(config, wanted))
+    for host in wanted:
         keys = keys_for(host)
         other = [f"{k} -> {helpers[k]}" for k in keys if k in helpers and helpers[k] != SELF]
         if other:

@@ -30,8 +30,8 @@ def resolve_(ns: argparse.Namespace) -> int:
     target = _target(ns.target)
     if target.note:
         sys.stderr.write(f"{NAME}: {target.note}\n")
-    path, _ = db_path(ns)
-    answer = resolve(target, ns.environ, path, open_db=table_opener(ns))
+    path, how = db_path(ns)
+    answer = resolve(target, ns.environ, path, open_db=table_opener(path, how))
     if answer is None:
         print(protocol.NOT_FOUND)
         return 1
@@ -45,7 +45,7 @@ def explain(ns: argparse.Namespace) -> int:
     """explain: the whole trace of a resolution, secrets masked."""
     target = _target(ns.target)
     path, how = db_path(ns)
-    opener = table_opener(ns)
+    opener = table_opener(path, how)
     print(f"explain {ns.target.strip()!r}")
     print(f"database: {conventions.shown(path)} ({how})")
     if target.kind == targets.REPOSITORY:
@@ -77,7 +77,8 @@ def _traced(
     environ: Mapping[str, str],
     path: str,
     docker_argv: ArgvSource | None = None,
-    open_db: Opener = registries.open_read,
+    *,
+    open_db: Opener,
 ) -> Answer | None:
     """Resolve ``target``, print its trace and result; return the answer."""
     trace = Trace()
@@ -100,7 +101,7 @@ def _docker_view(
     environ: Mapping[str, str],
     path: str,
     image_aware: Answer | None,
-    open_db: Opener = registries.open_read,
+    open_db: Opener,
 ) -> None:
     """What `docker pull IMAGE` gets: the CLI sends only the host; the hint reads its argv."""
     server = targets.parse(hosts.server_key(target.host))
@@ -136,9 +137,7 @@ def _who(answer: Answer | None) -> str:
     return "nothing (not found)" if answer is None else answer.source
 
 
-def _repository_matters(
-    target: targets.Target, path: str, open_db: Opener = registries.open_read
-) -> bool:
+def _repository_matters(target: targets.Target, path: str, open_db: Opener) -> bool:
     """Whether the host's rows could answer a repository otherwise than the host alone."""
     try:
         db = open_db(path)

@@ -11,7 +11,16 @@ from readystack.store.conventions import NAME, SELF
 from readystack.store.diag import mask, printable
 
 from . import protocol
-from .adminlib import AdminError, db_path, find, open_read, read_secret, writing
+from .adminlib import (
+    AdminError,
+    all_rows,
+    db_path,
+    find,
+    missing_credentials,
+    open_read,
+    read_secret,
+    writing,
+)
 from .patterns import MAX_PATTERNS, PatternError, compile_pattern
 
 MAX_NAME, MAX_URL, MAX_USERNAME, MAX_PASSWORD = 100, 500, 255, 1000
@@ -131,18 +140,14 @@ def add(ns: argparse.Namespace) -> int:
 
 def _never_answers(name: str, username: str | None, has_password: bool) -> None:
     """One stderr line when a row can never answer (DESIGN: username and password non-empty)."""
-    missing = {"username": not username, "password": not has_password}
-    if not any(missing.values()):
+    missing, options = missing_credentials(username, has_password)
+    if not missing:
         return
     import shlex
 
-    what = " and no ".join(k for k, gone in missing.items() if gone)
-    options = " ".join(
-        o for o, gone in (("--username U", missing["username"]), ("--password-stdin", True)) if gone
-    )
     sys.stderr.write(
-        f"{NAME}: note: registry {name!r} has no {what}, so it never answers; "
-        f"set {'them' if all(missing.values()) else 'it'} with "
+        f"{NAME}: note: registry {name!r} has no {' and no '.join(missing)}, so it never "
+        f"answers; set {'them' if len(missing) > 1 else 'it'} with "
         f"`{NAME} registry update {shlex.quote(name)} {options}`\n"
     )
 
@@ -272,10 +277,7 @@ def _describe(row: registries.Row) -> dict[str, object]:
 
 def list_(ns: argparse.Namespace) -> int:
     """registry list."""
-    db = open_read(ns)
-    rows = [] if db is None else db.all_rows()
-    if db is not None:
-        db.close()
+    rows = all_rows(ns)
     if ns.json:
         print(json.dumps([_describe(r) for r in rows], indent=2))
         return 0

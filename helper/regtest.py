@@ -13,7 +13,7 @@ from readystack.store import hosts, registries
 from readystack.store.conventions import NAME
 
 from . import regcheck
-from .adminlib import AdminError, open_read
+from .adminlib import AdminError, all_rows
 from .reference import InvalidReference, parse_image
 from .resolver import secret_of
 
@@ -98,25 +98,24 @@ def check_rows(
             continue
         jobs.append((index, row, secret))
 
-    def work(index: int, row: registries.Row, secret: str) -> None:
-        status, detail = regcheck.check(
-            row.url, row.username or "", secret, image, environ, timeout
-        )
-        results[index] = Result(row.name, row.host or "", status, detail)
-
     slots = threading.BoundedSemaphore(MAX_PARALLEL)
+
+    def work(index: int, row: registries.Row, secret: str) -> None:
+        with slots:
+            status, detail = regcheck.check(
+                row.url, row.username or "", secret, image, environ, timeout
+            )
+            results[index] = Result(row.name, row.host or "", status, detail)
+
     threads = []
     for index, row, secret in jobs:
-
-        def guarded(index: int = index, row: registries.Row = row, secret: str = secret) -> None:
-            with slots:
-                work(index, row, secret)
-
         # Daemon threads: a check stuck past the deadline must not keep the process alive.
-        thread = threading.Thread(target=guarded, daemon=True, name=f"check-{index}")
+        thread = threading.Thread(
+            target=work, args=(index, row, secret), daemon=True, name=f"check-{index}"
+        )
         thread.start()
         threads.append(thread)
-    batches = -(-len(threads) // MAX_PARALLEL) if threads else 0
+    batches = -(-len(threads) // MAX_PARALLEL)  # ceiling division; 0 when there is no thread
     deadline = time.monotonic() + batches * timeout + GRACE
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
@@ -139,17 +138,6 @@ def print_results(results: list[Result], as_json: bool) -> None:
         sys.stdout.write(
             f"{r.name:{width[0]}}  {r.host:{width[1]}}  {r.status:{status_width}}  {r.detail}\n"
         )
-
-
-def all_rows(ns: argparse.Namespace) -> list[registries.Row]:
-    """Every row of the verb's database (none when it does not exist)."""
-    db = open_read(ns)
-    if db is None:
-        return []
-    try:
-        return db.all_rows()
-    finally:
-        db.close()
 
 
 def run(ns: argparse.Namespace) -> int:

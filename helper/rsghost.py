@@ -196,7 +196,7 @@ def readable_hosts(path: str, system: bool) -> list[str]:
         raise AdminError(str(exc)) from None
     finally:
         db.close()
-    return sorted({r.host for r in rows if r.host and not r.is_oauth_key})
+    return dockerwiring.table_hosts(rows)
 
 
 def _check_writable(config_file: str, system: bool) -> None:

@@ -215,3 +215,37 @@ def test_online_checks_read_their_row_from_either_backend(admin: Run) -> None:
     assert b"online: Registries row 'gone' at http://127.0.0.1:1: unreachable" in explained.stdout
     for proc in (tested, doctor, explained):
         assert secret not in proc.stdout + proc.stderr
+
+
+def test_doctor_reports_a_postgresql_query_the_server_refuses(run: Run, pg_uri: str) -> None:
+    table = PostgresTable(pg_uri)
+    added = run("registry", "add", "g", "--url", "ghcr.io", "--username", "u", "--db", pg_uri)
+    assert added.returncode == 0, added.stderr
+    # A role that sees the table (it may insert) but may not read it.
+    role = "reader_" + pg_uri.rsplit("/", 1)[1]
+    table.execute(f'CREATE ROLE "{role}" LOGIN')
+    table.execute(f'GRANT INSERT ON "Registries" TO "{role}"')
+    proc = run("doctor", "--db", pg_uri.replace("postgres@", f"{role}@"))
+    assert proc.returncode == 1
+    assert b"Traceback" not in proc.stderr
+    problems = [line for line in proc.stdout.splitlines() if b"permission denied" in line]
+    assert len(problems) == 1 and problems[0].startswith(b"PROBLEM  PostgreSQL database ")
+
+
+def test_doctor_reports_a_postgresql_row_skipped_for_a_wrong_typed_cell(
+    run: Run, pg_uri: str
+) -> None:
+    table = PostgresTable(pg_uri)
+    added = run("registry", "add", "g", "--url", "ghcr.io", "--username", "u", "--db", pg_uri)
+    assert added.returncode == 0, added.stderr
+    table.execute(
+        'ALTER TABLE "Registries" ALTER COLUMN "Username" TYPE bytea '
+        "USING convert_to(\"Username\", 'UTF8')"
+    )
+    (row,) = table.rows()
+    proc = run("doctor", "--db", pg_uri)
+    assert proc.returncode == 1
+    assert (
+        f"PROBLEM  skipping the Registries row with Id '{row['Id']}': its Username is a BLOB"
+    ).encode() in proc.stdout.splitlines()
+    assert b"ok       0 registry row(s)" in proc.stdout.splitlines()

@@ -121,3 +121,19 @@ def test_a_row_whose_keyring_cannot_be_read_is_a_problem_without_its_secret(
         "keyring: run this where its Secret Service answers (the D-Bus session of "
         "the user who stored it)"
     ]
+
+
+def test_a_keyring_row_without_a_username_lacks_only_the_username(
+    environ: dict[str, str], rsg: RsgDb, use_keyring: KEYRING, capsys: pytest.CaptureFixture
+) -> None:
+    use_keyring(MemoryKeyring)
+    label = secrets.KEYRING_PREFIX + path_of(MemoryKeyring)
+    row_id = rsg.add("ghcr", "https://ghcr.io", None, None, secret_store=label)
+    MemoryKeyring.store[secrets.SERVICE, f"{row_id}@ghcr.io"] = "s3cret"
+    code, lines = doctor(environ, capsys)
+    assert code == 1
+    assert [line for line in lines if "never answers" in line] == [
+        "PROBLEM  row 'ghcr': no username, so it never answers; set it with "
+        "`docker-credential-readystack registry update ghcr --username U --password-stdin`, "
+        "or remove it"
+    ]
