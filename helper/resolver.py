@@ -104,7 +104,7 @@ def from_config_files(
     files = dockerconfig.existing_files(candidates)
     # For the trace, every candidate once, in the order consulted (DOCKER_CONFIG=~/.docker names
     # the same file as the last candidate); the lookup itself only visits `files`.
-    ordered = _once(candidates) if trace else files
+    ordered = dockerconfig.each_file_once(candidates) if trace else files
     with _Indent(trace):
         for path, how in ordered:
             if (path, how) not in files:
@@ -121,20 +121,6 @@ def from_config_files(
             if found is not None:
                 return found
     return None
-
-
-def _once(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The candidates with each file named once (the first naming wins), in order."""
-    import os
-
-    seen: set[str] = set()
-    out = []
-    for path, how in candidates:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            out.append((path, how))
-    return out
 
 
 def from_table(

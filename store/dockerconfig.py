@@ -20,11 +20,14 @@ class ConfigError(Exception):
 
 def existing_files(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The candidates that exist, each real file once, in order."""
+    return each_file_once([(path, how) for path, how in candidates if os.path.isfile(path)])
+
+
+def each_file_once(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The candidates with each real file named once (the first naming wins), in order."""
     seen: set[str] = set()
     out = []
     for path, how in candidates:
-        if not os.path.isfile(path):
-            continue
         real = os.path.realpath(path)
         if real not in seen:
             seen.add(real)
