@@ -161,16 +161,9 @@ def _login_rows(db: registries.Registries, target: targets.Target) -> list[regis
     if target.kind == targets.OAUTH:
         row = db.row_for_key(target.raw)
         return [row] if row else []
-    wanted = _login_host(target)
-    rows = [r for r in db.rows_for_host(target.host) if r.is_login and _row_login(r) == wanted]
+    wanted = _login_host(target)  # a str, so rows that are no login (login_host None) never match
+    rows = [r for r in db.rows_for_host(target.host) if r.login_host == wanted]
     return sorted(rows, key=lambda r: (r.name.casefold(), r.id))
-
-
-def _row_login(row: registries.Row) -> str | None:
-    try:
-        return hosts.login_host(row.url)
-    except hosts.HostError:
-        return None
 
 
 def _login_url(target: targets.Target, server: str) -> str:

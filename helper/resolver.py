@@ -267,8 +267,9 @@ def choose(
         note("no row answers for the whole host")
         return None
     asked = _asked_login(target)
+    # A login row stored under exactly the key asked wins over one found through a Hub alias.
     ranked.sort(
-        key=lambda item: (item[0], _login_of(item[1]) != asked, item[1].name.casefold(), item[1].id)
+        key=lambda item: (item[0], item[1].login_host != asked, item[1].name.casefold(), item[1].id)
     )
     for rank, row in ranked:
         note(f"row {row.name!r}: {_RANK_NAMES[rank]}")
@@ -286,16 +287,6 @@ def _asked_login(target: targets.Target) -> str | None:
         return None
     try:
         return hosts.login_host(target.raw)
-    except hosts.HostError:
-        return None
-
-
-def _login_of(row: registries.Row) -> str | None:
-    # A login row stored under exactly the key asked wins over one found through a Hub alias.
-    if not row.is_login:
-        return None
-    try:
-        return hosts.login_host(row.url)
     except hosts.HostError:
         return None
 

@@ -89,6 +89,16 @@ class Row:
         return self.origin == "login"
 
     @property
+    def login_host(self) -> str | None:
+        """The name `store` kept this login under; None unless a login row whose Url parses."""
+        if not self.is_login:
+            return None
+        try:
+            return hosts.login_host(self.url)
+        except hosts.HostError:
+            return None
+
+    @property
     def is_oauth_key(self) -> bool:
         """Rows holding one of Docker Hub's OAuth keys, found only by that exact key."""
         return self.url in hosts.OAUTH_KEYS
