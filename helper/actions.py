@@ -79,26 +79,15 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
     try:
         wanted = secrets.wanted_store(environ)
         backend = secrets.write_backend() if wanted == "keyring" else None
-        return _store(db_path, target, server, username, secret, backend)
+        # A login that waited for `sync`'s lock finds the file replaced: it is kept in the new one.
+        return registries.retry_replaced(
+            db_path, "store", lambda: _store(db_path, target, server, username, secret, backend)
+        )
     except (secrets.SecretStoreError, registries.DatabaseError) as exc:
         raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
 
 
 def _store(
-    db_path: str,
-    target: targets.Target,
-    server: str,
-    username: str,
-    secret: str,
-    backend: object | None,
-) -> str:
-    # A login that waited for `sync`'s lock finds the file replaced: it is kept in the new one.
-    return registries.retry_replaced(
-        db_path, "store", lambda: _store_once(db_path, target, server, username, secret, backend)
-    )
-
-
-def _store_once(
     db_path: str,
     target: targets.Target,
     server: str,
@@ -191,19 +180,15 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
     if not os.path.exists(db_path):
         return ""  # nothing was ever stored; never create a database just to erase from it
     try:
-        return _erase(db_path, target)
+        logins, others = registries.retry_replaced(
+            db_path, "erase", lambda: _erase(db_path, target)
+        )
+        return _erased(target, logins, others)
     except registries.DatabaseError as exc:
         raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
 
 
-def _erase(db_path: str, target: targets.Target) -> str:
-    logins, others = registries.retry_replaced(
-        db_path, "erase", lambda: _erase_once(db_path, target)
-    )
-    return _erased(target, logins, others)
-
-
-def _erase_once(db_path: str, target: targets.Target) -> tuple[list[registries.Row], list[str]]:
+def _erase(db_path: str, target: targets.Target) -> tuple[list[registries.Row], list[str]]:
     db = registries.open_write(db_path)
     try:
         if db.is_readystackgo:
