@@ -151,16 +151,10 @@ def _protocol(verb: str) -> int:
         _write(f"{exc}\n")
         return 1
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
-        from readystack.store.diag import DEBUG, warn
+        from readystack.store.diag import warn
 
-        warn(
-            f"{verb} failed: {_first_line(exc) or 'internal error'} "
-            "(READYSTACK_LOG=debug shows where)"
-        )
-        if DEBUG:
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
+        warn(f"{verb} failed: {_first_line(exc)} (READYSTACK_LOG=debug shows where)")
+        _traceback_if_debug()
         # A lookup that breaks must not fail the pull: answer not-found, as the clients expect.
         _write(f"{protocol.NOT_FOUND if verb == 'get' else _store_error(verb, exc)}\n")
         return 1
@@ -184,17 +178,27 @@ def _read_stdin(verb: str) -> bytes:
 
 
 def _store_error(verb: str, exc: Exception) -> str:
-    return f"{protocol.NAME}: {verb} failed: {_first_line(exc) or 'internal error'}"
+    return f"{protocol.NAME}: {verb} failed: {_first_line(exc)}"
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first line of the exception's text; ``internal error`` when that line is empty."""
     text = str(exc)
-    return text.splitlines()[0] if text else ""
+    return (text.splitlines()[0] if text else "") or "internal error"
+
+
+def _traceback_if_debug() -> None:
+    """With READYSTACK_LOG=debug, the traceback on stderr: the "where" the messages promise."""
+    from readystack.store.diag import DEBUG
+
+    if DEBUG:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 def _admin(args: list[str]) -> int:
     from readystack.store import dockerconfig, registries, secrets
-    from readystack.store.diag import DEBUG
 
     from . import admin
     from .adminlib import AdminError
@@ -217,11 +221,8 @@ def _admin(args: list[str]) -> int:
         raise  # the reader went away: `run` ends quietly
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
         sys.stderr.write(
-            f"{protocol.NAME}: {args[0]} failed: {_first_line(exc) or 'internal error'} "
+            f"{protocol.NAME}: {args[0]} failed: {_first_line(exc)} "
             "(READYSTACK_LOG=debug shows where)\n"
         )
-        if DEBUG:
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
+        _traceback_if_debug()
         return 1
