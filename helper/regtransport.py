@@ -198,8 +198,8 @@ def failure(exc: BaseException, target: str, timeout: float) -> Verdict:
         return Verdict(TLS, f"certificate of {target} not trusted: {verify.verify_message}")
     if isinstance(exc, u3.ProxyError):
         return Verdict(UNREACHABLE, f"the proxy failed for {target}: {_reason(exc)}")
-    if isinstance(exc, (u3.SSLError, ssl.SSLError)) or _find(exc, ssl.SSLError):
-        tls = _find(exc, ssl.SSLError)
+    tls = _find(exc, ssl.SSLError)  # exc itself when it is one
+    if tls is not None or isinstance(exc, u3.SSLError):
         reason = getattr(tls, "reason", None) or "handshake failed"
         hint = ""
         if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"):
