@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from typing import NamedTuple
 
-from readystack.helper.importbudget import denied_among
+from readystack.helper.lookup.importbudget import denied_among
 
 from . import log, read_text
 from .cases import Commands

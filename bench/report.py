@@ -12,7 +12,7 @@ import subprocess
 import time
 from typing import NamedTuple
 
-from readystack.helper.importbudget import GET_DENIED
+from readystack.helper.lookup.importbudget import GET_DENIED
 
 from . import ROOT, fleet, log, read_text
 from .cases import Commands
@@ -295,7 +295,7 @@ def _anchor_rows(r: Results, out: _Rows) -> None:
         )
     denied = r.imports.denied
     out.add(
-        f"deny-listed imports in `get` ({len(GET_DENIED)} modules, helper/importbudget.py)",
+        f"deny-listed imports in `get` ({len(GET_DENIED)} modules, helper/lookup/importbudget.py)",
         NAN,
         ", ".join(denied) or "none",
         target="none",

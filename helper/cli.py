@@ -6,7 +6,8 @@ import gc
 import os
 import sys
 
-from . import __version__, protocol
+from . import __version__
+from .lookup import protocol
 
 # The verbs Docker runs on every pull only read. Such a process lives a few milliseconds, so the
 # cyclic collector (triggered by import allocations) and interpreter teardown are pure cost,
@@ -40,7 +41,7 @@ See the README.
 
 def help_text() -> str:
     """The full help: the protocol verbs, then every management verb from the verb table."""
-    from .verbs import help_lines
+    from .manage.verbs import help_lines
 
     return PROTOCOL_HELP + "\n".join(help_lines()) + "\n" + ENVIRONMENT
 
@@ -68,7 +69,7 @@ def _unknown_verb(args: list[str]) -> None:
     """Stderr, for people: the verbs there are, and the one that was probably meant."""
     import difflib
 
-    from .verbs import FIRST_WORDS, help_lines
+    from .manage.verbs import FIRST_WORDS, help_lines
 
     known = [*PROTOCOL_VERBS, "version", *sorted(FIRST_WORDS)]
     close = difflib.get_close_matches(args[0], known, n=1)
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             _write(help_text())
             return 0
     if args:
-        from .verbs import FIRST_WORDS
+        from .manage.verbs import FIRST_WORDS
 
         if args[0] in FIRST_WORDS:
             return _admin(args)
@@ -139,7 +140,7 @@ def run() -> None:
 
 
 def _protocol(verb: str) -> int:
-    from . import actions
+    from .lookup import actions
 
     environ = os.environ
     try:
@@ -200,8 +201,8 @@ def _traceback_if_debug() -> None:
 def _admin(args: list[str]) -> int:
     from readystack.store import dockerconfig, registries, secrets
 
-    from . import admin
-    from .adminlib import AdminError
+    from .manage import admin
+    from .manage.adminlib import AdminError
 
     try:
         return admin.main(args, os.environ)

@@ -3,9 +3,10 @@
 
     build/venv/bin/python packaging/bundlecheck.py EXE [--version V] [--keyring]
 
-Stdlib plus the project's list of modules `get` must not import (readystack.helper.importbudget,
-so it runs with an interpreter that has the project installed: build.sh uses build/venv's); used
-by build.sh after every build and by tests/packaging/test_build_artifacts.py.
+Stdlib plus the project's list of modules `get` must not import
+(readystack.helper.lookup.importbudget, so it runs with an interpreter that has the project
+installed: build.sh uses build/venv's); used by build.sh after every build and by
+tests/packaging/test_build_artifacts.py.
 
 Static checks read the executable's PKG archive (PyInstaller's CArchive, appended to the
 bootloader): its `s` entries are the scripts run at every start (runtime hooks, then the entry
@@ -39,7 +40,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from readystack.helper.importbudget import denied_among
+from readystack.helper.lookup.importbudget import denied_among
 
 NAME = "docker-credential-readystack"
 DEFERRED_PREFIX = "_readystack_deferred_"

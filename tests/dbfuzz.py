@@ -30,8 +30,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 sys.path.insert(0, str(Path(__file__).parent))
 import rawdb  # noqa: E402 - the shared test module beside this file
-from readystack.helper import actions, doctor, kubelet, protocol  # noqa: E402
-from readystack.helper import target as targets  # noqa: E402
+from readystack.helper.lookup import actions, kubelet, protocol
+from readystack.helper.lookup import target as targets  # noqa: E402
+from readystack.helper.manage import doctor  # noqa: E402
 from readystack.store import hosts, paths  # noqa: E402
 
 HANG_GUARD = 20  # seconds for one verb: a lookup takes milliseconds

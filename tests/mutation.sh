@@ -3,10 +3,10 @@
 #
 #   tests/mutation.sh [WORKDIR [MODULE...]]   # about 10 minutes on 2 busy cores; prints the table
 #
-# MODULE is a path such as helper/patterns.py; without any, the six core modules below.
+# MODULE is a path such as helper/lookup/patterns.py; without any, the six core modules below.
 #
 # mutmut 3 names each mutant after its module's dotted path, which must be the name the tests
-# import (`readystack.helper.patterns`). The checkout maps `readystack.helper` onto `helper/`
+# import (`readystack.helper.lookup.patterns`). The checkout maps `readystack.helper` onto `helper/`
 # through setuptools' package-dir, so the run works on a scratch copy laid out under those names:
 # WORKDIR/readystack/{helper,store} and the unit tests, with its own venv (mutmut is not a
 # project dependency). Nothing in the checkout is changed.
@@ -17,8 +17,8 @@ WORK="${1:-$(mktemp -d /tmp/readystack-mutation.XXXXXX)}"
 shift $(($# > 0 ? 1 : 0))
 MODULES=("$@")
 if [ ${#MODULES[@]} -eq 0 ]; then
-    MODULES=(helper/patterns.py helper/target.py helper/reference.py store/hosts.py
-        helper/resolver.py helper/protocol.py)
+    MODULES=(helper/lookup/patterns.py helper/lookup/target.py helper/lookup/reference.py store/hosts.py
+        helper/lookup/resolver.py helper/lookup/protocol.py)
 fi
 mkdir -p "$WORK"
 cd "$WORK"

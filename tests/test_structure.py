@@ -16,14 +16,17 @@ def modules() -> dict[str, Path]:
     """Every module of both packages by dotted name."""
     found = {}
     for folder, package in PACKAGES.items():
-        for path in sorted((ROOT / folder).glob("*.py")):
-            found[f"{package}.{path.stem}"] = path
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join((package, *parts))] = path
     return found
 
 
 def imports_of(name: str, path: Path) -> list[tuple[str, list[str]]]:
     """(module imported, names taken from it) for every import, inside functions too."""
-    package = name.rpartition(".")[0]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -31,7 +34,8 @@ def imports_of(name: str, path: Path) -> list[tuple[str, list[str]]]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = f"{package}.{base}" if base else package
+                up = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{up}.{base}" if base else up
             taken = [alias.name for alias in node.names]
             # `from . import x` imports the module x itself.
             submodules = [f"{base}.{t}" for t in taken if f"{base}.{t}" in modules()]
@@ -75,12 +79,31 @@ def test_store_never_imports_helper_and_nothing_imports_cli() -> None:
             assert "readystack.helper.cli" not in targets, name
 
 
+# The helper's subpackages, lowest first: each may import only those before it (and store/).
+LAYERS = ("readystack.helper.lookup", "readystack.helper.online", "readystack.helper.manage")
+
+
+def test_lookup_never_imports_manage_or_online_and_online_never_imports_manage() -> None:
+    for name, targets in graph().items():
+        for rank, layer in enumerate(LAYERS):
+            if name.startswith(layer + "."):
+                above = [t for t in targets if t.startswith(LAYERS[rank + 1 :])]
+                assert not above, f"{name} imports {above}, a layer above {layer}"
+
+
+def test_every_helper_module_lives_in_a_layer_or_is_the_entry() -> None:
+    entry = {"readystack.helper", "readystack.helper.__main__", "readystack.helper.cli"}
+    for name in modules():
+        if name.startswith("readystack.helper"):
+            assert name in entry or name.startswith(LAYERS) or name in LAYERS, name
+
+
 def test_no_private_name_is_imported_from_another_module() -> None:
     ours = modules()
     for name, path in ours.items():
         for module, taken in imports_of(name, path):
             if module in ours:
-                private = [t for t in taken if t.startswith("_")]
+                private = [t for t in taken if t.startswith("_") and not t.endswith("__")]
                 assert not private, f"{name} imports {private} from {module}"
 
 
@@ -99,7 +122,8 @@ def test_no_source_file_over_600_lines_nor_function_over_80(folder: str) -> None
 
 
 def test_every_verb_of_the_table_is_in_the_help_and_dispatches() -> None:
-    from readystack.helper import admin, cli, verbs
+    from readystack.helper import cli
+    from readystack.helper.manage import admin, verbs
 
     text = cli.help_text()
     parser = admin.parser()

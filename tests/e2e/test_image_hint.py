@@ -127,7 +127,7 @@ CLI_LINES = [
 
 
 def test_the_parser_reads_the_image_the_real_cli_reads(sandbox: Sandbox) -> None:
-    from readystack.helper.dockerargv import image_operand
+    from readystack.helper.lookup.dockerargv import image_operand
 
     log = sandbox.root / "asked.log"
     spy = sandbox.bin_dir / "docker-credential-spy"

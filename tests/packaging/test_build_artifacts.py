@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from readystack.helper.importbudget import denied_among
+from readystack.helper.lookup.importbudget import denied_among
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "docker-credential-readystack"

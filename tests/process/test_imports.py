@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from readystack.helper.importbudget import denied_among
+from readystack.helper.lookup.importbudget import denied_among
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,74 +21,48 @@ def _imported(stderr: str) -> set[str]:
     return names
 
 
-def _shim(tmp_path: Path) -> Path:
-    # The source tree under its installed names, without the installer's import machinery.
-    root = tmp_path / "shim"
-    (root / "readystack").mkdir(parents=True)
-    (root / "readystack" / "helper").symlink_to(REPO / "helper")
-    (root / "readystack" / "store").symlink_to(REPO / "store")
-    return root
-
-
-@pytest.mark.parametrize("question", [b"ghcr.io", b"ghcr.io/acme/app:1.0"])
-def test_get_on_a_database_row_imports_nothing_denied(
-    tmp_path: Path, env: dict[str, str], question: bytes
-) -> None:
-    payload = json.dumps({"ServerURL": "ghcr.io", "Username": "u", "Secret": "p"})
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from readystack.helper.cli import main; sys.argv = ['helper', sys.argv[2]]; "
-        "sys.exit(main())"
-    )
-    shim = str(_shim(tmp_path))
-    stored = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code, shim, "store"], input=payload.encode(), env=env
-    )
-    assert stored.returncode == 0
+def _startup_floor() -> set[str]:
+    """What this interpreter imports before any code of ours: site, and an editable finder."""
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-X", "importtime", "-c", code, shim, "get"],
-        input=question,
-        capture_output=True,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json.loads(proc.stdout)["Username"] == "u"
-    imported = _imported(proc.stderr.decode())
-    denied = denied_among(imported)
-    assert not denied, f"get imported {denied}"
-    assert "readystack.helper.resolver" in imported
-    # A host without pattern rows never reads the parent's command line for the image hint.
-    assert not {"readystack.helper.hint", "readystack.helper.dockerargv"} & imported
-
-
-def _verb_imports(shim: str, env: dict[str, str], *args: str) -> set[str]:
-    # With site-packages (no -S): the management verbs need the installed dependencies.
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from readystack.helper.cli import main; sys.argv = ['helper', *sys.argv[2:]]; "
-        "sys.exit(main())"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-I", "-X", "importtime", "-c", code, shim, *args],
-        capture_output=True,
-        env=env,
-        timeout=60,
+        [sys.executable, "-I", "-X", "importtime", "-c", "pass"], capture_output=True, check=True
     )
     return _imported(proc.stderr.decode())
 
 
-def test_only_the_online_verbs_import_the_http_client(tmp_path: Path, env: dict[str, str]) -> None:
-    shim = str(_shim(tmp_path))
-    payload = json.dumps({"ServerURL": "http://127.0.0.1:1", "Username": "u", "Secret": "p"})
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from readystack.helper.cli import main; sys.argv = ['helper', 'store']; sys.exit(main())"
+def _run(env: dict[str, str], *args: str, stdin: bytes = b"") -> tuple[int, bytes, set[str]]:
+    """Run the installed package as the console script does, with -X importtime: (exit, stdout,
+    the modules it imported beyond the interpreter's own start-up)."""
+    proc = subprocess.run(
+        [sys.executable, "-I", "-X", "importtime", "-m", "readystack.helper", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=60,
     )
-    subprocess.run([sys.executable, "-I", "-c", code, shim], input=payload.encode(), env=env)
+    return proc.returncode, proc.stdout, _imported(proc.stderr.decode()) - _startup_floor()
+
+
+@pytest.mark.parametrize("question", [b"ghcr.io", b"ghcr.io/acme/app:1.0"])
+def test_get_on_a_database_row_imports_nothing_denied(env: dict[str, str], question: bytes) -> None:
+    payload = json.dumps({"ServerURL": "ghcr.io", "Username": "u", "Secret": "p"})
+    assert _run(env, "store", stdin=payload.encode())[0] == 0
+    code, out, imported = _run(env, "get", stdin=question)
+    assert code == 0, out
+    assert json.loads(out)["Username"] == "u"
+    denied = denied_among(imported)
+    assert not denied, f"get imported {denied}"
+    assert "readystack.helper.lookup.resolver" in imported
+    # A host without pattern rows never reads the parent's command line for the image hint.
+    assert not {"readystack.helper.lookup.hint", "readystack.helper.lookup.dockerargv"} & imported
+
+
+def test_only_the_online_verbs_import_the_http_client(env: dict[str, str]) -> None:
+    payload = json.dumps({"ServerURL": "http://127.0.0.1:1", "Username": "u", "Secret": "p"})
+    assert _run(env, "store", stdin=payload.encode())[0] == 0
     for args in (("registry", "list"), ("explain", "127.0.0.1:1/a/b"), ("doctor",)):
-        assert "urllib3" not in _verb_imports(shim, env, *args), args
-    online = _verb_imports(shim, env, "registry", "test", "--timeout", "1")
-    assert "urllib3" in online and "readystack.helper.regcheck" in online
+        assert "urllib3" not in _run(env, *args)[2], args
+    online = _run(env, "registry", "test", "--timeout", "1")[2]
+    assert "urllib3" in online and "readystack.helper.online.regcheck" in online
 
 
 def _modules_of(exe: Path, args: list[str], env: dict[str, str], tmp_path: Path, stdin: bytes):

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from readystack.helper import actions, protocol
-from readystack.helper.protocol import HelperError, NotFound
+from readystack.helper.lookup import actions, protocol
+from readystack.helper.lookup.protocol import HelperError, NotFound
 
 HUB_V1 = "https://index.docker.io/v1/"
 ACCESS = HUB_V1 + "access-token"

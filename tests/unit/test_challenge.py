@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from readystack.helper.challenge import Challenge, ChallengeError, parse, parse_headers
+from readystack.helper.online.challenge import Challenge, ChallengeError, parse, parse_headers
 
 
 def test_docker_hub_bearer_challenge() -> None:

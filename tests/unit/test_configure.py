@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from readystack.helper import configure
-from readystack.helper.adminlib import AdminError
+from readystack.helper.manage import configure
+from readystack.helper.manage.adminlib import AdminError
 from readystack.store import dockerconfig, paths
 
 HUB_V1 = "https://index.docker.io/v1/"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from readystack.helper.dockerargv import image_operand
+from readystack.helper.lookup.dockerargv import image_operand
 
 DIGEST = "sha256:" + "a" * 64
 FALL_BACK = None

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from keyringcontract import LockedKeyring, MemoryKeyring, path_of
-from readystack.helper import admin
+from readystack.helper.manage import admin
 from readystack.store import secrets
 
 KEYRING = Callable[[type], None]

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from readystack.helper import hint, resolver
-from readystack.helper import target as targets
+from readystack.helper.lookup import hint, resolver
+from readystack.helper.lookup import target as targets
 from readystack.store import registries
 
 SERVER = targets.parse("127.0.0.1:5055")
@@ -117,6 +117,6 @@ def test_is_not_docker(argv0: str) -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux only)")
 def test_parent_argv_is_the_parents_command_line_word_for_word() -> None:
-    code = "from readystack.helper.hint import parent_argv; print(repr(parent_argv()))"
+    code = "from readystack.helper.lookup.hint import parent_argv; print(repr(parent_argv()))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == repr(sys.orig_argv)

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from readystack.helper import kubelet
-from readystack.helper.kubelet import KubeletError
+from readystack.helper.lookup import kubelet
+from readystack.helper.lookup.kubelet import KubeletError
 
 V1 = "credentialprovider.kubelet.k8s.io/v1"
 V1BETA1 = "credentialprovider.kubelet.k8s.io/v1beta1"

@@ -16,8 +16,9 @@ from keyringcontract import (
     UndeletableKeyring,
     path_of,
 )
-from readystack.helper import actions, admin, resolver
-from readystack.helper.adminlib import AdminError
+from readystack.helper.lookup import actions, resolver
+from readystack.helper.manage import admin
+from readystack.helper.manage.adminlib import AdminError
 from readystack.store import registries, secrets
 
 KEYRING = Callable[[type], None]

@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from readystack.helper.patterns import (
+from readystack.helper.lookup.patterns import (
     MAX_PATTERN_LENGTH,
     MAX_WILDCARDS,
     Pattern,

@@ -8,8 +8,8 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from readystack.helper import protocol
-from readystack.helper.protocol import HelperError, NotFound
+from readystack.helper.lookup import protocol
+from readystack.helper.lookup.protocol import HelperError, NotFound
 from readystack.store import conventions
 
 

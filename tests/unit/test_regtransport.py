@@ -7,8 +7,8 @@ import ssl
 from pathlib import Path
 
 import pytest
-from readystack.helper import regcheck
-from readystack.helper.regtransport import (
+from readystack.helper.online import regcheck
+from readystack.helper.online.regtransport import (
     CERTS_D_ENV,
     Transport,
     Verdict,

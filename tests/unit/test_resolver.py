@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from keyringcontract import LockedKeyring, MemoryKeyring, path_of
-from readystack.helper import actions, protocol, resolver
-from readystack.helper import target as targets
-from readystack.helper.patterns import MAX_PATTERNS
-from readystack.helper.resolver import Trace
+from readystack.helper.lookup import actions, protocol, resolver
+from readystack.helper.lookup import target as targets
+from readystack.helper.lookup.patterns import MAX_PATTERNS
+from readystack.helper.lookup.resolver import Trace
 from readystack.store import paths, registries, secrets
 
 RsgDb = Any  # tests/unit/conftest.py's RsgDb, reached through fixtures

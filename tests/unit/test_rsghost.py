@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from readystack.helper import rsghost
-from readystack.helper.adminlib import AdminError
+from readystack.helper.manage import rsghost
+from readystack.helper.manage.adminlib import AdminError
 from readystack.store import settings
 
 

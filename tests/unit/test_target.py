@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from readystack.helper import target as targets
-from readystack.helper.target import OAUTH, REPOSITORY, SERVER, Target, TargetError
+from readystack.helper.lookup import target as targets
+from readystack.helper.lookup.target import OAUTH, REPOSITORY, SERVER, Target, TargetError
 
 DIGEST = "sha256:" + "a" * 64
 

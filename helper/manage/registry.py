@@ -10,7 +10,8 @@ from readystack.store import dockerconfig, hosts, paths, registries, secrets
 from readystack.store.conventions import NAME, SELF
 from readystack.store.diag import mask, printable
 
-from . import protocol
+from ..lookup import protocol
+from ..lookup.patterns import MAX_PATTERNS, PatternError, compile_pattern
 from .adminlib import (
     AdminError,
     all_rows,
@@ -21,7 +22,6 @@ from .adminlib import (
     read_secret,
     writing,
 )
-from .patterns import MAX_PATTERNS, PatternError, compile_pattern
 
 MAX_NAME, MAX_URL, MAX_USERNAME, MAX_PASSWORD = 100, 500, 255, 1000
 

@@ -13,10 +13,10 @@ from readystack.store import conventions, dockerconfig, fileaccess, paths, regis
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
 
+from ..lookup.resolver import choose, compile_row, repository_matters
+from ..lookup.target import SERVER, Target
 from .adminlib import AdminError, missing_credentials, missing_folder, open_read
 from .dockerwiring import table_hosts
-from .resolver import choose, compile_row, repository_matters
-from .target import SERVER, Target
 
 
 class Report:
@@ -279,7 +279,8 @@ def _check_online(
     report: Report, rows: list[registries.Row], environ: Mapping[str, str], timeout: float
 ) -> None:
     """`--online`: `registry test` of every row with credentials, one finding per row."""
-    from . import regcheck, regtest
+    from ..online import regcheck
+    from . import regtest
 
     rows = regtest.select_rows(rows, [], None)
     if not rows:

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from readystack.store import hosts, registries
 from readystack.store.conventions import NAME
 
-from . import regcheck
+from ..lookup.reference import InvalidReference, parse_image
+from ..lookup.resolver import secret_of
+from ..online import regcheck
 from .adminlib import AdminError, all_rows
-from .reference import InvalidReference, parse_image
-from .resolver import secret_of
 
 # Rows are checked in parallel, up to this many at a time: N timeouts cost about one timeout.
 MAX_PARALLEL = 32

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from readystack.store import hosts, registries
 from readystack.store.conventions import Answer
 
-from . import regcheck
-from . import target as targets
+from ..lookup import target as targets
+from ..lookup.resolver import Opener, choose
+from ..online import regcheck
 from .regtest import UsageError, parse_image_option
-from .resolver import Opener, choose
 
 NO_CREDENTIALS = "no credentials configured"
 WRONG_CREDENTIALS = "wrong credentials"

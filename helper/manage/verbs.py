@@ -17,7 +17,7 @@ class Verb(NamedTuple):
     words: str  # "registry add"
     synopsis: str  # the operands and options, as the help shows them
     summary: str
-    module: str  # the module of readystack.helper that runs it (imported only then)
+    module: str  # its module below readystack.helper, e.g. "manage.registry" (imported only then)
     function: str
     options: Options
 
@@ -165,13 +165,27 @@ def _sync(p: argparse.ArgumentParser) -> None:
 _ROW = "[--username U] [--password-stdin] [--pattern P]… [--default] [--secret-store S]"
 
 VERBS: tuple[Verb, ...] = (
-    Verb("registry add", f"NAME --url URL {_ROW}", "add a registry row", "registry", "add", _add),
-    Verb("registry list", "[--json]", "list rows (passwords masked)", "registry", "list_", _list),
+    Verb(
+        "registry add",
+        f"NAME --url URL {_ROW}",
+        "add a registry row",
+        "manage.registry",
+        "add",
+        _add,
+    ),
+    Verb(
+        "registry list",
+        "[--json]",
+        "list rows (passwords masked)",
+        "manage.registry",
+        "list_",
+        _list,
+    ),
     Verb(
         "registry show",
         "NAME [--json]",
         "show one row (password masked)",
-        "registry",
+        "manage.registry",
         "show",
         _show,
     ),
@@ -179,7 +193,7 @@ VERBS: tuple[Verb, ...] = (
         "registry update",
         f"NAME [--url URL] [--rename N] [--clear-patterns] [--no-default] {_ROW}",
         "change a row",
-        "registry",
+        "manage.registry",
         "update",
         _update,
     ),
@@ -187,18 +201,23 @@ VERBS: tuple[Verb, ...] = (
         "registry remove",
         "NAME",
         "delete a row (and its keyring entry)",
-        "registry",
+        "manage.registry",
         "remove",
         _name,
     ),
     Verb(
-        "registry set-default", "NAME", "make a row the default", "registry", "set_default", _name
+        "registry set-default",
+        "NAME",
+        "make a row the default",
+        "manage.registry",
+        "set_default",
+        _name,
     ),
     Verb(
         "registry move-secrets",
         "[NAME…] --to keyring|database [--force]",
         "move passwords between the database and the keyring",
-        "movesecrets",
+        "manage.movesecrets",
         "run",
         _move_secrets,
     ),
@@ -206,7 +225,7 @@ VERBS: tuple[Verb, ...] = (
         "registry test",
         "[NAME…] [--image REF] [--timeout S] [--json]",
         "check stored credentials against their registries, as docker login does",
-        "regtest",
+        "manage.regtest",
         "run",
         _test,
     ),
@@ -214,7 +233,7 @@ VERBS: tuple[Verb, ...] = (
         "resolve",
         "TARGET [--show-secret]",
         "print what `get TARGET` would answer (secret masked)",
-        "explain",
+        "manage.explain",
         "resolve_",
         _resolve,
     ),
@@ -223,7 +242,7 @@ VERBS: tuple[Verb, ...] = (
         "TARGET [--online] [--timeout S]",
         "trace how TARGET is resolved: every source, row and pattern, and why; --online also "
         "checks the credentials against the registry",
-        "explain",
+        "manage.explain",
         "explain",
         _explain,
     ),
@@ -232,7 +251,7 @@ VERBS: tuple[Verb, ...] = (
         "[--online] [--timeout S]",
         "check the setup; --online also checks every row against its registry; exit 1 when "
         "something is wrong",
-        "doctor",
+        "manage.doctor",
         "run",
         _online,
     ),
@@ -241,7 +260,7 @@ VERBS: tuple[Verb, ...] = (
         "[--registries H,…] [--creds-store] [--overwrite] [--remove] "
         "[--readystackgo [CONTAINER] [--system]]",
         "add credHelpers entries for the table's hosts to the Docker config",
-        "configure",
+        "manage.configure",
         "run",
         _configure,
     ),
@@ -249,7 +268,7 @@ VERBS: tuple[Verb, ...] = (
         "sync",
         "[--from SOURCE] [--to DEST] [--every S]",
         "copy the table between SQLite files and PostgreSQL, keeping login rows",
-        "sync",
+        "manage.sync",
         "run",
         _sync,
     ),
@@ -257,7 +276,7 @@ VERBS: tuple[Verb, ...] = (
         "kubelet",
         "[--cache-duration D]",
         "kubelet image credential provider (request on stdin)",
-        "kubelet",
+        "lookup.kubelet",
         "run",
         _kubelet,
     ),

@@ -10,10 +10,10 @@ from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import NAME, Answer
 from readystack.store.diag import mask
 
-from . import protocol
-from . import target as targets
+from ..lookup import protocol
+from ..lookup import target as targets
+from ..lookup.resolver import ArgvSource, Opener, Trace, repository_matters, resolve
 from .adminlib import AdminError, db_path, table_opener
-from .resolver import ArgvSource, Opener, Trace, repository_matters, resolve
 
 
 def _target(text: str) -> targets.Target:
@@ -127,7 +127,7 @@ def _docker_view(
 
 
 def _argv_if_enabled(environ: Mapping[str, str], argv: list[str]) -> list[str] | None:
-    from .hint import enabled
+    from ..lookup.hint import enabled
 
     # As `get` would: the hint exists only where /proc shows the parent's command line.
     return argv if enabled(environ) and sys.platform.startswith("linux") else None

@@ -1,0 +1,1 @@
+"""Online checks of stored credentials against a registry: challenges, HTTP transport."""
