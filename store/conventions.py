@@ -58,6 +58,6 @@ def shown(location: str) -> str:
     if not is_remote(location):
         return location
     scheme, _, rest = location.partition("://")
-    authority, slash, path = rest.partition("/")
-    host = authority.rpartition("@")[2]
-    return f"{scheme}://{host}{slash}{path.partition('?')[0]}"
+    # Everything up to the last `@` goes, not just up to the first `/`: a password may hold an
+    # unencoded `/`, `?` or `@` (libpq refuses such a URI, and saying so must not show it).
+    return f"{scheme}://{rest.rpartition('@')[2].partition('?')[0]}"

@@ -40,13 +40,68 @@ def access_problem(path: str, write: bool = False) -> str | None:
 
 def user() -> str:
     """This process's user name, for messages."""
-    import pwd
+    return owner_name(os.geteuid())
 
-    uid = os.geteuid()
+
+def owner_name(uid: int) -> str:
+    """A user's name for messages (``uid N`` when the password database has none)."""
+    import pwd  # only when a message names someone
+
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return f"uid {uid}"
+
+
+def foreign(uid: int) -> bool:
+    """Whether ``uid`` is someone else than this user or root: who may not choose for us."""
+    return uid != 0 and uid != os.geteuid()
+
+
+def distrust(info: os.stat_result, what: str) -> str | None:
+    """Why a file or folder with ``info`` may have been written by someone else, or None.
+
+    Trusted: owned by this user or root, and not writable by group or others; a folder writable
+    by others with the sticky bit (``/tmp``) is fine, since only an entry's owner may replace it.
+    """
+    if foreign(info.st_uid):
+        return f"{what} belongs to {owner_name(info.st_uid)}"
+    if info.st_mode & 0o022 and not (stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX):
+        writers = "group and others" if info.st_mode & 0o022 == 0o022 else (
+            "its group" if info.st_mode & 0o020 else "others"
+        )
+        return f"{what} is writable by {writers} (mode {stat.S_IMODE(info.st_mode):04o})"
+    return None
+
+
+def distrusted_folder(path: str) -> str | None:
+    """Why a folder above ``path`` may have been changed by someone else, or None.
+
+    One ``stat`` per folder, from the file's own folder up to ``/``.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        try:
+            why = distrust(os.stat(folder), f"its folder {folder}")
+        except OSError:
+            return f"its folder {folder} cannot be examined"
+        if why:
+            return why
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def foreign_database(path: str, info: os.stat_result) -> str | None:
+    """The refusal to write secrets into ``path`` when another user owns it, else None."""
+    if not foreign(info.st_uid):
+        return None
+    return (
+        f"refusing to write to the database {path}: it belongs to {owner_name(info.st_uid)}, "
+        f"not to this user ({user()}) or root, so its owner could read every password written "
+        "into it; name it with --db on a management verb to write it anyway"
+    )
 
 
 def file_identity(path: str) -> tuple[int, int]:

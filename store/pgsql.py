@@ -14,7 +14,8 @@ import psycopg
 from psycopg import conninfo
 
 from . import registries
-from .conventions import NAME
+from .conventions import NAME, shown
+from .diag import printable
 from .registries import DatabaseError, Dialect, Registries
 from .rows import Row, make_row
 
@@ -160,14 +161,26 @@ def check_uri(uri: str) -> dict[str, str]:
     """The URI's parameters; a password in it is refused (it would sit in argv and history)."""
     try:
         params = conninfo.conninfo_to_dict(uri)
-    except psycopg.Error as exc:
-        raise DatabaseError(f"invalid PostgreSQL URI: {first_line(exc)}") from None
+    except psycopg.Error:
+        # Never libpq's text: it quotes the part it could not parse, the password included.
+        raise DatabaseError(f"invalid PostgreSQL URI {printable(shown(uri))}") from None
     if params.get("password"):
         raise DatabaseError(
             "the PostgreSQL URI carries a password; leave it out and use PGPASSWORD, "
             "~/.pgpass or another libpq mechanism instead"
         )
     return {k: str(v) for k, v in params.items() if v is not None}
+
+
+def _scrubbed(exc: BaseException, uri: str) -> str:
+    """The driver's first line, without any piece of what could be a password in the URI."""
+    text = first_line(exc)
+    # check_uri refused a password libpq saw; one it mistook for a host or port is still here.
+    secret = uri.partition("://")[2].rpartition("@")[0].partition(":")[2]
+    for piece in {secret, *secret.replace("/", ":").split(":")}:
+        if len(piece) >= 4:  # a short piece (a user `u`) would blank unrelated words
+            text = text.replace(piece, "<hidden>")
+    return text
 
 
 def connect(uri: str) -> Connection:
@@ -177,7 +190,7 @@ def connect(uri: str) -> Connection:
     try:
         raw = psycopg.connect(uri, autocommit=True, application_name=NAME, **extra)
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot connect to PostgreSQL: {first_line(exc)}") from None
+        raise DatabaseError(f"cannot connect to PostgreSQL: {_scrubbed(exc, uri)}") from None
     return Connection(raw)
 
 

@@ -327,12 +327,14 @@ def open_read(path: str) -> Registries | None:
         raise
 
 
-def open_write(path: str, create_folder: bool = True) -> Registries:
+def open_write(path: str, create_folder: bool = True, foreign_ok: bool = False) -> Registries:
     """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema.
 
     ``create_folder`` False: a missing folder is an error (only the default's may be created).
+    ``foreign_ok`` False: a file another user (not this one, not root) owns is refused, since
+    its owner would read every secret written into it; True only for a ``--db`` typed for this run.
     """
-    from .fileaccess import access_problem, file_identity, user
+    from .fileaccess import access_problem, foreign_database, user
 
     if is_remote(path):
         raise DatabaseError(REMOTE_REFUSAL)  # never a file named after a URI
@@ -361,7 +363,11 @@ def open_write(path: str, create_folder: bool = True) -> Registries:
         # secrets included, wherever the link points.
         raise DatabaseError(f"refusing to create the database through the dangling link {path}")
     # Taken before the open: a file replaced in between only causes a needless retry.
-    identity = file_identity(path)
+    info = os.stat(path)
+    refusal = None if foreign_ok else foreign_database(path, info)
+    if refusal:
+        raise DatabaseError(refusal)
+    identity = (info.st_dev, info.st_ino)
     # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
     uri = "file:" + sqliteread.uri_path(path) + "?mode=rw"
     try:

@@ -289,7 +289,9 @@ def _write_side(db: Registries, plan: Plan) -> None:
 def _write_file(path: str, source: list[Row], digest: str | None) -> Plan:
     if os.path.exists(path):
         _refuse_wal(path)
-    db = registries.open_write(path)  # an empty DEST is created first, so logins lock it too
+    # An empty DEST is created first, so logins lock it too. A DEST another user owns is allowed:
+    # `sync --to` is named by a person, and root syncing a user's replica keeps it theirs.
+    db = registries.open_write(path, foreign_ok=True)
     try:
         _refuse(db)
         # The write lock is held from reading DEST's login rows until the new file is in place:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from . import fileaccess
 from .conventions import is_remote
 
 SYSTEM_FILE = "/etc/docker-credential-readystack/config"
@@ -145,6 +146,13 @@ def _parse(path: str) -> _File:
         data = _read_bytes(path)
     except FileNotFoundError:
         return parsed
+    except Distrusted as exc:
+        # Another user could have chosen where our secrets go: the whole file is ignored.
+        parsed.problems.append(f"ignoring {path}: {exc}")
+        from .diag import warn
+
+        warn(f"ignoring the config file {path}: {exc}")
+        return parsed
     except OSError as exc:
         parsed.problems.append(f"cannot read {path}: {exc.strerror or exc}")
         return parsed
@@ -157,11 +165,29 @@ def _parse(path: str) -> _File:
     return parsed
 
 
+class Distrusted(OSError):
+    """A config file that someone else than this user or root could have written."""
+
+
 def _read_bytes(path: str) -> bytes:
     # os.open instead of open(): no buffered reader object, fewer syscalls on every lookup.
     # O_NONBLOCK: a FIFO put at this path must not hang a pull (it reads as empty instead).
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    # O_NOFOLLOW: a symlink planted here would let its author choose the file (or make doctor
+    # quote one this user may read but should not show).
+    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW
     try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        import errno  # only when the open failed: a lookup never needs it
+
+        if exc.errno == errno.ELOOP:
+            raise Distrusted("it is a symbolic link, which is not followed") from None
+        raise
+    try:
+        # One fstat for the file; the folders above it only once the file exists and passes.
+        why = fileaccess.distrust(os.fstat(fd), "it") or fileaccess.distrusted_folder(path)
+        if why:
+            raise Distrusted(f"{why}; only this user or root may write it and its folders")
         chunks = []
         size = 0
         while size < _MAX_BYTES:
@@ -196,20 +222,40 @@ def _parse_line(values: dict[str, str], raw: bytes) -> str | None:
         return f"{key} has no value"
     accepted, described = _ALLOWED.get(key, (None, ""))
     if accepted and value.lower() not in accepted:
-        return f"{key} must be {described}, not {value!r}"
+        return f"{key} must be {described}"  # never the value: the file may not be ours to show
     values[key] = value
     return None
 
 
+class UnsafeValue(ValueError):
+    """A value that cannot be written as one ``key = value`` line."""
+
+
+def check_value(key: str, value: str) -> None:
+    """Refuse what would not read back as this one line: an unknown key, a control character."""
+    # Not an assert: `python -O` drops those, and a newline here writes a second setting.
+    if key not in KEYS:
+        raise UnsafeValue(f"{key!r} is not a key of the config file")
+    if any(not ch.isprintable() for ch in value) or value != value.strip():
+        raise UnsafeValue(
+            f"refusing to write {key} into the config file: its value has a control character "
+            "or leading or trailing blanks, which would not read back as written"
+        )
+
+
 def set_value(path: str, key: str, value: str) -> None:
     """Set ``key = value`` in the config file at ``path``, atomically, keeping every other line."""
-    assert key in KEYS and "\n" not in value, (key, value)
+    check_value(key, value)
     try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
+        text = _read_bytes(path).decode("utf-8", "surrogateescape")
         mode = os.stat(path).st_mode & 0o777
     except FileNotFoundError:
-        lines, mode = [], 0o644  # no secret in it: readable, like other tools' config files
+        text, mode = "", 0o644  # no secret in it: readable, like other tools' config files
+    except Distrusted as exc:
+        raise UnsafeValue(f"refusing to edit the config file {path}: {exc}") from None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
     kept: list[str] = []
     written = False
     for line in lines:
@@ -233,7 +279,7 @@ def _replace(path: str, text: str, mode: int) -> None:
     os.makedirs(folder, mode=0o755, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".config.", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
             fh.write(text)
             fh.flush()
             os.fchmod(fh.fileno(), mode)

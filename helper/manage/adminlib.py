@@ -104,7 +104,10 @@ def open_write(ns: argparse.Namespace) -> registries.Registries:
         if conventions.is_remote(path):
             db = backend(path).open_write(path)
         else:
-            db = registries.open_write(path, create_folder=how == paths.DEFAULT)
+            # Only a --db typed for this run may name a file another user owns.
+            db = registries.open_write(
+                path, create_folder=how == paths.DEFAULT, foreign_ok=how == "--db"
+            )
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None
     if db.is_readystackgo:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from readystack.store import conventions, dockerconfig, fileaccess, paths, registries, secrets
 from readystack.store.conventions import NAME, SELF
+from readystack.store.diag import printable
 from readystack.store.dockerconfig import keys_for
 
 from ..lookup.resolver import choose, compile_row, repository_matters
@@ -20,23 +21,27 @@ from .dockerwiring import table_hosts
 
 
 class Report:
-    """Collected findings; any problem makes doctor exit 1."""
+    """Collected findings; any problem makes doctor exit 1.
+
+    Findings quote rows, files and servers: every line goes through ``printable``, the escaping
+    `registry list` uses, so no escape sequence they hold reaches the terminal.
+    """
 
     def __init__(self) -> None:
         self.problems = 0
 
     def ok(self, text: str) -> None:
-        print(f"ok       {text}")
+        print(f"ok       {printable(text)}")
 
     def info(self, text: str) -> None:
-        print(f"info     {text}")
+        print(f"info     {printable(text)}")
 
     def warning(self, text: str) -> None:
-        print(f"warning  {text}")
+        print(f"warning  {printable(text)}")
 
     def problem(self, text: str) -> None:
         self.problems += 1
-        print(f"PROBLEM  {text}")
+        print(f"PROBLEM  {printable(text)}")
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -102,7 +107,14 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
         )
         return [], False
     report.ok(f"database {path} (chosen by {how}) exists")
-    mode = stat.S_IMODE(os.stat(path).st_mode)
+    info = os.stat(path)
+    if fileaccess.foreign(info.st_uid):
+        owner = fileaccess.owner_name(info.st_uid)
+        report.warning(
+            f"{path} belongs to {owner}: lookups read it, but docker login and the writing "
+            "verbs refuse to put secrets there unless --db names it"
+        )
+    mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
     try:

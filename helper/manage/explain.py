@@ -8,12 +8,18 @@ from collections.abc import Mapping
 
 from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import NAME, Answer
-from readystack.store.diag import mask
+from readystack.store.diag import mask, printable
 
 from ..lookup import protocol
 from ..lookup import target as targets
 from ..lookup.resolver import ArgvSource, Opener, Trace, repository_matters, resolve
 from .adminlib import AdminError, db_path, table_opener
+
+
+def _say(line: str) -> None:
+    """One line of the trace: rows, files and servers are quoted in it, escaped as in
+    `registry list`, so no escape sequence reaches the terminal."""
+    print(printable(line))
 
 
 def _target(text: str) -> targets.Target:
@@ -33,11 +39,11 @@ def resolve_(ns: argparse.Namespace) -> int:
     path, how = db_path(ns)
     answer = resolve(target, ns.environ, path, open_db=table_opener(path, how))
     if answer is None:
-        print(protocol.NOT_FOUND)
+        _say(protocol.NOT_FOUND)
         return 1
     secret = answer.secret if ns.show_secret else mask(answer.secret)
     sys.stdout.write(protocol.encode_credentials(ns.target.strip(), answer.username, secret))
-    sys.stderr.write(f"{NAME}: answered by {answer.source}\n")
+    sys.stderr.write(f"{NAME}: answered by {printable(answer.source)}\n")
     return 0
 
 
@@ -46,15 +52,15 @@ def explain(ns: argparse.Namespace) -> int:
     target = _target(ns.target)
     path, how = db_path(ns)
     opener = table_opener(path, how)
-    print(f"explain {ns.target.strip()!r}")
-    print(f"database: {conventions.shown(path)} ({how})")
+    _say(f"explain {ns.target.strip()!r}")
+    _say(f"database: {conventions.shown(path)} ({how})")
     if target.kind == targets.REPOSITORY:
-        print("image-aware clients (crane-style tools, the kubelet) ask for the repository:")
+        _say("image-aware clients (crane-style tools, the kubelet) ask for the repository:")
     answer = _traced(target, ns.environ, path, open_db=opener)
     if target.kind == targets.REPOSITORY:
         _docker_view(ns.target.strip(), target, ns.environ, path, answer, opener)
     elif target.kind == targets.SERVER and _repository_matters(target, path, opener):
-        print(
+        _say(
             "clients: only the host was asked, as docker compose, buildx, docker-py, skopeo and "
             "a docker command without an image send it; crane-style tools, the kubelet and "
             "`docker pull|push|run IMAGE` (the image hint) route by repository: "
@@ -68,7 +74,7 @@ def explain(ns: argparse.Namespace) -> int:
         ns.target.strip(), target, answer, path, ns.environ, ns.timeout, open_db=opener
     )
     for line in lines:
-        print(line)
+        _say(line)
     return 0 if pullable else 1
 
 
@@ -84,8 +90,8 @@ def _traced(
     trace = Trace()
     answer = resolve(target, environ, path, trace, docker_argv=docker_argv, open_db=open_db)
     for line in trace.lines:
-        print(f"  {line}")
-    print(f"result: {_said(answer)}")
+        _say(f"  {line}")
+    _say(f"result: {_said(answer)}")
     return answer
 
 
@@ -106,21 +112,21 @@ def _docker_view(
     """What `docker pull IMAGE` gets: the CLI sends only the host; the hint reads its argv."""
     server = targets.parse(hosts.server_key(target.host))
     argv = ["docker", "pull", image]
-    print(f"`docker pull {image}` sends only {server.raw!r}; the image hint reads its argv:")
+    _say(f"`docker pull {image}` sends only {server.raw!r}; the image hint reads its argv:")
     hinted = _traced(
         server, environ, path, lambda: _argv_if_enabled(environ, argv), open_db=open_db
     )
     host_only = resolve(server, environ, path, open_db=open_db)
     aware, docker, plain = (_who(a) for a in (image_aware, hinted, host_only))
     if aware == docker == plain:
-        print(f"clients: every client gets {aware}")
+        _say(f"clients: every client gets {aware}")
         return
     docker_cli = f"`docker pull|push|run {image}`"
     if aware == docker:
         routed = f"crane-style tools, the kubelet and {docker_cli} (the image hint) get {aware}"
     else:
         routed = f"crane-style tools and the kubelet get {aware}; {docker_cli} gets {docker}"
-    print(
+    _say(
         f"clients: {routed}; docker compose, buildx, docker-py, skopeo and podman send only "
         f"the host and get {plain} (the host ranking)"
     )

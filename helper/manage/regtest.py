@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from readystack.store import hosts, registries
 from readystack.store.conventions import NAME
+from readystack.store.diag import printable
 
 from ..lookup.reference import InvalidReference, parse_image
 from ..lookup.resolver import secret_of
@@ -132,11 +133,13 @@ def print_results(results: list[Result], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
         return
-    width = [max((len(getattr(r, key)) for r in results), default=0) for key in ("name", "host")]
+    # Names come from rows, details from servers: escaped as `registry list` escapes them.
+    shown = [(printable(r.name), printable(r.host), r.status, printable(r.detail)) for r in results]
+    width = [max((len(row[key]) for row in shown), default=0) for key in (0, 1)]
     status_width = max(len(s) for s in regcheck.STATUSES)
-    for r in results:
+    for name, host, status, detail in shown:
         sys.stdout.write(
-            f"{r.name:{width[0]}}  {r.host:{width[1]}}  {r.status:{status_width}}  {r.detail}\n"
+            f"{name:{width[0]}}  {host:{width[1]}}  {status:{status_width}}  {detail}\n"
         )
 
 

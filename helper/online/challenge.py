@@ -16,6 +16,16 @@ _TOKEN68 = frozenset("-._~+/0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP
 _OWS = " \t"
 
 
+def _is_control(char: str) -> bool:
+    """C0 (tab included), DEL and C1: a realm or service holding one is refused, never shown.
+
+    Headers arrive decoded as Latin-1, so a C1 byte (0x80-0x9f, e.g. the one-byte CSI 0x9b)
+    is the character of the same code.
+    """
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F
+
+
 class ChallengeError(ValueError):
     """The header is not a list of RFC 7235 challenges."""
 
@@ -178,7 +188,7 @@ class _Scanner:
                 if self.pos >= len(self.text):
                     break
                 char = self.text[self.pos]
-            if char in "\r\n\0":
+            if _is_control(char):
                 raise ChallengeError(f"control character in a quoted string at {self.where()}")
             out.append(char)
             self.pos += 1

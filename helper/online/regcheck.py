@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
@@ -37,6 +38,8 @@ MANIFEST_ACCEPT = ", ".join(
     )
 )
 CLIENT_ID = "docker"
+# How long past its timeout a check may take before it is abandoned (see check()).
+DEADLINE_SLACK = 0.25
 
 
 class Image:
@@ -70,7 +73,42 @@ def check(
     environ: Mapping[str, str],
     timeout: float = DEFAULT_TIMEOUT,
 ) -> tuple[str, str]:
-    """Check one row's credentials (and pull access to ``image``): (status, detail)."""
+    """Check one row's credentials (and pull access to ``image``): (status, detail).
+
+    The one wall-clock deadline of `registry test`, `doctor --online` and `explain --online`:
+    urllib3's timeouts bound each socket read, so a server that drips one byte a second would
+    never trip them. The check runs in a daemon thread; past the deadline it is abandoned (the
+    process ends without waiting for it) and reported unreachable.
+    """
+    outcome: list[tuple[str, str]] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_check(url, username, secret, image, environ, timeout))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True, name="registry-check")
+    worker.start()
+    # The transport's own timeouts end at the deadline too; the slack lets their more precise
+    # verdict (which host, connect or read) win when they fire.
+    worker.join(timeout + DEADLINE_SLACK)
+    if failed:
+        raise failed[0]
+    if outcome:
+        return outcome[0]
+    return UNREACHABLE, f"no answer within {timeout:g} s"
+
+
+def _check(
+    url: str,
+    username: str,
+    secret: str,
+    image: Image | None,
+    environ: Mapping[str, str],
+    timeout: float,
+) -> tuple[str, str]:
     try:
         base, host = endpoint(url)
     except hosts.HostError as exc:
