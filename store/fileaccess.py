@@ -67,8 +67,10 @@ def distrust(info: os.stat_result, what: str) -> str | None:
     if foreign(info.st_uid):
         return f"{what} belongs to {owner_name(info.st_uid)}"
     if info.st_mode & 0o022 and not (stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX):
-        writers = "group and others" if info.st_mode & 0o022 == 0o022 else (
-            "its group" if info.st_mode & 0o020 else "others"
+        writers = (
+            "group and others"
+            if info.st_mode & 0o022 == 0o022
+            else ("its group" if info.st_mode & 0o020 else "others")
         )
         return f"{what} is writable by {writers} (mode {stat.S_IMODE(info.st_mode):04o})"
     return None

@@ -36,6 +36,8 @@ def run(ns: argparse.Namespace) -> int:
         return rsghost.run(ns)
     if getattr(ns, "system", False):
         raise AdminError("--system goes with --readystackgo")
+    if getattr(ns, "allow_image", None):
+        raise AdminError("--allow-image goes with --readystackgo")
     wanted = _wanted_hosts(ns)
     if ns.remove:
         path, config = writable_config(ns)

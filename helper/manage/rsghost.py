@@ -12,8 +12,9 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from readystack.store import connstring, registries, settings
+from readystack.store import connstring, fileaccess, registries, settings
 from readystack.store.conventions import NAME
+from readystack.store.diag import printable
 
 from . import dockerwiring
 from .adminlib import AdminError
@@ -33,21 +34,36 @@ def run(ns: argparse.Namespace) -> int:
             "--readystackgo takes the hosts from ReadyStackGo's database; "
             "use it without --remove, --creds-store or --registries"
         )
+    allowed = getattr(ns, "allow_image", None)
     client = _engine(ns.environ)
     try:
-        container = _container(client, ns.readystackgo)
+        container = _container(client, ns.readystackgo, allowed)
     finally:
         client.close()
+    # Found by name or by image, the container must run ReadyStackGo: anyone who may start a
+    # container named `readystackgo` would otherwise choose where root's logins go.
+    check_image(container, allowed)
     name = container.name
     inside = database_in_container(container.attrs)
     host_path, mount = host_path_of(container.attrs, inside, name)
+    try:
+        settings.check_value("database", host_path)
+    except settings.UnsafeValue:
+        raise AdminError(
+            f"the database's path on this host, {printable(host_path)}, has a control character "
+            "or leading or trailing blanks: it cannot be written into the config file"
+        ) from None
     hosts = readable_hosts(host_path, ns.system)
+    check_owners(host_path)
     config_file = settings.SYSTEM_FILE if ns.system else settings.user_file(ns.environ)
     # Everything that can refuse is checked before anything is written.
     planned = dockerwiring.plan_helpers(ns, hosts) if hosts else None
     _check_writable(config_file, ns.system)
     print(f"ReadyStackGo container {name}: database {inside} is {host_path} ({mount})")
-    settings.set_value(config_file, "database", host_path)
+    try:
+        settings.set_value(config_file, "database", host_path)
+    except settings.UnsafeValue as exc:
+        raise AdminError(str(exc)) from None
     print(f"wrote database = {host_path} into {config_file}")
     if planned is None:
         print(
@@ -86,7 +102,7 @@ def _first_line(exc: BaseException) -> str:
     return "no answer"
 
 
-def _container(client: Any, wanted: str) -> Any:
+def _container(client: Any, wanted: str, allowed: str | None) -> Any:
     import docker.errors
 
     if wanted:
@@ -101,7 +117,9 @@ def _container(client: Any, wanted: str) -> Any:
     except docker.errors.NotFound:
         pass
     every = client.containers.list(all=True)
-    found = [c for c in every if is_readystackgo_image(c.attrs.get("Config", {}).get("Image"))]
+    found = [
+        c for c in every if is_readystackgo_image(c.attrs.get("Config", {}).get("Image"), allowed)
+    ]
     if not found:
         raise AdminError(
             f"no ReadyStackGo container: none is named {DEFAULT_CONTAINER} and none runs "
@@ -116,17 +134,50 @@ def _container(client: Any, wanted: str) -> Any:
     return found[0]
 
 
-def is_readystackgo_image(image: object) -> bool:
-    """Whether a container's image reference is ReadyStackGo's, under any tag or digest."""
+def is_readystackgo_image(image: object, allowed: str | None = None) -> bool:
+    """Whether a container's image reference is ReadyStackGo's, under any tag or digest.
+
+    ``allowed`` (``--allow-image``) accepts that image too: any tag of it, or exactly the tag
+    or digest it names.
+    """
     if not isinstance(image, str):
         return False
-    name = image.split("@", 1)[0]
+    name, pinned = _split_reference(image)
+    if name == IMAGE:
+        return True
+    if not allowed:
+        return False
+    allowed_name, allowed_pin = _split_reference(allowed)
+    return name == allowed_name and (not allowed_pin or pinned == allowed_pin)
+
+
+def _split_reference(image: str) -> tuple[str, str]:
+    """(repository without Docker Hub's prefixes, lower case; its tag or digest, or '')."""
+    name, at, digest = image.strip().partition("@")
     last = name.rsplit("/", 1)[-1]
+    tag = ""
     if ":" in last:
+        tag = last.split(":", 1)[1]
         name = name[: len(name) - len(last)] + last.split(":", 1)[0]
     for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
         name = name.removeprefix(prefix)
-    return name.lower() == IMAGE
+    if name.startswith("library/") and name.count("/") == 1:
+        name = name.removeprefix("library/")  # Docker Hub's official images: `alpine`
+    return name.lower(), (at + digest) if at else tag
+
+
+def check_image(container: Any, allowed: str | None) -> None:
+    """Refuse a container that does not run ReadyStackGo's image (or the one allowed)."""
+    image = (container.attrs.get("Config") or {}).get("Image")
+    if is_readystackgo_image(image, allowed):
+        return
+    shown = printable(image) if isinstance(image, str) else "an unnamed image"
+    also = f" nor {printable(allowed)}" if allowed else ""
+    raise AdminError(
+        f"container {printable(container.name)} runs {shown}, not {IMAGE}{also}: its mounts "
+        "cannot be trusted to hold ReadyStackGo's database; if it is a ReadyStackGo you built "
+        "yourself, name its image with --allow-image IMAGE"
+    )
 
 
 def database_in_container(attrs: dict) -> str:
@@ -197,6 +248,23 @@ def readable_hosts(path: str, system: bool) -> list[str]:
     finally:
         db.close()
     return dockerwiring.table_hosts(rows)
+
+
+def check_owners(path: str) -> None:
+    """Refuse a database whose file or a folder above it someone else owns or may write.
+
+    Only root (and this user, when not root) may own or write them: whoever else could would
+    choose the file that `docker login` fills with this user's passwords.
+    """
+    try:
+        why = fileaccess.distrust(os.stat(path), "the file") or fileaccess.distrusted_folder(path)
+    except OSError as exc:
+        why = f"the file cannot be examined ({exc.strerror})"
+    if why:
+        raise AdminError(
+            f"refusing ReadyStackGo's database {path}: {why}; only root (or this user) may own "
+            "or write it and its folders, or another user could choose where logins are kept"
+        )
 
 
 def _check_writable(config_file: str, system: bool) -> None:

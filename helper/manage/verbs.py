@@ -125,6 +125,11 @@ def _configure(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --readystackgo: write the system config file instead of the user's",
     )
+    p.add_argument(
+        "--allow-image",
+        metavar="IMAGE",
+        help="with --readystackgo: accept a container running IMAGE (a self-built ReadyStackGo)",
+    )
 
 
 def _kubelet(p: argparse.ArgumentParser) -> None:
@@ -258,7 +263,7 @@ VERBS: tuple[Verb, ...] = (
     Verb(
         "configure-docker",
         "[--registries H,…] [--creds-store] [--overwrite] [--remove] "
-        "[--readystackgo [CONTAINER] [--system]]",
+        "[--readystackgo [CONTAINER] [--system] [--allow-image IMAGE]]",
         "add credHelpers entries for the table's hosts to the Docker config",
         "manage.configure",
         "run",
