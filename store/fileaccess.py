@@ -6,10 +6,11 @@ import os
 import stat
 
 
-def access_problem(path: str, write: bool = False) -> str | None:
+def access_problem(path: str, write: bool = False, foreign_ok: bool = True) -> str | None:
     """Why this user cannot read (or write) the database at ``path``, and what to do; else None.
 
-    Every verb and `doctor` say this one text, so it is computed only once SQLite has failed.
+    Every verb and `doctor` say this one text. ``foreign_ok`` False (with ``write``): a file
+    another user owns is refused too, since its owner would read every secret written into it.
     """
     try:
         found = os.stat(path)
@@ -23,6 +24,8 @@ def access_problem(path: str, write: bool = False) -> str | None:
     if stat.S_ISDIR(found.st_mode):
         example = os.path.join(path, "registries.db")
         return f"{path} is a folder, not a database file; name the file itself (e.g. {example})"
+    if write and not foreign_ok and foreign(found.st_uid):
+        return foreign_database(path, found.st_uid)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.access(path, os.R_OK | (os.W_OK if write else 0)):
         what = "read and write" if write else "read"
@@ -95,12 +98,10 @@ def distrusted_folder(path: str) -> str | None:
         folder = parent
 
 
-def foreign_database(path: str, info: os.stat_result) -> str | None:
-    """The refusal to write secrets into ``path`` when another user owns it, else None."""
-    if not foreign(info.st_uid):
-        return None
+def foreign_database(path: str, uid: int) -> str:
+    """The refusal to write secrets into ``path``, which the user ``uid`` owns."""
     return (
-        f"refusing to write to the database {path}: it belongs to {owner_name(info.st_uid)}, "
+        f"refusing to write to the database {path}: it belongs to {owner_name(uid)}, "
         f"not to this user ({user()}) or root, so its owner could read every password written "
         "into it; name it with --db on a management verb to write it anyway"
     )

@@ -331,14 +331,13 @@ def open_write(path: str, create_folder: bool = True, foreign_ok: bool = False) 
     """Open ``path`` for writing, creating it (file 0600 in a 0700 folder) with the schema.
 
     ``create_folder`` False: a missing folder is an error (only the default's may be created).
-    ``foreign_ok`` False: a file another user (not this one, not root) owns is refused, since
-    its owner would read every secret written into it; True only for a ``--db`` typed for this run.
+    ``foreign_ok`` False: a file another user (not this one, not root) owns is refused.
     """
-    from .fileaccess import access_problem, foreign_database, user
+    from .fileaccess import access_problem, file_identity, user
 
     if is_remote(path):
         raise DatabaseError(REMOTE_REFUSAL)  # never a file named after a URI
-    problem = access_problem(path, write=True)
+    problem = access_problem(path, write=True, foreign_ok=foreign_ok)
     if problem:
         raise DatabaseError(problem)
     if not os.path.lexists(path):
@@ -363,11 +362,7 @@ def open_write(path: str, create_folder: bool = True, foreign_ok: bool = False) 
         # secrets included, wherever the link points.
         raise DatabaseError(f"refusing to create the database through the dangling link {path}")
     # Taken before the open: a file replaced in between only causes a needless retry.
-    info = os.stat(path)
-    refusal = None if foreign_ok else foreign_database(path, info)
-    if refusal:
-        raise DatabaseError(refusal)
-    identity = (info.st_dev, info.st_ino)
+    identity = file_identity(path)
     # mode=rw: SQLite never creates the file itself, so nothing is made with the umask's mode.
     uri = "file:" + sqliteread.uri_path(path) + "?mode=rw"
     try:

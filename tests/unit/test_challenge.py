@@ -148,3 +148,20 @@ def test_any_quoted_values_round_trip(challenges: list[tuple[str, dict[str, str]
         for scheme, params in challenges
     )
     assert parse(header) == [Challenge(scheme, params) for scheme, params in challenges]
+
+
+@pytest.mark.parametrize(
+    "char", ["\x1b", "\x07", "\t", "\x00", "\x7f", "\x80", "\x9b", "\x9f"], ids=repr
+)
+def test_c0_and_c1_control_characters_in_a_parameter_are_refused_and_not_quoted(
+    char: str,
+) -> None:
+    # Headers arrive as Latin-1: a C1 byte such as the one-byte CSI 0x9b is that character.
+    with pytest.raises(ChallengeError) as refused:
+        parse(f'Bearer realm="http://h/{char}]0;PWNED",service="x"')
+    assert char not in str(refused.value) and "PWNED" not in str(refused.value)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0xA0, max_codepoint=0x2FF), max_size=10))
+def test_latin1_text_beyond_c1_stays_allowed(value: str) -> None:
+    assert parse(f"Bearer realm={_quote(value)}") == [Challenge("bearer", {"realm": value})]

@@ -362,3 +362,21 @@ def test_locked_database_fails_fast(rsg: Any) -> None:
         holder.close()
     assert elapsed < 3.0
     assert elapsed >= registries.READ_TIMEOUT * 0.5  # it did wait for the busy timeout
+
+
+def test_a_writer_refuses_a_database_another_user_owns_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "theirs.db"
+    registries.open_write(str(path)).close()
+    if os.geteuid() == 0:
+        os.chown(path, 65534, 65534)  # nobody's
+    else:
+        owner = path.stat().st_uid
+        monkeypatch.setattr(os, "geteuid", lambda: owner + 4242)  # as if another user ran this
+    with pytest.raises(registries.DatabaseError, match="belongs to .*name it with --db"):
+        registries.open_write(str(path))
+    registries.open_write(str(path), foreign_ok=True).close()
+    reader = registries.open_read(str(path))  # reading someone else's table is fine
+    assert reader is not None
+    reader.close()

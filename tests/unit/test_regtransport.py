@@ -110,3 +110,33 @@ def test_the_deadline_covers_every_request_of_a_check() -> None:
 )
 def test_the_row_url_decides_scheme_and_host(url: str, base: str, host: str) -> None:
     assert regcheck.endpoint(url) == (base, host)
+
+
+def test_one_wall_clock_deadline_ends_a_check_that_never_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    release = threading.Event()
+
+    def stuck(*_: object) -> tuple[str, str]:
+        release.wait(60)  # a server dripping bytes: every read succeeds, none finishes
+        return regcheck.OK, "too late"
+
+    monkeypatch.setattr(regcheck, "_check", stuck)
+    try:
+        assert regcheck.check("http://h", "u", "p", None, {}, 0.2) == (
+            regcheck.UNREACHABLE,
+            "no answer within 0.2 s",
+        )
+    finally:
+        release.set()
+
+
+def test_a_check_that_fails_raises_in_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> tuple[str, str]:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(regcheck, "_check", broken)
+    with pytest.raises(KeyError):
+        regcheck.check("http://h", "u", "p", None, {}, 5)

@@ -109,3 +109,44 @@ def test_set_value_replaces_the_key_and_keeps_every_other_line(
     settings.set_value(str(path), "database", "/b.db")
     assert path.read_text() == "# mine\nsecrets = keyring\ndatabase = /b.db\n#database = /c.db\n"
     assert [p.name for p in path.parent.iterdir()] == ["config"]
+
+
+@pytest.mark.parametrize(
+    ("image", "allowed", "ours"),
+    [
+        ("alpine", None, False),
+        ("alpine", "alpine", True),
+        ("docker.io/library/alpine:3.19", "alpine", True),
+        ("alpine:3.19", "alpine:3.20", False),
+        ("me/rsg@sha256:" + "1" * 64, "me/rsg@sha256:" + "1" * 64, True),
+        ("me/rsg:dev", "me/rsg", True),
+        ("me/rsg-evil:dev", "me/rsg", False),
+        ("wiesenwischer/readystackgo:1", "alpine", True),
+    ],
+)
+def test_allow_image_accepts_one_more_image(image: str, allowed: str | None, ours: bool) -> None:
+    assert rsghost.is_readystackgo_image(image, allowed) is ours
+
+
+def test_a_container_with_another_image_is_refused_naming_it_escaped() -> None:
+    class Container:
+        name = "readystackgo"
+        attrs = {"Config": {"Image": "alpine\x1b[2J"}}
+
+    with pytest.raises(AdminError) as refused:
+        rsghost.check_image(Container(), None)
+    assert "runs alpine\\x1b[2J, not wiesenwischer/readystackgo" in str(refused.value)
+    assert "\x1b" not in str(refused.value)
+
+
+def test_check_owners_trusts_this_user_and_refuses_group_writable_folders(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "readystackgo.db"
+    db.write_bytes(b"")
+    db.chmod(0o644)
+    rsghost.check_owners(str(db))
+    data.chmod(0o770)
+    group = r"its folder .*/data is writable by its group \(mode 0770\)"
+    with pytest.raises(AdminError, match=group):
+        rsghost.check_owners(str(db))

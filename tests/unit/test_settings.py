@@ -131,3 +131,104 @@ def test_an_unusable_connection_string_is_passed_over_and_reported(
     assert paths.database_path(broken) == ("/dp/readystackgo.db", "DataPath")
     problems = paths.database_problems(broken)
     assert problems == ["ConnectionStrings__ReadyStackGo is passed over: it names no Data Source"]
+
+
+def test_a_symlink_in_the_last_component_is_not_followed(
+    environ: dict[str, str], system_file: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("secrets = TOPSECRET-VALUE\n")
+    user = _user_file(environ, "")
+    user.unlink()
+    user.symlink_to(target)
+    assert settings.get(environ, "secrets") is None
+    problems = settings.problems(environ)
+    assert problems == [f"ignoring {user}: it is a symbolic link, which is not followed"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "why"),
+    [
+        (0o664, "it is writable by its group (mode 0664)"),
+        (0o646, "it is writable by others (mode 0646)"),
+        (0o666, "it is writable by group and others (mode 0666)"),
+    ],
+)
+def test_a_file_group_or_others_may_write_is_ignored_with_one_line(
+    environ: dict[str, str],
+    system_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    mode: int,
+    why: str,
+) -> None:
+    user = _user_file(environ, "secrets = keyring\n")
+    user.chmod(mode)
+    assert settings.get(environ, "secrets") is None
+    assert settings.get(environ, "readonly") is None  # read once: one line, not one per key
+    expected = f"ignoring the config file {user}: {why}; only this user or root may write it"
+    assert capsys.readouterr().err == f"docker-credential-readystack: {expected} and its folders\n"
+
+
+def test_a_folder_writable_by_others_counts_unless_it_is_sticky(
+    environ: dict[str, str], system_file: Path
+) -> None:
+    user = _user_file(environ, "secrets = keyring\n")
+    user.parent.chmod(0o777)
+    assert settings.get(environ, "secrets") is None
+    user.parent.chmod(0o1777)  # as /tmp: only an entry's owner may replace it
+    settings.forget()
+    assert settings.get(environ, "secrets") == "keyring"
+
+
+def test_another_users_file_is_ignored_and_ours_and_roots_are_trusted(
+    environ: dict[str, str], system_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _user_file(environ, "secrets = keyring\n")
+    owner = user.stat().st_uid
+    for euid, trusted in ((owner, True), (owner + 4242, owner == 0)):
+        monkeypatch.setattr(os, "geteuid", lambda e=euid: e)
+        settings.forget()
+        assert (settings.get(environ, "secrets") == "keyring") is trusted, euid
+    if owner == 0:  # a root-owned file is trusted by every user: the system file is one
+        assert not settings.problems(environ)
+
+
+@pytest.mark.parametrize(
+    "value", ["/x/nl\nsync-from = /y", "/x\r", "/x\x1b[2J", "/x\x85", " /x", "/x\t"], ids=repr
+)
+def test_set_value_refuses_control_characters_explicitly(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "config"
+    with pytest.raises(settings.UnsafeValue):
+        settings.set_value(str(path), "database", value)
+    assert not path.exists()
+    with pytest.raises(settings.UnsafeValue):
+        settings.set_value(str(path), "colour", "/x")
+
+
+def test_set_value_refuses_under_python_o(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "config"
+    code = (
+        "import sys\nfrom readystack.store import settings\n"
+        "try:\n    settings.set_value(sys.argv[1], 'database', '/x/nl\\nsync-from = /y')\n"
+        "except settings.UnsafeValue:\n    sys.exit(3)\n"
+    )
+    proc = subprocess.run([sys.executable, "-O", "-c", code, str(path)], timeout=60)
+    assert proc.returncode == 3
+    assert not path.exists()
+
+
+def test_set_value_keeps_lines_byte_for_byte_and_refuses_to_edit_a_symlink(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config"
+    path.write_bytes(b"# caf\xc3\xa9 \xff\r\nsecrets = keyring\n")
+    settings.set_value(str(path), "database", "/a.db")
+    assert path.read_bytes() == b"# caf\xc3\xa9 \xff\r\nsecrets = keyring\ndatabase = /a.db\n"
+    link = tmp_path / "link"
+    link.symlink_to(path)
+    with pytest.raises(settings.UnsafeValue, match="symbolic link"):
+        settings.set_value(str(link), "database", "/b.db")
+    assert link.is_symlink()
