@@ -66,12 +66,17 @@ URLS = st.one_of(
         lambda s, h: f"{s}{h}", st.sampled_from(["", "https://", "http://"]), st.sampled_from(HOSTS)
     ),  # fmt: skip
 )
+# Escape sequences and other C0/C1 control characters, as a row may hold them in any column.
+CONTROLS = st.text(
+    alphabet=st.sampled_from("\x1b\x07\x9b\x85\x00\r\n\t\x7f]0;[2Ja:/."), max_size=16
+)
 CELLS = st.one_of(
     st.none(),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=True),
     st.text(max_size=20),
     st.binary(max_size=12),
+    CONTROLS,
 )
 PATTERN_TEXT = st.one_of(
     st.sampled_from(["**", "*", "team/*", "team/**", "ghcr.io/**", "quay.io/**", "a*b*c", "nginx"]),
@@ -301,8 +306,11 @@ class DatabaseMachine(RuleBasedStateMachine):
         """`doctor` finishes with 0 or 1, whatever the rows hold."""
         CASES["count"] += 1
         ns = argparse.Namespace(environ=self.environ, db=None, online=False, timeout=10.0)
-        with deadline(HANG_GUARD), contextlib.redirect_stdout(io.StringIO()):
+        with deadline(HANG_GUARD), contextlib.redirect_stdout(io.StringIO()) as out:
             assert doctor.run(ns) in (0, 1)
+        # Whatever a row holds reaches the terminal escaped: no control character but newlines.
+        shown = out.getvalue().split("\n")
+        assert all(line.isprintable() for line in shown), [x for x in shown if not x.isprintable()]
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
