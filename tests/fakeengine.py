@@ -91,6 +91,11 @@ class FakeEngine:
         self.thread.start()
 
     @property
+    def containers(self) -> list[dict]:
+        """What the engine answers with; a test may change it between two requests."""
+        return self.server.containers
+
+    @property
     def docker_host(self) -> str:
         return f"unix://{self.socket}"
 

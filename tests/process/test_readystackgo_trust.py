@@ -44,18 +44,14 @@ def _bind(source: Path | str) -> list[dict]:
 
 
 @pytest.fixture
-def engine() -> Iterator[list[dict]]:
-    """The containers the fake engine lists; a test appends to it."""
-    found: list[dict] = []
-    with FakeEngine(found) as fake:
-        os.environ["_FAKE_DOCKER_HOST"] = fake.docker_host
-        yield found
-    del os.environ["_FAKE_DOCKER_HOST"]
+def engine() -> Iterator[FakeEngine]:
+    """A fake Engine API listing no container yet; a test appends to ``engine.containers``."""
+    with FakeEngine([]) as fake:
+        yield fake
 
 
-def _configure(run: Run, *args: str) -> subprocess.CompletedProcess[bytes]:
-    host = os.environ["_FAKE_DOCKER_HOST"]
-    return run("configure-docker", "--readystackgo", *args, DOCKER_HOST=host)
+def _configure(run: Run, engine: FakeEngine, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return run("configure-docker", "--readystackgo", *args, DOCKER_HOST=engine.docker_host)
 
 
 def _config_file(env: dict[str, str]) -> Path:
@@ -68,11 +64,11 @@ def _nothing_written(env: dict[str, str]) -> None:
 
 
 def test_a_readystackgo_container_with_a_root_owned_database_is_wired(
-    run: Run, env: dict[str, str], tmp_path: Path, engine: list[dict]
+    run: Run, env: dict[str, str], tmp_path: Path, engine: FakeEngine
 ) -> None:
     data = _data_folder(tmp_path / "data")
-    engine.append(container("readystackgo", IMAGE, _bind(data)))
-    proc = _configure(run)
+    engine.containers.append(container("readystackgo", IMAGE, _bind(data)))
+    proc = _configure(run, engine)
     assert proc.returncode == 0, proc.stderr
     assert _config_file(env).read_text() == f"database = {data}/readystackgo.db\n"
     wired = json.loads((Path(env["DOCKER_CONFIG"]) / "config.json").read_text())
@@ -81,14 +77,14 @@ def test_a_readystackgo_container_with_a_root_owned_database_is_wired(
 
 @as_root
 def test_a_container_named_readystackgo_running_another_image_is_refused(
-    run: Run, env: dict[str, str], tmp_path: Path, engine: list[dict]
+    run: Run, env: dict[str, str], tmp_path: Path, engine: FakeEngine
 ) -> None:
     # The review's reproduction: `alpine` named readystackgo, nobody's folder at /app/data.
     data = _data_folder(tmp_path / "evil")
     os.chown(data, NOBODY, NOBODY)
     os.chown(data / "readystackgo.db", NOBODY, NOBODY)
-    engine.append(container("readystackgo", "alpine", _bind(data)))
-    proc = _configure(run)
+    engine.containers.append(container("readystackgo", "alpine", _bind(data)))
+    proc = _configure(run, engine)
     assert proc.returncode == 1
     assert proc.stderr.decode().startswith(
         "docker-credential-readystack: container readystackgo runs alpine, not "
@@ -97,20 +93,20 @@ def test_a_container_named_readystackgo_running_another_image_is_refused(
     assert b"--allow-image IMAGE" in proc.stderr
     _nothing_written(env)
     # A container named on the command line: the same rule.
-    engine[0] = container("other", "alpine", _bind(data))
-    proc = _configure(run, "other")
+    engine.containers[0] = container("other", "alpine", _bind(data))
+    proc = _configure(run, engine, "other")
     assert proc.returncode == 1 and b"runs alpine, not wiesenwischer/readystackgo" in proc.stderr
     _nothing_written(env)
 
 
 @as_root
 def test_allow_image_passes_the_image_but_never_a_folder_nobody_owns(
-    run: Run, env: dict[str, str], tmp_path: Path, engine: list[dict]
+    run: Run, env: dict[str, str], tmp_path: Path, engine: FakeEngine
 ) -> None:
     data = _data_folder(tmp_path / "evil")
     os.chown(data, NOBODY, NOBODY)
-    engine.append(container("readystackgo", "alpine", _bind(data)))
-    proc = _configure(run, "--allow-image", "alpine")
+    engine.containers.append(container("readystackgo", "alpine", _bind(data)))
+    proc = _configure(run, engine, "--allow-image", "alpine")
     assert proc.returncode == 1
     assert (
         f"refusing ReadyStackGo's database {data}/readystackgo.db: its folder {data} belongs "
@@ -122,7 +118,7 @@ def test_allow_image_passes_the_image_but_never_a_folder_nobody_owns(
 @as_root
 @pytest.mark.parametrize("case", ["file-of-nobody", "folder-0777", "file-0666", "parent-0775"])
 def test_a_database_others_own_or_may_write_is_refused(
-    run: Run, env: dict[str, str], tmp_path: Path, engine: list[dict], case: str
+    run: Run, env: dict[str, str], tmp_path: Path, engine: FakeEngine, case: str
 ) -> None:
     parent = tmp_path / "srv"
     parent.mkdir(mode=0o755)
@@ -142,8 +138,8 @@ def test_a_database_others_own_or_may_write_is_refused(
         db.chmod(0o666)
     else:
         parent.chmod(0o775)
-    engine.append(container("rsg", IMAGE, _bind(data)))
-    proc = _configure(run, "rsg")
+    engine.containers.append(container("rsg", IMAGE, _bind(data)))
+    proc = _configure(run, engine, "rsg")
     assert proc.returncode == 1
     assert f"refusing ReadyStackGo's database {db}: {expected}".encode() in proc.stderr, proc.stderr
     _nothing_written(env)
@@ -151,16 +147,16 @@ def test_a_database_others_own_or_may_write_is_refused(
 
 @pytest.mark.parametrize("optimize", [False, True], ids=["python", "python-O"])
 def test_a_newline_in_the_mount_source_never_writes_a_second_line(
-    env: dict[str, str], tmp_path: Path, engine: list[dict], optimize: bool
+    env: dict[str, str], tmp_path: Path, engine: FakeEngine, optimize: bool
 ) -> None:
     # Issue 24 item 7: once stopped by an `assert` only, which `python -O` drops.
     data = _data_folder(tmp_path / "nl\nsync-from = ")
-    engine.append(container("readystackgo", IMAGE, _bind(data)))
+    engine.containers.append(container("readystackgo", IMAGE, _bind(data)))
     flags = ["-O"] if optimize else []
     proc = subprocess.run(
         [sys.executable, *flags, "-m", "readystack.helper", "configure-docker", "--readystackgo"],
         capture_output=True,
-        env={**env, "DOCKER_HOST": os.environ["_FAKE_DOCKER_HOST"]},
+        env={**env, "DOCKER_HOST": engine.docker_host},
         timeout=60,
     )
     assert proc.returncode == 1, proc.stderr
