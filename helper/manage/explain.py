@@ -17,8 +17,7 @@ from .adminlib import AdminError, db_path, table_opener
 
 
 def _say(line: str) -> None:
-    """One line of the trace: rows, files and servers are quoted in it, escaped as in
-    `registry list`, so no escape sequence reaches the terminal."""
+    """Print one line, escaped as `registry list` escapes what rows and servers say."""
     print(printable(line))
 
 
