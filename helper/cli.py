@@ -32,10 +32,19 @@ Protocol verbs (called by docker, compose, docker-py, skopeo/podman; input on st
 
 Management and debugging verbs (for people; each takes --help and --db PATH):
 """
+# Every variable the code reads (tests/process/test_first_hour.py checks it against the code).
 ENVIRONMENT = """
-Environment: READYSTACK_DB, DataPath, DOCKER__CONFIGPATH, DOCKER_CONFIG, READYSTACK_SECRETS,
-READYSTACK_READONLY, READYSTACK_IMAGE_HINT=0, READYSTACK_LOG=debug, READYSTACK_LOG_FILE.
-See the README.
+Environment (the README says what each does):
+  database      READYSTACK_DB, ConnectionStrings__ReadyStackGo, DataPath, XDG_DATA_HOME
+  config files  XDG_CONFIG_HOME, HOME, DOCKER__CONFIGPATH, READYSTACK_APPSETTINGS, DOCKER_CONFIG
+  behaviour     READYSTACK_SECRETS=keyring (PYTHON_KEYRING_BACKEND), READYSTACK_READONLY=1,
+                READYSTACK_IMAGE_HINT=0
+  debug log     READYSTACK_LOG=debug, READYSTACK_LOG_FILE=PATH, or ReadyStackGo's
+                Logging__LogLevel__ReadyStackGo.Infrastructure.Docker=Debug
+  other helpers PATH (where a Docker config's helper is found), READYSTACK_DELEGATED (set by
+                this helper for the helper it asks, which then asks no further)
+  online checks HTTPS_PROXY, HTTP_PROXY, NO_PROXY, READYSTACK_CERTS_D, READYSTACK_DAEMON_JSON
+  ReadyStackGo  DOCKER_HOST (configure-docker --readystackgo)
 """
 
 
@@ -63,6 +72,20 @@ def _reader_gone() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return READER_GONE
+
+
+# A protocol verb given arguments (`get ghcr.io`, `get --help`): stdout keeps the protocol's usage
+# line, and stderr says, in one line, where the verb reads its input.
+_STDIN_HINTS = {
+    "get": f"get reads the server from stdin: echo ghcr.io | {protocol.NAME} get",
+    "erase": f"erase reads the server from stdin: echo ghcr.io | {protocol.NAME} erase",
+    "store": (
+        'store reads {"ServerURL","Username","Secret"} as JSON from stdin (docker login sends '
+        f"it); to add credentials by hand: {protocol.NAME} registry add NAME --url URL "
+        "--username U --password-stdin"
+    ),
+    "list": f"list takes no argument: {protocol.NAME} list",
+}
 
 
 def _unknown_verb(args: list[str]) -> None:
@@ -102,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             return _admin(args)
     if args and args[0] not in PROTOCOL_VERBS:
         _unknown_verb(args)
+    elif args:
+        sys.stderr.write(f"{protocol.NAME}: {_STDIN_HINTS[args[0]]}\n")
     # stdout keeps exactly what docker-credential-helpers prints, for the programs that read it.
     if len(args) != 1:
         _write(protocol.USAGE + "\n")

@@ -105,4 +105,6 @@ def mask(secret: str | None) -> str:
     """How a secret is shown to people: never its text, only whether it is set."""
     if secret is None:
         return "<none>"
-    return "<empty>" if secret == "" else f"<hidden, {len(secret)} chars>"
+    if secret == "":
+        return "<empty>"
+    return f"<hidden, {len(secret)} char{'' if len(secret) == 1 else 's'}>"

@@ -8,11 +8,13 @@ from collections.abc import Mapping
 
 from readystack.store.conventions import NAME
 
-from .verbs import GROUPS, VERBS, Verb
+from .verbs import DB_HELP, GROUPS, VERBS, Verb, help_lines
 
 
 def main(args: list[str], environ: Mapping[str, str]) -> int:
     """Parse a management verb's arguments and run it with ``environ``."""
+    if args[0] in GROUPS and not _known_action(args):
+        return _unknown_action(args)
     ns, extra = parser().parse_known_args(args)
     if extra:  # reported by the verb's own parser, so its usage line is the one shown
         ns.verb_parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -21,6 +23,36 @@ def main(args: list[str], environ: Mapping[str, str]) -> int:
     # The module name comes from our own table, never from input.
     module = importlib.import_module(f"readystack.helper.{verb.module}")
     return int(getattr(module, verb.function)(ns) or 0)
+
+
+def _known_action(args: list[str]) -> bool:
+    """Whether a group's second word is one of its verbs (or an option argparse answers)."""
+    return len(args) > 1 and (args[1].startswith("-") or f"{args[0]} {args[1]}" in _WORDS)
+
+
+_WORDS = {verb.words for verb in VERBS}
+
+
+def _unknown_action(args: list[str]) -> int:
+    """Stderr, as the top level does it: the verb probably meant, then the group's verbs; exit 2."""
+    import difflib
+    import sys
+
+    from readystack.store.diag import printable
+
+    group = args[0]
+    actions = [w.split(" ", 1)[1] for w in _WORDS if w.startswith(group + " ")]
+    if len(args) == 1:
+        first = f"{NAME}: {group} needs one of its verbs"
+    else:
+        close = difflib.get_close_matches(args[1], actions, n=1)
+        hint = f"; did you mean {group + ' ' + close[0]!r}?" if close else ""
+        first = f"{NAME}: unknown verb {printable(group + ' ' + args[1])!r}{hint}"
+    lines = [first, f"{group.capitalize()} verbs:"]
+    lines += help_lines(group)
+    lines.append(f"{NAME} {group} --help explains each one.")
+    sys.stderr.write("\n".join(lines) + "\n")
+    return 2
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,7 +69,8 @@ def parser() -> argparse.ArgumentParser:
                 groups[first] = group.add_subparsers(dest="action", required=True)
             where = groups[first]
         p = where.add_parser(second or first, help=verb.summary, description=verb.summary)
-        p.add_argument("--db", metavar="PATH", help="database to use (default: see README)")
+        db_help = DB_HELP.get(verb.words, "database to use (default: see README)")
+        p.add_argument("--db", metavar="PATH", help=db_help)
         verb.options(p)
         p.set_defaults(verb_entry=verb, verb_parser=p)
     return top

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from readystack.store import conventions, paths, registries
 from readystack.store.conventions import NAME
+from readystack.store.diag import printable
 
 
 class AdminError(Exception):
@@ -129,11 +130,31 @@ def writing(ns: argparse.Namespace) -> Iterator[registries.Registries]:
 
 
 def find(db: registries.Registries, name: str) -> registries.Row:
-    """The row called ``name``, or an AdminError that names the database."""
+    """The row called ``name``, or an AdminError that names the database and the likely row."""
     row = db.row_by_name(name)
     if row is None:
-        raise AdminError(f"no registry named {name!r} in {db.path}")
+        names = [r.name for r in db.all_rows()]
+        raise AdminError(missing_row(name, names, f" in {db.path}"))
     return row
+
+
+# `registry list` shows every row; a miss names this many, which fits on one line.
+_NAMES_SHOWN = 10
+
+
+def missing_row(name: str, names: list[str], where: str = "") -> str:
+    """``no registry named 'X'{where}; did you mean 'Y'? rows: …``, escaped as `registry list`."""
+    import difflib
+
+    missing = f"no registry named {printable(name)!r}{where}"
+    if not names:
+        return f"{missing}; the table has no rows"
+    folded = {n.casefold(): n for n in names}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1)
+    hint = f"; did you mean {printable(folded[close[0]])!r}?" if close else ""
+    shown = ", ".join(printable(n) for n in names[:_NAMES_SHOWN])
+    more = f", … ({len(names)} in all: {NAME} registry list)" if len(names) > _NAMES_SHOWN else ""
+    return f"{missing}{hint} rows: {shown}{more}" if hint else f"{missing}; rows: {shown}{more}"
 
 
 def stdin_bytes(limit: int, what: str) -> bytes:

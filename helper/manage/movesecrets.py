@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from readystack.store import registries, secrets
 from readystack.store.conventions import NAME
 
-from .adminlib import AdminError, open_write
+from .adminlib import AdminError, missing_row, open_write
 
 
 def _interrupt_point(environ: Mapping[str, str], step: str) -> None:
@@ -32,9 +32,10 @@ def run(ns: argparse.Namespace) -> int:
         rows = db.all_rows()
         if ns.names:
             wanted = {n.lower() for n in ns.names}
-            missing = wanted - {r.name.lower() for r in rows}
+            missing = [n for n in ns.names if n.lower() not in {r.name.lower() for r in rows}]
             if missing:
-                raise AdminError("no registry named " + ", ".join(sorted(map(repr, missing))))
+                names = [r.name for r in rows]
+                raise AdminError(missing_row(missing[0], names))
             rows = [r for r in rows if r.name.lower() in wanted]
         backend = None
         if ns.to == "keyring":

@@ -119,6 +119,7 @@ def add(ns: argparse.Namespace) -> int:
         if registries.unique_name(db, organization, name) != name:
             raise AdminError(f"a registry named {name!r} already exists")
         row_id = registries.new_id()
+        losers = _other_defaults(db, row_id) if ns.default else []
         column, label = _put_secret(store, row_id, host, password)
         registries.insert_row(
             db,
@@ -132,10 +133,27 @@ def add(ns: argparse.Namespace) -> int:
             secret_store=label,
             row_id=row_id,
         )
-    print(f"added registry {name!r} for {host}" + (" (default)" if ns.default else ""))
+    made_default = f" (default{_lost_default(losers)})" if ns.default else ""
+    print(f"added registry {name!r} for {host}{made_default}")
     _never_answers(name, ns.username, bool(password))
     _wiring_hint(ns, host)
     return 0
+
+
+def _other_defaults(db: registries.Registries, keep: str = "") -> list[str]:
+    """The names of the organization's default rows other than ``keep`` (what --default moves)."""
+    rows = db.conn.execute(
+        'SELECT "Name" FROM "Registries" WHERE "IsDefault" = ? AND upper("OrganizationId") = ? '
+        'AND "Id" != ? ORDER BY "CreatedAt", "Id"',
+        (True, registries.write_organization(db), keep),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _lost_default(losers: list[str]) -> str:
+    """``; 'hub' is no longer the default``: ReadyStackGo keeps one default row per organization,
+    so making a row the default takes the flag from another, and the output names it."""
+    return "".join(f"; {printable(name)!r} is no longer the default" for name in losers)
 
 
 def _never_answers(name: str, username: str | None, has_password: bool) -> None:
@@ -208,10 +226,13 @@ def update(ns: argparse.Namespace) -> int:
             return 0  # nothing written: Version and UpdatedAt stay
         if changes:
             registries.update_row(db, row.id, **changes)
+        losers = []
         if ns.default:
+            losers = _other_defaults(db, row.id)
             registries.set_default(db, row.id)
     _after_commit(row, moved_to, stale)
-    print(f"updated registry {row.name!r}")
+    made_default = f" (default{_lost_default(losers)})" if ns.default else ""
+    print(f"updated registry {row.name!r}{made_default}")
     if not row.is_login:
         kept = bool(row.in_keyring or row.password)
         has_password = bool(password) if password is not None else kept
@@ -255,8 +276,9 @@ def set_default(ns: argparse.Namespace) -> int:
     """registry set-default."""
     with writing(ns) as db:
         row = find(db, ns.name)
+        losers = _other_defaults(db, row.id)
         registries.set_default(db, row.id)
-    print(f"registry {row.name!r} is now the default")
+    print(f"registry {row.name!r} is now the default" + _lost_default(losers))
     return 0
 
 

@@ -16,7 +16,7 @@ from readystack.store.diag import printable
 from ..lookup.reference import InvalidReference, parse_image
 from ..lookup.resolver import secret_of
 from ..online import regcheck
-from .adminlib import AdminError, all_rows
+from .adminlib import AdminError, all_rows, missing_row
 
 # Rows are checked in parallel, up to this many at a time: N timeouts cost about one timeout.
 MAX_PARALLEL = 32
@@ -65,7 +65,7 @@ def select_rows(
         for name in names:
             row = by_name.get(name.casefold())
             if row is None:
-                raise AdminError(f"no registry named {name!r}")
+                raise AdminError(missing_row(name, [r.name for r in rows]))
             if image is not None and row.host != image.host:
                 raise UsageError(
                     f"registry {row.name!r} is on {row.host}, not on {image.host} "

@@ -22,16 +22,48 @@ class Verb(NamedTuple):
     options: Options
 
 
+# --db's help where a verb reads it its own way (every other verb: the database to use).
+DB_HELP = {"sync": "the database get reads, which is DEST when --to is not given"}
+
 # Groups of verbs that share a first word, and what the group is for.
 GROUPS = {"registry": "manage the Registries table"}
 
 
+def _row_name(p: argparse.ArgumentParser, what: str = "the row's name") -> None:
+    p.add_argument("name", metavar="NAME", help=f"{what} (as `registry list` shows it)")
+
+
+def _refuse_password(p: argparse.ArgumentParser) -> None:
+    """--password/-p: recognised only to be refused, and the value it got never echoed."""
+    import argparse
+
+    class Refuse(argparse.Action):
+        def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+            parser.error(
+                "--password/-p is refused: a password on the command line is visible to "
+                "other users (ps) and kept in shell history; pipe it in with --password-stdin"
+            )
+
+    # Hidden from --help: the option exists only to say why it does not.
+    p.add_argument("--password", "-p", nargs="?", action=Refuse, help=argparse.SUPPRESS)
+
+
 def _row_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--username")
+    p.add_argument(
+        "--username", metavar="U", help="the account's username (`<token>` for an identity token)"
+    )
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (never argv)"
     )
-    p.add_argument("--pattern", action="append", default=[], metavar="P", help="image pattern")
+    _refuse_password(p)
+    p.add_argument(
+        "--pattern",
+        action="append",
+        default=[],
+        metavar="P",
+        help="image pattern, a glob: * within one path segment, ** across them "
+        "(e.g. 'acme/**'); repeat --pattern for more",
+    )
     p.add_argument("--default", action="store_true", help="make this the default row")
     p.add_argument(
         "--secret-store",
@@ -41,7 +73,7 @@ def _row_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name")
+    _row_name(p, "a name for the new row, unique in the table")
     p.add_argument("--url", required=True, help="registry URL, e.g. https://ghcr.io")
     _row_options(p)
 
@@ -51,13 +83,13 @@ def _list(p: argparse.ArgumentParser) -> None:
 
 
 def _show(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name")
+    _row_name(p)
     _list(p)
 
 
 def _update(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name")
-    p.add_argument("--url")
+    _row_name(p)
+    p.add_argument("--url", metavar="URL", help="a new registry URL, e.g. https://ghcr.io")
     p.add_argument("--rename", metavar="NEW_NAME", help="give the row a new name")
     p.add_argument("--clear-patterns", action="store_true", help="remove every pattern first")
     p.add_argument("--no-default", action="store_true", help="clear the default flag")
@@ -65,12 +97,14 @@ def _update(p: argparse.ArgumentParser) -> None:
 
 
 def _name(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name")
+    _row_name(p)
 
 
 def _move_secrets(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="rows to move (default: all)")
-    p.add_argument("--to", required=True, choices=("keyring", "database"))
+    p.add_argument(
+        "--to", required=True, choices=("keyring", "database"), help="where the passwords go"
+    )
     p.add_argument("--force", action="store_true", help="allow it on a ReadyStackGo database")
 
 
@@ -98,13 +132,19 @@ def _online(p: argparse.ArgumentParser) -> None:
     _timeout(p)
 
 
+_TARGET = (
+    "a server (ghcr.io, https://ghcr.io) or an image (ghcr.io/acme/api:1; a bare name such "
+    "as nginx is read as a Docker Hub image)"
+)
+
+
 def _resolve(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target")
+    p.add_argument("target", metavar="TARGET", help=_TARGET)
     p.add_argument("--show-secret", action="store_true", help="print the secret unmasked")
 
 
 def _explain(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target")
+    p.add_argument("target", metavar="TARGET", help=_TARGET)
     _online(p)
 
 
@@ -133,7 +173,13 @@ def _configure(p: argparse.ArgumentParser) -> None:
 
 
 def _kubelet(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cache-duration", default="5m", help="cacheDuration to answer (default 5m)")
+    p.add_argument(
+        "--cache-duration",
+        default="5m",
+        metavar="D",
+        help="how long the kubelet may cache the answer, a Go duration such as 5m or 1h30m "
+        "(default 5m)",
+    )
 
 
 def _seconds(text: str) -> float:
@@ -160,7 +206,8 @@ def _sync(p: argparse.ArgumentParser) -> None:
         "--to",
         dest="dest",
         metavar="DEST",
-        help="SQLite path or postgresql:// URI to make equal (default: the database get reads)",
+        help="the destination: a SQLite path or postgresql:// URI made equal to SOURCE "
+        "(default: the database get reads, which --db also names)",
     )
     p.add_argument(
         "--every", type=_seconds, metavar="S", help="repeat every S seconds until SIGTERM/SIGINT"
@@ -291,10 +338,12 @@ VERBS: tuple[Verb, ...] = (
 FIRST_WORDS = frozenset(v.words.split()[0] for v in VERBS)
 
 
-def help_lines() -> list[str]:
-    """The management verbs as the top-level help lists them, in table order."""
+def help_lines(group: str = "") -> list[str]:
+    """The management verbs (those of ``group`` when given) as the help lists them, in order."""
     lines = []
     for verb in VERBS:
+        if group and not verb.words.startswith(group + " "):
+            continue
         lines.append(f"  {verb.words} {verb.synopsis}".rstrip())
         lines.append(f"      {verb.summary}")
     return lines
