@@ -15,37 +15,20 @@ from .resolver import compile_row
 
 API_GROUP = "credentialprovider.kubelet.k8s.io"
 API_VERSIONS = (f"{API_GROUP}/v1", f"{API_GROUP}/v1beta1")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class KubeletError(Exception):
     """A request the provider cannot answer; the kubelet logs the message from stderr."""
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in a Go duration string (``5m``, ``1h30m``, ``0s``), as metav1.Duration reads it."""
-    rest = text.strip()
-    if rest == "0":
-        return 0.0
-    total = 0.0
-    if not rest:
-        raise KubeletError(f"invalid duration {text!r}")
-    while rest:
-        i = 0
-        while i < len(rest) and (rest[i].isdigit() or rest[i] == "."):
-            i += 1
-        number, rest = rest[:i], rest[i:]
-        j = 0
-        while j < len(rest) and not (rest[j].isdigit() or rest[j] == "."):
-            j += 1
-        unit, rest = rest[:j], rest[j:]
-        if not number or unit not in _UNITS:
-            raise KubeletError(f"invalid duration {text!r} (use Go's form: 5m, 1h30m, 0s)")
-        try:
-            total += float(number) * _UNITS[unit]
-        except ValueError:
-            raise KubeletError(f"invalid duration {text!r}") from None
-    return total
+def cache_duration(text: str) -> str:
+    """``--cache-duration`` as the response writes it: Go's Duration.String of Go's parse."""
+    from . import goduration
+
+    try:
+        return goduration.string(goduration.parse(text))
+    except goduration.DurationError as exc:
+        raise KubeletError(f"--cache-duration: {exc}") from None
 
 
 def read_request(data: bytes) -> tuple[str, str]:
@@ -95,7 +78,7 @@ def respond(data: bytes, environ: Mapping[str, str], cache: str) -> dict:
     """The CredentialProviderResponse for one request."""
     from .resolver import resolve
 
-    seconds = parse_duration(cache)
+    duration = cache_duration(cache)
     version, image = read_request(data)
     try:
         target = targets.parse(image, bare_name_is_image=True)
@@ -121,34 +104,9 @@ def respond(data: bytes, environ: Mapping[str, str], cache: str) -> dict:
         "apiVersion": version,
         "kind": "CredentialProviderResponse",
         "cacheKeyType": "Registry" if per_registry else "Image",
-        "cacheDuration": go_duration(seconds),
+        "cacheDuration": duration,
         "auth": auth,
     }
-
-
-def go_duration(seconds: float) -> str:
-    """``seconds`` as Go's time.Duration String() writes it (``500ms``, ``1.5s``, ``1h30m0s``)."""
-    ns = round(seconds * 1e9)
-    if ns == 0:
-        return "0s"
-    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
-    if ns < 1_000_000_000:  # under a second Go picks the largest unit that keeps a whole part
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if ns >= size:
-                return sign + _decimal(ns, size) + unit
-    minutes, rem = divmod(ns, 60_000_000_000)
-    hours, minutes = divmod(minutes, 60)
-    out = (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "")
-    return sign + out + _decimal(rem, 1_000_000_000) + "s"
-
-
-def _decimal(value: int, unit: int) -> str:
-    """``value / unit`` with the fraction Go prints: no trailing zeros, no point when whole."""
-    whole, frac = divmod(value, unit)
-    if not frac:
-        return str(whole)
-    digits = str(frac).rjust(len(str(unit)) - 1, "0").rstrip("0")
-    return f"{whole}.{digits}"
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -242,3 +242,58 @@ def test_the_help_names_every_environment_variable_the_code_reads(run: Run) -> N
     environment = help_text[help_text.index("\nEnvironment") :]
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_]", environment))
     assert sorted(read - words) == []
+
+
+# Item 16: --cache-duration is Go's duration, in integer nanoseconds.
+KUBELET_REQUEST = (
+    b'{"apiVersion": "credentialprovider.kubelet.k8s.io/v1", '
+    b'"kind": "CredentialProviderRequest", "image": "ghcr.io/acme/api"}'
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ("+5m", "5m0s"),
+        ("1.1\u03bcs", "1.1\u00b5s"),
+        ("1.1\u00b5s", "1.1\u00b5s"),
+        ("2400h0m0.000000001s", "2400h0m0.000000001s"),
+        ("2562047h47m16.854775807s", "2562047h47m16.854775807s"),
+    ],
+)
+def test_kubelet_cache_duration_is_written_as_go_writes_it(
+    run: Run, given: str, written: str
+) -> None:
+    import json
+
+    proc = run("kubelet", "--cache-duration", given, stdin=KUBELET_REQUEST)
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    assert json.loads(proc.stdout)["cacheDuration"] == written
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("2562048h", "is out of range: Go's time.Duration holds at most 2562047h47m16.854775807s "
+         "(int64 nanoseconds)"),
+        ("9223372037s", "is out of range: Go's time.Duration holds at most "
+         "2562047h47m16.854775807s (int64 nanoseconds)"),
+    ],
+)  # fmt: skip
+def test_kubelet_cache_duration_beyond_int64_is_refused(run: Run, given: str, why: str) -> None:
+    proc = run("kubelet", "--cache-duration", given, stdin=KUBELET_REQUEST)
+    assert (proc.returncode, proc.stdout, proc.stderr.decode()) == (
+        1,
+        b"",
+        f"{NAME} kubelet: --cache-duration: duration {given!r} {why}\n",
+    )
+
+
+def test_kubelet_negative_cache_duration_is_refused(run: Run) -> None:
+    proc = run("kubelet", "--cache-duration=-5m", stdin=KUBELET_REQUEST)
+    assert (proc.returncode, proc.stdout, proc.stderr.decode()) == (
+        1,
+        b"",
+        f"{NAME} kubelet: --cache-duration: negative duration '-5m': "
+        "a cache duration is 0 or more\n",
+    )
