@@ -133,8 +133,7 @@ def add(ns: argparse.Namespace) -> int:
             secret_store=label,
             row_id=row_id,
         )
-    made_default = f" (default{_lost_default(losers)})" if ns.default else ""
-    print(f"added registry {name!r} for {host}{made_default}")
+    print(f"added registry {name!r} for {host}{_notes(ns.url, ns.default, losers)}")
     _never_answers(name, ns.username, bool(password))
     _wiring_hint(ns, host)
     return 0
@@ -148,6 +147,17 @@ def _other_defaults(db: registries.Registries, keep: str = "") -> list[str]:
         (True, registries.write_organization(db), keep),
     ).fetchall()
     return [str(row[0]) for row in rows]
+
+
+def _notes(url: str | None, made_default: bool, losers: list[str]) -> str:
+    """`` (https://, as no scheme was given; default; 'hub' is no longer the default)``."""
+    notes = []
+    if url and "://" not in url:  # https is the default, as for docker login; say it was chosen
+        notes.append("https://, as no scheme was given")
+    if made_default:
+        notes.append("default")
+        notes += [f"{printable(name)!r} is no longer the default" for name in losers]
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _lost_default(losers: list[str]) -> str:
@@ -231,8 +241,7 @@ def update(ns: argparse.Namespace) -> int:
             losers = _other_defaults(db, row.id)
             registries.set_default(db, row.id)
     _after_commit(row, moved_to, stale)
-    made_default = f" (default{_lost_default(losers)})" if ns.default else ""
-    print(f"updated registry {row.name!r}{made_default}")
+    print(f"updated registry {row.name!r}{_notes(ns.url, ns.default, losers)}")
     if not row.is_login:
         kept = bool(row.in_keyring or row.password)
         has_password = bool(password) if password is not None else kept

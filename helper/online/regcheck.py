@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from readystack.store import hosts
 from readystack.store.conventions import TOKEN_USERNAME
 
+from . import insecure
 from .challenge import Challenge, ChallengeError, parse_headers
 from .regtransport import ERROR, TLS, UNREACHABLE, Response, Transport, Verdict
 
@@ -114,17 +115,68 @@ def _check(
     except hosts.HostError as exc:
         return ERROR, f"the URL names no registry: {exc}"
     transport = Transport(host, environ, timeout)
-    steps = _Check(transport, base, host, username, secret)
+    hidden: list[str] = []
+
+    def attempt(at: str) -> tuple[str, str]:
+        return _attempt(transport, at, host, username, secret, image, hidden)
+
     try:
-        status, detail = steps.run(image)
-    except Verdict as verdict:
-        status, detail = verdict.status, verdict.detail
+        status, detail = attempt(base)
+        reason = insecure.plain_http_reason(host, environ) if base.startswith("https:") else None
+        if reason is not None:
+            plain = "http://" + base.split("://", 1)[1]
+            status, detail = _over_plain_http((status, detail), reason, lambda: attempt(plain))
     finally:
         transport.close()
-    for hidden in steps.hidden:
-        if len(hidden) >= 4:  # belt and braces: no detail is built from a secret or a token
-            detail = detail.replace(hidden, "<hidden>")
+    for hidden_text in hidden:
+        if len(hidden_text) >= 4:  # belt and braces: no detail is built from a secret or token
+            detail = detail.replace(hidden_text, "<hidden>")
     return status, detail
+
+
+# What https:// may answer that sends dockerd on to http:// for an insecure registry: anything
+# but the registry's own verdict on the credentials or the image (moby: registry.Auth and
+# loginV2 go on to the next endpoint unless the credentials were refused).
+_NEXT_ENDPOINT = (TLS, UNREACHABLE, ERROR)
+
+
+def _attempt(
+    transport: Transport,
+    base: str,
+    host: str,
+    username: str,
+    secret: str,
+    image: Image | None,
+    hidden: list[str],
+) -> tuple[str, str]:
+    """One check against ``base``: (status, detail); the secrets it saw are added to hidden."""
+    steps = _Check(transport, base, host, username, secret)
+    try:
+        return steps.run(image)
+    except Verdict as verdict:
+        return verdict.status, verdict.detail
+    finally:
+        hidden.extend(steps.hidden)
+
+
+def _over_plain_http(
+    https: tuple[str, str], reason: str, attempt_http: Callable[[], tuple[str, str]]
+) -> tuple[str, str]:
+    """For a registry dockerd lets fall back: https's answer, else http's; saying which."""
+    status, detail = https
+    if status not in _NEXT_ENDPOINT:
+        return status, f"{detail} (over https://)"
+    status2, detail2 = attempt_http()
+    if status2 in _NEXT_ENDPOINT:
+        return (
+            status,
+            f"{detail} (plain http://, which dockerd allows as {reason}, failed too: {detail2})",
+        )
+    return (
+        status2,
+        f"{detail2} (over plain http://: https:// failed, and dockerd allows plain HTTP as "
+        f"{reason})",
+    )
 
 
 class _Check:

@@ -73,9 +73,9 @@ def test_password_in_argv_is_refused_without_echoing_it(
 
 # Item 5: moving the default names the row that lost it.
 def test_moving_the_default_names_the_row_that_lost_it(run: Run) -> None:
-    added = add(run, "hub", "docker.io", "--default")
+    added = add(run, "hub", "https://docker.io", "--default")
     assert added == b"added registry 'hub' for docker.io (default)\n"
-    assert add(run, "quay", "quay.io", "--default") == (
+    assert add(run, "quay", "https://quay.io", "--default") == (
         b"added registry 'quay' for quay.io (default; 'hub' is no longer the default)\n"
     )
     proc = run("registry", "update", "hub", "--default")
@@ -238,6 +238,7 @@ def test_the_help_names_every_environment_variable_the_code_reads(run: Run) -> N
     # The scan finds what it should: a few reads of each kind.
     assert {"READYSTACK_DB", "DataPath", "ConnectionStrings__ReadyStackGo"} <= read
     assert {"READYSTACK_SECRETS", "READYSTACK_LOG_FILE", "READYSTACK_CERTS_D"} <= read
+    assert "READYSTACK_DAEMON_JSON" in read
     help_text = run("--help").stdout.decode()
     environment = help_text[help_text.index("\nEnvironment") :]
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_]", environment))

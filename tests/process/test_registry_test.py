@@ -118,9 +118,7 @@ def test_no_rows_with_credentials_says_so(run: Run) -> None:
     assert b"no registry row with credentials" in proc.stderr
 
 
-def test_doctor_online_reports_an_unreachable_row_as_a_problem(
-    run: Run, silent_port: int
-) -> None:
+def test_doctor_online_reports_an_unreachable_row_as_a_problem(run: Run, silent_port: int) -> None:
     add(run, "silent", f"http://127.0.0.1:{silent_port}")
     proc = run("doctor", "--online", "--timeout", str(TIMEOUT))
     assert proc.returncode == 1
