@@ -23,11 +23,22 @@ def enabled(environ: Mapping[str, str]) -> bool:
     return settings.enabled(environ, KEY, True)
 
 
+def turned_off_by(environ: Mapping[str, str]) -> str | None:
+    """What turned the hint off (``READYSTACK_IMAGE_HINT=0``, ``image-hint = false in FILE``)."""
+    if enabled(environ):
+        return None
+    found = settings.lookup(environ, KEY)
+    if found is None:
+        return KEY
+    value, where = found
+    return f"{where}={value}" if where == "READYSTACK_IMAGE_HINT" else f"{KEY} = {value} in {where}"
+
+
 def docker_argv(environ: Mapping[str, str]) -> list[str] | None:
     """The parent's argv for the hint to read, or None when the hint is turned off."""
-    if not enabled(environ):
-        found = settings.lookup(environ, KEY)
-        debug(f"image hint: turned off by {found[1] if found else KEY}")
+    off = turned_off_by(environ)
+    if off:
+        debug(f"image hint: turned off by {off}")
         return None
     return parent_argv()
 

@@ -16,7 +16,13 @@ Opener = Callable[[str], "registries.Registries | None"]
 # Gives the docker command line the image hint reads (None: unknown or turned off).
 ArgvSource = Callable[[], "list[str] | None"]
 # Rank of a row that answers for a whole host (lower answers first).
-_RANK_NAMES = ("login row", "default row", "row without patterns", "host-wide pattern", "other")
+_RANK_NAMES = (
+    "login row",
+    "default row",
+    "row without patterns",
+    "host-wide pattern",
+    "patterns for some repositories only (last for a host question)",
+)
 
 
 class Trace:

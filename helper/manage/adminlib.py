@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,16 @@ class AdminError(Exception):
 # Settings where a person typed the database's path for this run: a missing folder there is a
 # typo to report, while a missing database chosen any other way is an empty table (DESIGN.md).
 NAMED = ("--db", "READYSTACK_DB")
+
+
+# How store/secrets.py ends a keyring error's advice; a command line that asked for the keyring
+# with a flag gets that flag's fix instead (tests/unit/test_secrets.py pins the wording).
+ENV_ADVICE = re.compile(r",? or use READYSTACK_SECRETS=database$")
+
+
+def keyring_advice(exc: Exception, instead: str) -> str:
+    """A keyring error whose last advice is ``instead`` (`` or use --secret-store database``)."""
+    return ENV_ADVICE.sub(instead, str(exc))
 
 
 def missing_folder(path: str, how: str) -> str | None:

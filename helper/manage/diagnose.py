@@ -46,6 +46,8 @@ def diagnose(
         lines = [f"online: anonymous access to {what}: {status}: {detail}"]
         if status == regcheck.OK:
             return True, [*lines, f"verdict: {what} can be pulled without credentials"]
+        if status in NOT_REACHED:
+            return False, [*lines, _not_reached(status, target.host)]
         if others and target.kind == targets.REPOSITORY:
             names = ", ".join(repr(r.name) for r in others)
             why = f"rows {names} hold credentials for {target.host}, but none answers {what}"
@@ -68,6 +70,8 @@ def _cause(
     others: list[registries.Row],
     host: str,
 ) -> str:
+    if status in NOT_REACHED:
+        return _not_reached(status, host)
     if status == regcheck.UNAUTHORIZED:
         return f"cause: {WRONG_CREDENTIALS}: {detail}"
     if status == regcheck.NOT_FOUND:
@@ -87,7 +91,24 @@ def _cause(
                 "the same way)"
             )
         return f"cause: {WRONG_CREDENTIALS}: the account is valid but may not pull {what}"
-    return f"cause unknown: the check did not reach the registry's verdict ({status})"
+    return f"cause unknown: the registry answered {status}: {detail}"
+
+
+# Statuses where the registry never gave its verdict: the failure itself is the cause.
+NOT_REACHED = (regcheck.UNREACHABLE, regcheck.TLS, regcheck.ERROR)
+
+
+def _not_reached(status: str, host: str) -> str:
+    """The cause when the check never got the registry's verdict (the line above says why)."""
+    unchecked = "so neither the credentials nor the image could be checked"
+    if status == regcheck.UNREACHABLE:
+        return f"cause: the registry at {host} cannot be reached, {unchecked}"
+    if status == regcheck.TLS:
+        return (
+            f"cause: TLS with the registry at {host} failed, {unchecked} (see `registry test` "
+            "in the README for certs.d and plain-HTTP registries)"
+        )
+    return f"cause: the registry at {host} did not answer as a registry, {unchecked}"
 
 
 def _image(text: str, target: targets.Target) -> regcheck.Image | None:

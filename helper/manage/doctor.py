@@ -9,7 +9,15 @@ import shutil
 import stat
 from collections.abc import Mapping
 
-from readystack.store import conventions, dockerconfig, fileaccess, paths, registries, secrets
+from readystack.store import (
+    conventions,
+    dockerconfig,
+    fileaccess,
+    hosts,
+    paths,
+    registries,
+    secrets,
+)
 from readystack.store.conventions import NAME, SELF
 from readystack.store.diag import printable
 from readystack.store.dockerconfig import keys_for
@@ -21,7 +29,7 @@ from .dockerwiring import table_hosts
 
 
 class Report:
-    """Collected findings; any problem makes doctor exit 1.
+    """Findings at README's three levels: PROBLEM (exit 1), warning (risky but working), info.
 
     Findings quote rows, files and servers: every line goes through ``printable``, the escaping
     `registry list` uses, so no escape sequence they hold reaches the terminal.
@@ -115,8 +123,6 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
             "verbs refuse to put secrets there unless --db names it"
         )
     mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
     try:
         db = registries.open_read(path)
     except registries.DatabaseError as exc:
@@ -129,6 +135,7 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
             return [], False
         if db.is_readystackgo:
             report.info("a ReadyStackGo database: docker login/logout are refused, lookups work")
+        _check_mode(report, path, mode, db.is_readystackgo)
         rows = db.all_rows()
     except registries.DatabaseError as exc:
         report.problem(str(exc))
@@ -139,6 +146,20 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
         report.problem(text)
     report.ok(f"{len(rows)} registry row(s)")
     return rows, db.is_readystackgo
+
+
+def _check_mode(report: Report, path: str, mode: int, of_readystackgo: bool) -> None:
+    """A database others can read: ReadyStackGo's own is made so (a warning), ours never is."""
+    if not mode & 0o077:
+        return
+    if of_readystackgo:
+        report.warning(
+            f"{path} has mode {mode:04o}: others on this host can read its passwords; "
+            "ReadyStackGo creates its database so, and every pull works; `chmod 600` it if "
+            "nothing but its owner needs to read it"
+        )
+    else:
+        report.problem(f"{path} has mode {mode:04o}: others can read passwords; chmod 600 it")
 
 
 def _silent_rows(report: Report, rows: list[registries.Row], of_readystackgo: bool) -> None:
@@ -199,6 +220,40 @@ def _check_host_ranking(report: Report, host: str, answering: list[registries.Ro
     )
 
 
+def _other_helper(host: str, other: list[str], rows: list[registries.Row]) -> str:
+    """credHelpers names another helper for a host of the table: the fix either way."""
+    names = " ".join(shlex.quote(r.name) for r in rows if r.host == host)
+    return (
+        f"{host}: credHelpers sends it to another helper ({', '.join(other)}), so this helper's "
+        f"rows for it are never asked; run `{NAME} configure-docker --registries {host} "
+        f"--overwrite`, or, if the other helper should keep it, `{NAME} registry remove "
+        f"{names or 'NAME'}`"
+    )
+
+
+def _check_plaintext(report: Report, path: str, config: dict, table: set[str]) -> None:
+    """Plaintext `auths`: risky but working, so a warning, with the commands that move them."""
+    inside, outside = [], []
+    for key in dockerconfig.plaintext_auths(config):
+        try:
+            host = hosts.host_of_url(key) if "://" in key else hosts.check_host(key)
+        except hosts.HostError:
+            host = key
+        (inside if host in table else outside).append(printable(key))
+    if outside:
+        logins = " and ".join(f"`docker login {k}`" for k in outside)
+        report.warning(
+            f"{path}: auths keeps plaintext credentials for {', '.join(outside)} (not in the "
+            f"table); to move them into this helper, run `{NAME} configure-docker "
+            f"--creds-store`, then {logins} again"
+        )
+    if inside:
+        report.warning(
+            f"{path}: auths still keeps plaintext credentials for {', '.join(inside)}, which "
+            "the table serves; delete those entries from auths"
+        )
+
+
 def _check_docker_config(
     report: Report, rows: list[registries.Row], environ: Mapping[str, str]
 ) -> None:
@@ -226,7 +281,7 @@ def _check_docker_config(
         keys = keys_for(host)
         other = [f"{k} -> {helpers[k]}" for k in keys if k in helpers and helpers[k] != SELF]
         if other:
-            report.problem(f"{host}: credHelpers sends it to another helper ({', '.join(other)})")
+            report.problem(_other_helper(host, other, rows))
         elif host not in unwired:
             report.ok(f"{host}: Docker, skopeo and podman ask this helper (credHelpers)")
         else:
@@ -235,13 +290,7 @@ def _check_docker_config(
                 f"{host}: no credHelpers entry in {path}: {only}skopeo and podman read "
                 f"credHelpers only; run `{NAME} configure-docker`"
             )
-    plain = dockerconfig.plaintext_auths(config)
-    if plain:
-        report.problem(
-            f"{path}: auths keeps plaintext credentials for {', '.join(plain)}; run "
-            f"`{NAME} configure-docker --creds-store`, then `docker login` to each again, which "
-            "moves them into this helper"
-        )
+    _check_plaintext(report, path, config, set(wanted))
     for name, label in (
         ("DOCKER__CONFIGPATH", "fallback config"),
         ("DOCKER_CONFIG", "DOCKER_CONFIG"),

@@ -53,6 +53,9 @@ def explain(ns: argparse.Namespace) -> int:
     opener = table_opener(path, how)
     _say(f"explain {ns.target.strip()!r}")
     _say(f"database: {conventions.shown(path)} ({how})")
+    url_note = _url_note(ns.target.strip(), target)
+    if url_note:
+        _say(url_note)
     if target.kind == targets.REPOSITORY:
         _say("image-aware clients (crane-style tools, the kubelet) ask for the repository:")
     answer = _traced(target, ns.environ, path, open_db=opener)
@@ -75,6 +78,20 @@ def explain(ns: argparse.Namespace) -> int:
     for line in lines:
         _say(line)
     return 0 if pullable else 1
+
+
+def _url_note(text: str, target: targets.Target) -> str | None:
+    """For a URL with a path: it is read as a server, and how to ask about the repository."""
+    if target.kind != targets.SERVER or "://" not in text:
+        return None
+    path = text.split("://", 1)[1].partition("/")[2].strip("/")
+    if not path or path in ("v1", "v2"):
+        return None
+    return (
+        f"note: a URL is read as a server, as Docker reads a login URL: only {target.host} "
+        f"counts and /{printable(path)} is not read; to ask about that repository, run "
+        f"`{NAME} explain {target.host}/{printable(path)}`"
+    )
 
 
 def _traced(
@@ -109,12 +126,15 @@ def _docker_view(
     open_db: Opener,
 ) -> None:
     """What `docker pull IMAGE` gets: the CLI sends only the host; the hint reads its argv."""
+    from ..lookup.hint import turned_off_by
+
     server = targets.parse(hosts.server_key(target.host))
     argv = ["docker", "pull", image]
-    _say(f"`docker pull {image}` sends only {server.raw!r}; the image hint reads its argv:")
-    hinted = _traced(
-        server, environ, path, lambda: _argv_if_enabled(environ, argv), open_db=open_db
-    )
+    off = turned_off_by(environ)
+    how = f"the image hint is turned off by {off}" if off else "the image hint reads its argv"
+    _say(f"`docker pull {image}` sends only {server.raw!r}; {how}:")
+    argv_source = None if off else lambda: _linux_only(argv)
+    hinted = _traced(server, environ, path, argv_source, open_db=open_db)
     host_only = resolve(server, environ, path, open_db=open_db)
     aware, docker, plain = (_who(a) for a in (image_aware, hinted, host_only))
     if aware == docker == plain:
@@ -131,11 +151,9 @@ def _docker_view(
     )
 
 
-def _argv_if_enabled(environ: Mapping[str, str], argv: list[str]) -> list[str] | None:
-    from ..lookup.hint import enabled
-
+def _linux_only(argv: list[str]) -> list[str] | None:
     # As `get` would: the hint exists only where /proc shows the parent's command line.
-    return argv if enabled(environ) and sys.platform.startswith("linux") else None
+    return argv if sys.platform.startswith("linux") else None
 
 
 def _who(answer: Answer | None) -> str:

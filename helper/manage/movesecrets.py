@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from readystack.store import registries, secrets
 from readystack.store.conventions import NAME
 
-from .adminlib import AdminError, missing_row, open_write
+from .adminlib import AdminError, keyring_advice, missing_row, open_write
 
 
 def _interrupt_point(environ: Mapping[str, str], step: str) -> None:
@@ -42,7 +42,8 @@ def run(ns: argparse.Namespace) -> int:
             try:
                 backend = secrets.write_backend()
             except secrets.SecretStoreError as exc:
-                raise AdminError(str(exc)) from None
+                # --to keyring asked for the keyring: "use the database" is no fix for that.
+                raise AdminError(keyring_advice(exc, "")) from None
         moved = 0
         for row in rows:
             if ns.to == "keyring":
@@ -65,7 +66,8 @@ def _to_keyring(
     try:
         label = secrets.put(backend, row.id, row.host or "", row.password)  # read back too
     except secrets.SecretStoreError as exc:
-        raise AdminError(f"{row.name!r}: {exc}; its password stays in the database") from None
+        why = keyring_advice(exc, "")
+        raise AdminError(f"{row.name!r}: {why}; its password stays in the database") from None
     _interrupt_point(environ, "after-new-secret")
     with registries.transaction(db):
         current = registries.password_of(db, row.id)

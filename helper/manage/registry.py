@@ -17,6 +17,7 @@ from .adminlib import (
     all_rows,
     db_path,
     find,
+    keyring_advice,
     missing_credentials,
     open_read,
     read_secret,
@@ -84,14 +85,18 @@ def _secret_store(ns: argparse.Namespace) -> str:
         raise AdminError(str(exc)) from None
 
 
-def _put_secret(store: str, row_id: str, host: str, password: str | None) -> tuple[str | None, str]:
+def _put_secret(
+    ns: argparse.Namespace, store: str, row_id: str, host: str, password: str | None
+) -> tuple[str | None, str]:
     """(Password column value, SecretStore label) for a new password, bound to ``host``."""
     if store != "keyring" or password is None:
         return password, secrets.DATABASE
     try:
         label = secrets.put(secrets.write_backend(), row_id, host, password)
     except secrets.SecretStoreError as exc:
-        raise AdminError(str(exc)) from None
+        if ns.secret_store != "keyring":
+            raise AdminError(str(exc)) from None  # READYSTACK_SECRETS chose it: that is the fix
+        raise AdminError(keyring_advice(exc, " or use --secret-store database")) from None
     return None, label
 
 
@@ -120,7 +125,7 @@ def add(ns: argparse.Namespace) -> int:
             raise AdminError(f"a registry named {name!r} already exists")
         row_id = registries.new_id()
         losers = _other_defaults(db, row_id) if ns.default else []
-        column, label = _put_secret(store, row_id, host, password)
+        column, label = _put_secret(ns, store, row_id, host, password)
         registries.insert_row(
             db,
             name=name,
@@ -222,7 +227,7 @@ def update(ns: argparse.Namespace) -> int:
             changes["Username"] = ns.username or None
         if password is not None:
             store = ns.secret_store or ("keyring" if row.in_keyring else _secret_store(ns))
-            changes["Password"], label = _put_secret(store, row.id, host, password)
+            changes["Password"], label = _put_secret(ns, store, row.id, host, password)
             if row.in_keyring and label != row.secret_store:
                 stale = row.secret_store
             registries.record_side(db, row.id, row.origin, label)

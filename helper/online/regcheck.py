@@ -168,10 +168,8 @@ def _over_plain_http(
         return status, f"{detail} (over https://)"
     status2, detail2 = attempt_http()
     if status2 in _NEXT_ENDPOINT:
-        return (
-            status,
-            f"{detail} (plain http://, which dockerd allows as {reason}, failed too: {detail2})",
-        )
+        too = "the same way" if detail2 == detail else f"too: {detail2}"
+        return status, f"{detail} (plain http://, which dockerd allows as {reason}, failed {too})"
     return (
         status2,
         f"{detail2} (over plain http://: https:// failed, and dockerd allows plain HTTP as "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,163 @@ def test_kubelet_negative_cache_duration_is_refused(run: Run) -> None:
         f"{NAME} kubelet: --cache-duration: negative duration '-5m': "
         "a cache duration is 0 or more\n",
     )
+
+
+# Item 8: doctor's three levels; ReadyStackGo's own 0644 database is a warning.
+def test_doctor_warns_about_readystackgos_own_0644_database_and_exits_0(
+    run: Run, exe: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from readystackgo import create_readystackgo_database, insert_registry
+
+    db = tmp_path / "rsgo" / "readystackgo.db"
+    create_readystackgo_database(db, wal=False)
+    with sqlite3.connect(db) as conn:
+        insert_registry(conn, "ghcr", "https://ghcr.io", "u", "pw")
+    conn.close()
+    db.chmod(0o644)
+    env.update(READYSTACK_DB=str(db), PATH=f"{exe.parent}:{env.get('PATH', '')}")
+    assert run("configure-docker").returncode == 0
+    proc = run("doctor")
+    lines = proc.stdout.decode().splitlines()
+    assert (
+        f"warning  {db} has mode 0644: others on this host can read its passwords; ReadyStackGo "
+        "creates its database so, and every pull works; `chmod 600` it if nothing but its "
+        "owner needs to read it"
+    ) in lines
+    assert not any(line.startswith("PROBLEM") for line in lines), lines
+    assert (proc.returncode, lines[-1]) == (0, "no problems found")
+
+
+def test_doctor_still_fails_for_its_own_database_readable_by_others(
+    run: Run, env: dict[str, str]
+) -> None:
+    add(run, "ghcr", "https://ghcr.io")
+    db = Path(env["READYSTACK_DB"])
+    db.chmod(0o644)
+    proc = run("doctor")
+    assert f"PROBLEM  {db} has mode 0644: others can read passwords; chmod 600 it\n".encode() in (
+        proc.stdout
+    )
+    assert proc.returncode == 1
+
+
+# Item 9: explain --online names an unreachable registry as the cause, and exits 1.
+def test_explain_online_names_an_unreachable_registry_as_the_cause(
+    run: Run, env: dict[str, str], tmp_path: Path
+) -> None:
+    env["READYSTACK_DAEMON_JSON"] = str(tmp_path / "none.json")
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{closed.getsockname()[1]}"
+    refused = f"cannot connect to {host}: Connection refused"
+    unreached = (
+        f"cause: the registry at {host} cannot be reached, so neither the credentials nor the "
+        "image could be checked"
+    )
+    proc = run("explain", f"{host}/x/y", "--online", "--timeout", "5")
+    lines = proc.stdout.decode().splitlines()
+    assert (proc.returncode, lines[-2:]) == (
+        1,
+        [
+            f"online: anonymous access to x/y:latest: unreachable: {refused} (plain http://, "
+            "which dockerd allows as 127.0.0.1 is a loopback address, failed the same way)",
+            unreached,
+        ],
+    )
+    add(run, "loc", f"https://{host}")
+    proc = run("explain", f"{host}/x/y", "--online", "--timeout", "5")
+    lines = proc.stdout.decode().splitlines()
+    assert (proc.returncode, lines[-1]) == (1, unreached)
+    assert b"no credentials configured" not in proc.stdout and b"cause unknown" not in proc.stdout
+
+
+# Item 10: the keyring advice after a flag names the flag's fix.
+def test_keyring_advice_after_a_flag_names_the_flag(run: Run, env: dict[str, str]) -> None:
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    refused = (
+        f"{NAME}: keyring backend keyring.backends.fail.Keyring cannot keep secrets safely; "
+        "start a Secret Service (for example gnome-keyring in a D-Bus session)"
+    )
+    proc = run(
+        "registry", "add", "k", "--url", "https://ghcr.io", "--username", "u",
+        "--password-stdin", "--secret-store", "keyring", stdin=b"pw\n",
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout, proc.stderr.decode()) == (
+        1,
+        b"",
+        f"{refused} or use --secret-store database\n",
+    )
+    add(run, "d", "https://ghcr.io")
+    proc = run("registry", "move-secrets", "--to", "keyring")
+    assert (proc.returncode, proc.stdout, proc.stderr.decode()) == (1, b"", f"{refused}\n")
+    # Chosen by the variable: the variable is the fix.
+    proc = add_with(run, "e", READYSTACK_SECRETS="keyring")
+    assert proc.stderr.decode() == f"{refused} or use READYSTACK_SECRETS=database\n"
+
+
+def add_with(run: Run, name: str, **extra: str):
+    return run(
+        "registry", "add", name, "--url", "https://quay.io", "--username", "u",
+        "--password-stdin", stdin=b"pw\n", **extra,
+    )  # fmt: skip
+
+
+# Item 11: explain says how it read a URL, what "other" means, why the hint is off; 1 char.
+def test_explain_of_a_url_says_it_is_read_as_a_server(run: Run) -> None:
+    proc = run("explain", "https://ghcr.io/acme/api")
+    assert proc.returncode == 0
+    assert proc.stdout.decode().splitlines()[2] == (
+        "note: a URL is read as a server, as Docker reads a login URL: only ghcr.io counts and "
+        f"/acme/api is not read; to ask about that repository, run `{NAME} explain "
+        "ghcr.io/acme/api`"
+    )
+    assert b"note: a URL" not in run("explain", "https://index.docker.io/v1/").stdout
+
+
+def test_explain_names_the_host_question_ranks_in_words(run: Run) -> None:
+    add(run, "ghcr", "https://ghcr.io", "--pattern", "acme/*")
+    add(run, "login", "https://ghcr.io", "--default")
+    lines = run("explain", "ghcr.io").stdout.decode().splitlines()
+    assert "    row 'ghcr': patterns for some repositories only (last for a host question)" in lines
+
+
+def test_explain_says_what_turned_the_image_hint_off(run: Run) -> None:
+    add(run, "a", "https://ghcr.io", "--pattern", "acme/*")
+    add(run, "b", "https://ghcr.io")
+    proc = run("explain", "ghcr.io/acme/api", READYSTACK_IMAGE_HINT="0")
+    text = proc.stdout.decode()
+    assert (
+        "`docker pull ghcr.io/acme/api` sends only 'ghcr.io'; the image hint is turned off by "
+        "READYSTACK_IMAGE_HINT=0:\n"
+    ) in text
+    assert "turned off, not Linux, or unreadable" not in text
+
+
+def test_a_one_character_secret_is_one_char(run: Run) -> None:
+    run(
+        "registry", "add", "one", "--url", "https://ghcr.io", "--username", "u",
+        "--password-stdin", stdin=b"x\n",
+    )  # fmt: skip
+    assert b"password      <hidden, 1 char>\n" in run("registry", "show", "one").stdout
+    assert b"<hidden, 1 char>" in run("resolve", "ghcr.io").stdout
+
+
+# Item 12: doctor's "another helper" line ends with the fix.
+def test_doctor_says_how_to_fix_a_host_sent_to_another_helper(
+    run: Run, env: dict[str, str]
+) -> None:
+    add(run, "ghcr", "https://ghcr.io")
+    folder = Path(env["DOCKER_CONFIG"])
+    folder.mkdir()
+    (folder / "config.json").write_text('{"credHelpers": {"ghcr.io": "desktop"}}')
+    proc = run("doctor")
+    assert (
+        "PROBLEM  ghcr.io: credHelpers sends it to another helper (ghcr.io -> desktop), so this "
+        f"helper's rows for it are never asked; run `{NAME} configure-docker --registries "
+        f"ghcr.io --overwrite`, or, if the other helper should keep it, `{NAME} registry remove "
+        "ghcr`"
+    ) in proc.stdout.decode().splitlines()
+    assert proc.returncode == 1

@@ -53,7 +53,7 @@ def test_registry_add_warns_once_and_doctor_reports_a_database_others_can_read(
     proc = run("registry", "add", "g", "--url", "ghcr.io", "--username", "u", "--password-stdin",
                stdin=b"pw\n")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == b"added registry 'g' for ghcr.io\n"
+    assert proc.stdout == b"added registry 'g' for ghcr.io (https://, as no scheme was given)\n"
     warning = (
         PROG + f"{db} has mode 0644: others can read the passwords in it; chmod 600 it".encode()
     )

@@ -500,7 +500,7 @@ def test_explain_trace_ranks_the_rows_when_only_the_host_is_asked(
         "  row 'D': default row",
         "  row 'P': row without patterns",
         "  row 'W': host-wide pattern",
-        "  row 'O': other",
+        "  row 'O': patterns for some repositories only (last for a host question)",
         "  winner: row 'D' (default row, first by rank then by name "
         "(only the host was asked, so the host alone decided))",
     ]
