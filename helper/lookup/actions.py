@@ -46,7 +46,7 @@ def get(data: bytes, environ: Mapping[str, str]) -> str:
     return protocol.encode_credentials(server, answer.username, answer.secret)
 
 
-def _docker_argv(environ: Mapping[str, str]) -> list[str] | None:
+def _docker_argv(environ: Mapping[str, str]) -> list[str] | str | None:
     # Imported only when the host's rows could answer differently by repository.
     from .hint import docker_argv
 

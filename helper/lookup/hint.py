@@ -34,12 +34,11 @@ def turned_off_by(environ: Mapping[str, str]) -> str | None:
     return f"{where}={value}" if where == "READYSTACK_IMAGE_HINT" else f"{KEY} = {value} in {where}"
 
 
-def docker_argv(environ: Mapping[str, str]) -> list[str] | None:
-    """The parent's argv for the hint to read, or None when the hint is turned off."""
+def docker_argv(environ: Mapping[str, str]) -> list[str] | str | None:
+    """The parent's argv for the hint to read; a reason (a str) when the hint is turned off."""
     off = turned_off_by(environ)
     if off:
-        debug(f"image hint: turned off by {off}")
-        return None
+        return f"turned off by {off}"
     return parent_argv()
 
 
@@ -75,14 +74,18 @@ def is_docker(argv0: str) -> bool:
     return argv0 == "docker" or argv0.endswith("/docker")
 
 
-def repository(asked: targets.Target, argv: list[str] | None, note: Note) -> targets.Target | None:
+def repository(
+    asked: targets.Target, argv: list[str] | str | None, note: Note
+) -> targets.Target | None:
     """The repository question a docker ``argv`` makes of ``asked`` (a server), or None.
 
     Only an image on the very host asked counts: the hint chooses among that host's rows and
     never sends a question, or credentials, anywhere else.
     """
+    if isinstance(argv, str):  # the reason there is no command line to read
+        return _no(note, argv)
     if not argv:
-        return _no(note, "no docker command line: turned off, not Linux, or unreadable")
+        return _no(note, "no docker command line: not Linux, or the parent's is unreadable")
     if not is_docker(argv[0]):
         return _no(note, "the parent process is not the docker CLI")
     from .dockerargv import image_operand  # only once the parent is known to be docker

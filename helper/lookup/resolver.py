@@ -13,8 +13,8 @@ from .patterns import MAX_PATTERNS, Pattern, PatternError, compile_pattern
 
 Note = Callable[[str], None]
 Opener = Callable[[str], "registries.Registries | None"]
-# Gives the docker command line the image hint reads (None: unknown or turned off).
-ArgvSource = Callable[[], "list[str] | None"]
+# Gives the docker command line the image hint reads (None: unknown; a str: why there is none).
+ArgvSource = Callable[[], "list[str] | str | None"]
 # Rank of a row that answers for a whole host (lower answers first).
 _RANK_NAMES = (
     "login row",

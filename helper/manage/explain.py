@@ -133,8 +133,13 @@ def _docker_view(
     off = turned_off_by(environ)
     how = f"the image hint is turned off by {off}" if off else "the image hint reads its argv"
     _say(f"`docker pull {image}` sends only {server.raw!r}; {how}:")
-    argv_source = None if off else lambda: _linux_only(argv)
-    hinted = _traced(server, environ, path, argv_source, open_db=open_db)
+    hinted = _traced(
+        server,
+        environ,
+        path,
+        lambda: f"turned off by {off}" if off else _linux_only(argv),
+        open_db=open_db,
+    )
     host_only = resolve(server, environ, path, open_db=open_db)
     aware, docker, plain = (_who(a) for a in (image_aware, hinted, host_only))
     if aware == docker == plain:

@@ -433,6 +433,10 @@ def test_explain_says_what_turned_the_image_hint_off(run: Run) -> None:
         "`docker pull ghcr.io/acme/api` sends only 'ghcr.io'; the image hint is turned off by "
         "READYSTACK_IMAGE_HINT=0:\n"
     ) in text
+    assert (
+        "    image hint: none (turned off by READYSTACK_IMAGE_HINT=0); the host ranking decides\n"
+        in (text)
+    )
     assert "turned off, not Linux, or unreadable" not in text
 
 

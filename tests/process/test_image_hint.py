@@ -199,7 +199,7 @@ def test_explain_shows_what_docker_pull_gets_and_who_gets_which_row(run: Run) ->
 def test_explain_with_the_hint_off_says_docker_gets_the_host_ranking(run: Run) -> None:
     proc = run("explain", f"{HOST}/team/app", READYSTACK_IMAGE_HINT="0")
     text = proc.stdout.decode()
-    assert "image hint: none (no docker command line: turned off" in text
+    assert "image hint: none (turned off by READYSTACK_IMAGE_HINT=0); the host ranking" in text
     assert (
         "clients: crane-style tools and the kubelet get Registries row 'Company'; "
         f"`docker pull|push|run {HOST}/team/app` gets Registries row 'Default'"
@@ -267,7 +267,7 @@ def test_image_hint_false_in_the_config_file_turns_it_off(
     extra = {"XDG_CONFIG_HOME": str(config_home), "READYSTACK_LOG_FILE": str(log)}
     proc = docker_parent(tmp_path, exe, env, argv, HOST.encode(), **extra)
     assert username(proc) == "bob"
-    assert f"image hint: turned off by {config}" in log.read_text()
+    assert f"image hint: none (turned off by image-hint = false in {config})" in log.read_text()
     # The environment variable wins over the file.
     extra["READYSTACK_IMAGE_HINT"] = "1"
     proc = docker_parent(tmp_path, exe, env, argv, HOST.encode(), **extra)

@@ -102,7 +102,8 @@ def test_the_environment_variable_turns_it_off(tmp_path: Path, value: str, on: b
 
 def test_turned_off_the_parent_is_not_read(tmp_path: Path) -> None:
     environ = {"XDG_CONFIG_HOME": str(tmp_path), "READYSTACK_IMAGE_HINT": "0"}
-    assert hint.docker_argv(environ) is None
+    # No command line is read; what there is instead says why, for explain's trace.
+    assert hint.docker_argv(environ) == "turned off by READYSTACK_IMAGE_HINT=0"
 
 
 @pytest.mark.parametrize("argv0", ["docker", "/usr/local/bin/docker"])
