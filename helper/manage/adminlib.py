@@ -26,12 +26,12 @@ NAMED = ("--db", "READYSTACK_DB")
 
 # How store/secrets.py ends a keyring error's advice; a command line that asked for the keyring
 # with a flag gets that flag's fix instead (tests/unit/test_secrets.py pins the wording).
-ENV_ADVICE = re.compile(r",? or use READYSTACK_SECRETS=database$")
+ENV_ADVICE = re.compile(r"(,?) or use READYSTACK_SECRETS=database$")
 
 
 def keyring_advice(exc: Exception, instead: str) -> str:
     """A keyring error whose last advice is ``instead`` (`` or use --secret-store database``)."""
-    return ENV_ADVICE.sub(instead, str(exc))
+    return ENV_ADVICE.sub(lambda m: m.group(1) + instead if instead else "", str(exc))
 
 
 def missing_folder(path: str, how: str) -> str | None:

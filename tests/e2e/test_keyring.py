@@ -406,7 +406,9 @@ def test_keyring_without_default_collection_names_the_real_cause(sandbox: Sandbo
             ],
             stdin="s3cret-k\n",
         )
-        assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", NO_COLLECTION)
+        # Asked for with --secret-store keyring: the flag's fix, not the variable's.
+        flagged = NO_COLLECTION.replace("READYSTACK_SECRETS=database", "--secret-store database")
+        assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", flagged)
         assert not sandbox.db.exists() or registry_rows(sandbox.db) == []
         sandbox.env["READYSTACK_SECRETS"] = "keyring"
         doctor = sandbox.run([HELPER, "doctor"])

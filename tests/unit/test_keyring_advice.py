@@ -15,6 +15,8 @@ def test_every_keyring_advice_ends_with_the_variable_the_flag_replaces(message: 
     assert "READYSTACK_SECRETS" not in flagged
     assert "READYSTACK_SECRETS" not in keyring_advice(exc, "")
     assert not keyring_advice(exc, "").endswith((",", " or"))
+    # The separator before the advice is kept: ", or use" stays ", or use".
+    assert (", or use" in message) == (", or use --secret-store" in flagged)
 
 
 def test_other_keyring_errors_are_left_as_they_are() -> None:
