@@ -15,6 +15,9 @@ def main(args: list[str], environ: Mapping[str, str]) -> int:
     """Parse a management verb's arguments and run it with ``environ``."""
     if args[0] in GROUPS and not _known_action(args):
         return _unknown_action(args)
+    # argparse quotes what it cannot place (`ambiguous option: --pass=secret`, `ignored explicit
+    # argument 'secret'`): anything that spells a password option goes to --password's refusal.
+    args = ["--password" if _password_option(a) else a for a in args]
     ns, extra = parser().parse_known_args(args)
     if extra:  # reported by the verb's own parser, so its usage line is the one shown
         ns.verb_parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -23,6 +26,14 @@ def main(args: list[str], environ: Mapping[str, str]) -> int:
     # The module name comes from our own table, never from input.
     module = importlib.import_module(f"readystack.helper.{verb.module}")
     return int(getattr(module, verb.function)(ns) or 0)
+
+
+def _password_option(arg: str) -> bool:
+    """``--password``, an abbreviation of it, or any ``--pas…=VALUE`` (a value never echoed)."""
+    name, eq, _ = arg.partition("=")
+    if not name.startswith("--pas"):
+        return False
+    return bool(eq) or ("--password".startswith(name) and name != "--password-stdin")
 
 
 def _known_action(args: list[str]) -> bool:

@@ -59,7 +59,16 @@ def test_no_argument_at_all_stays_the_bare_usage_line(run: Run) -> None:
 
 # Item 4: --password is recognised and refused, and never echoes its value.
 @pytest.mark.parametrize(
-    "option", [("--password", "s3cret-value"), ("--password=s3cret-value",), ("-ps3cret-value",)]
+    "option",
+    [
+        ("--password", "s3cret-value"),
+        ("--password=s3cret-value",),
+        ("-ps3cret-value",),
+        ("-p", "s3cret-value"),
+        ("--pass=s3cret-value",),
+        ("--passw", "s3cret-value"),
+        ("--password-stdin=s3cret-value",),
+    ],
 )
 @pytest.mark.parametrize("verb", ["add", "update"])
 def test_password_in_argv_is_refused_without_echoing_it(
