@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from readystack.store.conventions import NAME
 
-from .verbs import DB_HELP, GROUPS, VERBS, Verb, help_lines
+from .verbs import DB_HELP, GROUPS, PASSWORD_REFUSED, VERBS, Verb, help_lines
 
 
 def main(args: list[str], environ: Mapping[str, str]) -> int:
@@ -19,6 +19,8 @@ def main(args: list[str], environ: Mapping[str, str]) -> int:
     # argument 'secret'`): anything that spells a password option goes to --password's refusal.
     args = ["--password" if _password_option(a) else a for a in args]
     ns, extra = parser().parse_known_args(args)
+    if "--password" in extra:  # a verb without a password option: refused all the same
+        ns.verb_parser.error(PASSWORD_REFUSED)
     if extra:  # reported by the verb's own parser, so its usage line is the one shown
         ns.verb_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     ns.environ = environ

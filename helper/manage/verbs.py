@@ -33,16 +33,19 @@ def _row_name(p: argparse.ArgumentParser, what: str = "the row's name") -> None:
     p.add_argument("name", metavar="NAME", help=f"{what} (as `registry list` shows it)")
 
 
+PASSWORD_REFUSED = (
+    "--password/-p is refused: a password on the command line is visible to other users (ps) "
+    "and kept in shell history; pipe it in with --password-stdin"
+)
+
+
 def _refuse_password(p: argparse.ArgumentParser) -> None:
     """--password/-p: recognised only to be refused, and the value it got never echoed."""
     import argparse
 
     class Refuse(argparse.Action):
         def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-            parser.error(
-                "--password/-p is refused: a password on the command line is visible to "
-                "other users (ps) and kept in shell history; pipe it in with --password-stdin"
-            )
+            parser.error(PASSWORD_REFUSED)
 
     # Hidden from --help: the option exists only to say why it does not.
     p.add_argument("--password", "-p", nargs="?", action=Refuse, help=argparse.SUPPRESS)

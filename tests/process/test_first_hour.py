@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NAME = "docker-credential-readystack"
 USAGE = b"Usage: docker-credential-readystack <store|get|erase|list|version>\n"
 PASSWORD_REFUSED = (
-    f"{NAME} registry {{verb}}: error: --password/-p is refused: a password on the command line "
+    f"{NAME} {{verb}}: error: --password/-p is refused: a password on the command line "
     "is visible to other users (ps) and kept in shell history; pipe it in with --password-stdin\n"
 )
 
@@ -77,8 +77,18 @@ def test_password_in_argv_is_refused_without_echoing_it(
     proc = run("registry", verb, "ghcr", "--url", "ghcr.io", *option)
     assert (proc.returncode, proc.stdout) == (2, b"")
     assert b"s3cret" not in proc.stderr
-    assert proc.stderr.decode().endswith(PASSWORD_REFUSED.format(verb=verb))
+    assert proc.stderr.decode().endswith(PASSWORD_REFUSED.format(verb=f"registry {verb}"))
     assert not Path(env["READYSTACK_DB"]).exists()
+
+
+@pytest.mark.parametrize("verb", [("doctor",), ("registry", "list"), ("sync",)])
+def test_password_in_argv_of_any_verb_is_refused_without_echoing_it(
+    run: Run, verb: tuple[str, ...]
+) -> None:
+    proc = run(*verb, "--password", "s3cret-value")
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert b"s3cret" not in proc.stderr
+    assert proc.stderr.decode().endswith(PASSWORD_REFUSED.format(verb=" ".join(verb)))
 
 
 # Item 5: moving the default names the row that lost it.
