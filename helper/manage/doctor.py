@@ -222,7 +222,7 @@ def _check_host_ranking(report: Report, host: str, answering: list[registries.Ro
 
 def _other_helper(host: str, other: list[str], rows: list[registries.Row]) -> str:
     """credHelpers names another helper for a host of the table: the fix either way."""
-    names = " ".join(shlex.quote(r.name) for r in rows if r.host == host)
+    names = " ".join(printable(shlex.quote(r.name)) for r in rows if r.host == host)
     return (
         f"{host}: credHelpers sends it to another helper ({', '.join(other)}), so this helper's "
         f"rows for it are never asked; run `{NAME} configure-docker --registries {host} "

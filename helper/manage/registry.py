@@ -161,14 +161,13 @@ def _notes(url: str | None, made_default: bool, losers: list[str]) -> str:
         notes.append("https://, as no scheme was given")
     if made_default:
         notes.append("default")
-        notes += [f"{printable(name)!r} is no longer the default" for name in losers]
+        notes += [_no_longer_default(name) for name in losers]
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def _lost_default(losers: list[str]) -> str:
-    """``; 'hub' is no longer the default``: ReadyStackGo keeps one default row per organization,
-    so making a row the default takes the flag from another, and the output names it."""
-    return "".join(f"; {printable(name)!r} is no longer the default" for name in losers)
+def _no_longer_default(name: str) -> str:
+    """ReadyStackGo keeps one default row per organization: the row that lost it is named."""
+    return f"{printable(name)!r} is no longer the default"
 
 
 def _never_answers(name: str, username: str | None, has_password: bool) -> None:
@@ -292,7 +291,8 @@ def set_default(ns: argparse.Namespace) -> int:
         row = find(db, ns.name)
         losers = _other_defaults(db, row.id)
         registries.set_default(db, row.id)
-    print(f"registry {row.name!r} is now the default" + _lost_default(losers))
+    lost = "".join(f"; {_no_longer_default(name)}" for name in losers)
+    print(f"registry {row.name!r} is now the default{lost}")
     return 0
 
 
