@@ -61,7 +61,7 @@ def make_db(path: str, n: int, seed: int = 6) -> None:
     """A database of ``n`` registries, the same for the same ``n`` and ``seed``."""
     rng = random.Random(seed * 100003 + n)
     conn = sqlite3.connect(path)
-    from readystack.store.registries import SCHEMA
+    from readystack.store.schema import SCHEMA
 
     conn.executescript(SCHEMA + ORGANIZATIONS_DDL)
     created = "2026-01-01 00:00:00.0000000"

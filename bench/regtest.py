@@ -16,7 +16,7 @@ TIMEOUT = 2.0  # seconds: long against start-up (~0.1 s), short enough for a smo
 
 def _silent_db(path: str, port: int, n: int) -> None:
     """``n`` rows whose registry (127.0.0.1:port) accepts connections and never answers."""
-    from readystack.store.registries import SCHEMA
+    from readystack.store.schema import SCHEMA
 
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA + ORGANIZATIONS_DDL)

@@ -35,7 +35,7 @@ def make_db(path: str, rows: int) -> str:
     """A database of ROWS registries (two patterns each); returns the host of the last one."""
     org = str(uuid.UUID(int=1)).upper()
     con = sqlite3.connect(path)
-    from readystack.store.registries import SCHEMA  # the installed product's own DDL
+    from readystack.store.schema import SCHEMA  # the installed product's own DDL
 
     con.executescript(SCHEMA)
     with con:

@@ -18,21 +18,13 @@ from .conventions import NAME, shown
 from .diag import printable
 from .registries import DatabaseError, Dialect, Registries
 from .rows import Row, make_row
+from .schema import PATTERNS_USABLE, registries_ddl
 
 CONNECT_TIMEOUT = 10
 # Every writer takes this transaction-scoped lock first, as SQLite's BEGIN IMMEDIATE lets one
 # writer in at a time: under READ COMMITTED two concurrent `set-default`s could otherwise each
 # clear the old default and leave two. Readers never wait for it.
 WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('docker-credential-readystack'))"
-
-
-def _schema() -> tuple[str, ...]:
-    # SQLite's DDL with PostgreSQL's one difference: "IsDefault" is a boolean.
-    ddl = registries.SCHEMA.replace('"IsDefault" INTEGER', '"IsDefault" BOOLEAN').replace(
-        "WHERE [IsDefault] = 1", 'WHERE "IsDefault"'
-    )
-    assert '"IsDefault" BOOLEAN' in ddl and "[IsDefault]" not in ddl
-    return tuple(s for s in ddl.split(";") if s.strip())
 
 
 def patterns_of(text: object) -> list[str] | None:
@@ -51,8 +43,9 @@ def patterns_of(text: object) -> list[str] | None:
 def _collect(cursor: Iterable[Sequence[object]], skipped: list[str]) -> list[Row]:
     rows = []
     for values in cursor:
-        patterns = patterns_of(values[8])
-        row = make_row((*values[:8], patterns is not None), skipped)
+        # Dialect.patterns puts the ImagePatterns text where SQLite's "usable" cell is.
+        patterns = patterns_of(values[PATTERNS_USABLE])
+        row = make_row((*values[:PATTERNS_USABLE], patterns is not None), skipped)
         if row is None:
             continue  # a cell of the wrong type: said once on stderr
         row.patterns = patterns
@@ -78,7 +71,8 @@ class PostgresDialect(Dialect):
     # The Registries rows a writer reads stay locked until it commits (the side table's row
     # may be missing, so only r is locked).
     lock_rows = " FOR UPDATE OF r"
-    schema = _schema()
+    # SQLite's DDL with PostgreSQL's one difference: "IsDefault" is a boolean.
+    schema = registries_ddl("BOOLEAN", '"IsDefault"')
     collect = staticmethod(_collect)
 
 

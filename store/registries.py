@@ -15,6 +15,19 @@ from . import hosts, sqliteread
 from .conventions import REMOTE_REFUSAL, is_remote
 from .diag import debug, warn
 from .rows import Row, make_row
+from .schema import (
+    BY_NAME,
+    INSERT,
+    LOOKUP,
+    NAMES,
+    PATTERN,
+    PATTERN_TYPE,
+    SIDE_COLUMNS,
+    SIDE_INSERT,
+    SIDE_TABLE,
+    SQLITE_DDL,
+    at,
+)
 
 TYPE_CHECKING = False  # `typing` itself is never imported by a lookup
 if TYPE_CHECKING:
@@ -30,51 +43,25 @@ WRITE_TIMEOUT = 10.0
 # Used for writes to an empty database that has no Organizations table.
 DEFAULT_ORGANIZATION = "00000000-0000-0000-0000-000000000001"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS "Registries" (
-    "Id" TEXT NOT NULL CONSTRAINT "PK_Registries" PRIMARY KEY,
-    "OrganizationId" TEXT NOT NULL,
-    "Name" TEXT NOT NULL,
-    "Url" TEXT NOT NULL,
-    "Username" TEXT NULL,
-    "Password" TEXT NULL,
-    "IsDefault" INTEGER NOT NULL,
-    "CreatedAt" TEXT NOT NULL,
-    "UpdatedAt" TEXT NULL,
-    "ImagePatterns" TEXT NOT NULL,
-    "Version" INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId" ON "Registries" ("OrganizationId");
-CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_IsDefault"
-    ON "Registries" ("OrganizationId", "IsDefault") WHERE [IsDefault] = 1;
-CREATE UNIQUE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_Name"
-    ON "Registries" ("OrganizationId", "Name");
-"""
-SIDE_TABLE = (
-    'CREATE TABLE IF NOT EXISTS "ReadyStackHelper" ("RegistryId" TEXT NOT NULL PRIMARY KEY, '
-    '"Origin" TEXT NOT NULL, "SecretStore" TEXT NOT NULL)'
-)
-
 # ImagePatterns as text when it is a JSON array, else NULL; json_each then yields one row per
 # pattern, so patterns are parsed by SQLite's C code instead of importing json on every lookup.
 _ARRAY = (
     'CASE WHEN json_valid(r."ImagePatterns") THEN CASE WHEN json_type(r."ImagePatterns") = '
     "'array' THEN r.\"ImagePatterns\" END END"
 )
-# The columns of a Registries row, in ReadyStackGo's order (what `sync` copies).
-COLUMNS = (
-    "Id",
-    "OrganizationId",
-    "Name",
-    "Url",
-    "Username",
-    "Password",
-    "IsDefault",
-    "CreatedAt",
-    "UpdatedAt",
-    "ImagePatterns",
-    "Version",
-)
+
+
+def _lookup_cells(side: bool) -> str:
+    """What a lookup selects of a row (schema.LOOKUP); NULLs where there is no side table."""
+    cells = []
+    for name in LOOKUP:
+        table = "h" if BY_NAME[name] in SIDE_COLUMNS else "r"
+        cells.append(f'{table}."{name}"' if side or table == "r" else "NULL")
+    return ", ".join(cells)
+
+
+_LOOKUP_CELLS = {False: _lookup_cells(False), True: _lookup_cells(True)}
+_ID = at("Id", LOOKUP)
 
 
 class DatabaseError(Exception):
@@ -106,19 +93,21 @@ def _collect(cursor: object, skipped: list[str]) -> list[Row]:
     rows: dict[object, Row] = {}
     bad: set[object] = set()
     for values in cursor:  # type: ignore[attr-defined]
-        if values[0] in bad:
+        key = values[_ID]
+        if key in bad:
             continue
-        row = rows.get(values[0])
+        row = rows.get(key)
         if row is None:
             row = make_row(values, skipped)
             if row is None:
-                bad.add(values[0])
+                bad.add(key)
                 continue
-            rows[values[0]] = row
-        if values[9] is None:
+            rows[key] = row
+        pattern = values[PATTERN]
+        if pattern is None:
             continue
-        if values[10] == "text" and row.patterns is not None:
-            row.patterns.append(values[9])
+        if values[PATTERN_TYPE] == "text" and row.patterns is not None:
+            row.patterns.append(pattern)
         else:
             row.patterns = None  # a non-string element: the whole column is unusable
     return list(rows.values())
@@ -132,7 +121,7 @@ class Dialect:
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
         "('Registries', 'Organizations', '__EFMigrationsHistory', 'ReadyStackHelper')"
     )
-    # Columns 8-10 of a row query (patterns usable, one pattern, its JSON type) and their join.
+    # The cells after schema.LOOKUP (patterns usable, one pattern, its JSON type) and their join.
     patterns = (
         f'({_ARRAY}) IS NOT NULL OR r."ImagePatterns" IS NULL '
         "OR trim(r.\"ImagePatterns\") = '', j.value, j.type"
@@ -146,7 +135,7 @@ class Dialect:
     # Writers: SQLite locks the whole file; row locks are PostgreSQL's.
     begin: tuple[str, ...] = ("BEGIN IMMEDIATE",)
     lock_rows = ""
-    schema = tuple(s for s in SCHEMA.split(";") if s.strip())
+    schema = SQLITE_DDL
     collect = staticmethod(_collect)
 
 
@@ -256,8 +245,7 @@ class Registries:
         side = "ReadyStackHelper" in self.tables
         dialect = self.dialect
         sql = (
-            'SELECT r."Id", r."Name", r."Url", r."Username", r."Password", r."IsDefault", '
-            + ('h."Origin", h."SecretStore", ' if side else "NULL, NULL, ")
+            f"SELECT {_LOOKUP_CELLS[side]}, "
             + dialect.patterns
             + ' FROM "Registries" r'
             + (' LEFT JOIN "ReadyStackHelper" h ON h."RegistryId" = r."Id"' if side else "")
@@ -529,22 +517,20 @@ def insert_row(
     row_id = row_id or new_id()
     if is_default:
         _clear_default(db, organization)
-    db.conn.execute(
-        'INSERT INTO "Registries" ("Id", "OrganizationId", "Name", "Url", "Username", "Password", '
-        '"IsDefault", "CreatedAt", "UpdatedAt", "ImagePatterns", "Version") '
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)",
-        (
-            row_id,
-            organization,
-            name,
-            url,
-            username,
-            password,
-            bool(is_default),  # SQLite stores 1/0, PostgreSQL a boolean
-            now(),
-            patterns_json,
-        ),
-    )
+    cells = {
+        "Id": row_id,
+        "OrganizationId": organization,
+        "Name": name,
+        "Url": url,
+        "Username": username,
+        "Password": password,
+        "IsDefault": bool(is_default),  # SQLite stores 1/0, PostgreSQL a boolean
+        "CreatedAt": now(),
+        "UpdatedAt": None,
+        "ImagePatterns": patterns_json,
+        "Version": 1,
+    }
+    db.conn.execute(INSERT, tuple(cells[name] for name in NAMES))
     record_side(db, row_id, origin, secret_store)
     return row_id
 
@@ -555,8 +541,7 @@ def record_side(db: Registries, row_id: str, origin: str, secret_store: str) -> 
         return
     ensure_side_table(db)
     db.conn.execute(
-        'INSERT INTO "ReadyStackHelper" ("RegistryId", "Origin", "SecretStore") VALUES (?, ?, ?) '
-        'ON CONFLICT ("RegistryId") DO UPDATE SET "Origin" = excluded."Origin", '
+        SIDE_INSERT + ' ON CONFLICT ("RegistryId") DO UPDATE SET "Origin" = excluded."Origin", '
         '"SecretStore" = excluded."SecretStore"',
         (row_id, origin, secret_store),
     )

@@ -16,17 +16,21 @@ import tempfile
 from collections.abc import Callable
 
 from . import conventions, registries, sqliteread, syncstamp
-from .registries import COLUMNS, SQLITE, DatabaseError, Registries
+from .registries import SQLITE, DatabaseError, Registries
+from .schema import INSERT, NAMES, QUOTED, SIDE_INSERT, SIDE_TABLE, at
 
-Raw = tuple  # the 11 COLUMNS, then Origin and SecretStore
-Row = tuple  # the 11 COLUMNS of a row to copy
-ID, NAME, PASSWORD, IS_DEFAULT, UPDATED, VERSION, ORIGIN, STORE = 0, 2, 5, 6, 8, 10, 11, 12
-QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
-INSERT = f'INSERT INTO "Registries" ({QUOTED}) VALUES ({", ".join("?" for _ in COLUMNS)})'
+Full = tuple  # a DEST row as raw_rows reads it: schema.FULL, the cells then Origin, SecretStore
+Cells = tuple  # a row to copy: its Registries cells, in schema.NAMES order
+WIDTH = len(NAMES)  # Full[:WIDTH] is a row's Cells
+AT_ID = at("Id")
+AT_NAME = at("Name")
+AT_PASSWORD = at("Password")
+AT_IS_DEFAULT = at("IsDefault")
+AT_UPDATED = at("UpdatedAt")
+AT_VERSION = at("Version")
+AT_ORIGIN = at("Origin")
+AT_STORE = at("SecretStore")
 COPY = f'COPY "Registries" ({QUOTED}) FROM STDIN'
-SIDE_INSERT = (
-    'INSERT INTO "ReadyStackHelper" ("RegistryId", "Origin", "SecretStore") VALUES (?, ?, ?)'
-)
 # A 0/1 integer on SQLite, a boolean on PostgreSQL: 0/1 from both.
 BOOL01 = 'CASE WHEN r."IsDefault" THEN 1 ELSE 0 END'
 # A SQLite database whose header says WAL (bytes 18-19 are 2): see `_refuse_wal`.
@@ -37,12 +41,12 @@ class Plan:
     """What changed in DEST: added, updated, removed, kept (login rows) and their new form."""
 
     def __init__(
-        self, added: int, updated: int, removed: int, logins: list[Raw], kept: list[Raw]
+        self, added: int, updated: int, removed: int, old_logins: list[Full], new_logins: list[Full]
     ) -> None:
         self.added, self.updated, self.removed = added, updated, removed
-        self.logins = kept  # DEST's login rows as they stay, renamed where a name collides
-        self.kept = len(logins)
-        self.renamed = sum(1 for a, b in zip(logins, kept, strict=True) if a != b)
+        self.new_logins = new_logins  # DEST's login rows as they stay, renamed where names collide
+        self.kept = len(old_logins)
+        self.renamed = sum(1 for a, b in zip(old_logins, new_logins, strict=True) if a != b)
 
     @classmethod
     def nothing(cls, kept: int) -> Plan:
@@ -65,35 +69,37 @@ class Plan:
         return text + (f", {self.renamed} of them renamed" if self.renamed else "")
 
 
-def python_plan(old: list[Raw], source: list[Row]) -> tuple[Plan, list[Row]]:
+def python_plan(old: list[Full], source: list[Cells]) -> tuple[Plan, list[Cells]]:
     """The plan for a PostgreSQL DEST, compared in Python, and DEST's new rows."""
-    logins = [r for r in old if r[ORIGIN] == "login"]
-    copied = {r[ID]: r for r in old if r[ORIGIN] != "login"}
-    login_ids = {r[ID] for r in logins}
-    source = [r for r in source if r[ID] not in login_ids]
-    matched = [r for r in source if r[ID] in copied]
+    logins = [r for r in old if r[AT_ORIGIN] == "login"]
+    copied = {r[AT_ID]: r for r in old if r[AT_ORIGIN] != "login"}
+    login_ids = {r[AT_ID] for r in logins}
+    source = [r for r in source if r[AT_ID] not in login_ids]
+    matched = [r for r in source if r[AT_ID] in copied]
     # Copied rows are plain rows: an administrator's row with its password, or none.
-    updated = sum(1 for r in matched if (*r, "admin", "database") != copied[r[ID]])
-    kept = _renamed(logins, {str(r[NAME]).lower() for r in source})
-    plan = Plan(len(source) - len(matched), updated, len(copied) - len(matched), logins, kept)
-    return plan, source + [r[: len(COLUMNS)] for r in kept]
+    updated = sum(1 for r in matched if (*r, "admin", "database") != copied[r[AT_ID]])
+    new_logins = _renamed(logins, {str(r[AT_NAME]).lower() for r in source})
+    plan = Plan(len(source) - len(matched), updated, len(copied) - len(matched), logins, new_logins)
+    return plan, source + [r[:WIDTH] for r in new_logins]
 
 
-def _renamed(logins: list[Raw], taken: set[str]) -> list[Raw]:
+def _renamed(logins: list[Full], taken: set[str]) -> list[Full]:
     # DESIGN.md: a kept login row whose name collides gets " (local)", then " (local 2)", ...
     out = []
     for row in logins:
-        name = str(row[NAME])
+        name = str(row[AT_NAME])
         if name.lower() in taken:
             candidates = [f"{name} (local)"] + [f"{name} (local {i})" for i in range(2, 1000)]
             name = next(c for c in candidates if c.lower() not in taken)
-            row = _with(row, {NAME: name, UPDATED: registries.now(), VERSION: row[VERSION] + 1})
+            row = _with(
+                row, {AT_NAME: name, AT_UPDATED: registries.now(), AT_VERSION: row[AT_VERSION] + 1}
+            )
         taken.add(name.lower())
         out.append(row)
     return out
 
 
-def _with(row: Raw, changes: dict[int, object]) -> Raw:
+def _with(row: Full, changes: dict[int, object]) -> Full:
     return tuple(changes.get(i, v) for i, v in enumerate(row))
 
 
@@ -105,7 +111,7 @@ def _side(db: Registries) -> tuple[str, str, str]:
     return join, "coalesce(h.\"Origin\", 'admin')", "coalesce(h.\"SecretStore\", 'database')"
 
 
-def raw_rows(db: Registries, logins_only: bool = False) -> list[Raw]:
+def raw_rows(db: Registries, logins_only: bool = False) -> list[Full]:
     """Every row (or every login row) with all its columns and its side-table entry, in order.
 
     One shape on both backends, made in SQL: IsDefault 0/1, Origin and SecretStore filled in.
@@ -113,8 +119,8 @@ def raw_rows(db: Registries, logins_only: bool = False) -> list[Raw]:
     if "Registries" not in db.tables:
         return []
     join, origin, store = _side(db)
-    columns = [f'r."{c}"' for c in COLUMNS]
-    columns[IS_DEFAULT] = BOOL01
+    columns = [f'r."{c}"' for c in NAMES]
+    columns[AT_IS_DEFAULT] = BOOL01
     sql = f'SELECT {", ".join(columns)}, {origin}, {store} FROM "Registries" r{join}'
     if logins_only:
         sql += f" WHERE {origin} = 'login'"
@@ -127,9 +133,9 @@ def _source_select(db: Registries) -> tuple[str, str, tuple]:
     Never a login row; a secret kept elsewhere than the table is left out (Password NULL).
     """
     join, origin, store = _side(db)
-    columns = [f'r."{c}"' for c in COLUMNS]
-    columns[IS_DEFAULT] = BOOL01
-    columns[PASSWORD] = f"CASE WHEN {store} = 'database' THEN r.\"Password\" END"
+    columns = [f'r."{c}"' for c in NAMES]
+    columns[AT_IS_DEFAULT] = BOOL01
+    columns[AT_PASSWORD] = f"CASE WHEN {store} = 'database' THEN r.\"Password\" END"
     where = f" FROM \"Registries\" r{join} WHERE {origin} <> 'login'"
     params: tuple = ()
     if db.organization is not None:
@@ -151,7 +157,7 @@ class Source:
     """What one round read from SOURCE: the rows to copy, or the plan of a DEST that has them."""
 
     def __init__(
-        self, rows: list[Row], digest: str | None = None, unchanged: Plan | None = None
+        self, rows: list[Cells], digest: str | None = None, unchanged: Plan | None = None
     ) -> None:
         self.rows, self.digest, self.unchanged = rows, digest, unchanged
 
@@ -240,7 +246,7 @@ def _open_source(location: str) -> Registries:
     return db
 
 
-def write_dest(location: str, source: list[Row], digest: str | None) -> Plan:
+def write_dest(location: str, source: list[Cells], digest: str | None) -> Plan:
     """Make DEST's rows SOURCE's, keeping DEST's login rows; returns what changed.
 
     ``digest`` (SOURCE's, from PostgreSQL) is stamped into a SQLite DEST.
@@ -263,7 +269,7 @@ def _refuse(db: Registries) -> None:
         )
 
 
-def _write_postgres(uri: str, source: list[Row]) -> Plan:
+def _write_postgres(uri: str, source: list[Cells]) -> Plan:
     from . import pgsql
 
     db = pgsql.open_write(uri)
@@ -282,11 +288,11 @@ def _write_postgres(uri: str, source: list[Row]) -> Plan:
 def _write_side(db: Registries, plan: Plan) -> None:
     if "ReadyStackHelper" in db.tables:
         db.conn.execute('DELETE FROM "ReadyStackHelper"')
-    for row in plan.logins:
-        registries.record_side(db, row[ID], "login", row[STORE])
+    for row in plan.new_logins:
+        registries.record_side(db, row[AT_ID], "login", row[AT_STORE])
 
 
-def _write_file(path: str, source: list[Row], digest: str | None) -> Plan:
+def _write_file(path: str, source: list[Cells], digest: str | None) -> Plan:
     if os.path.exists(path):
         _refuse_wal(path)
     # An empty DEST is created first, so logins lock it too. A DEST another user owns is allowed:
@@ -312,7 +318,7 @@ class Old:
     """What the new file is compared with: DEST's path, login rows, copied rows, stamp."""
 
     def __init__(
-        self, path: str, logins: list[Raw], copied: int, side: bool, stamp: str | None
+        self, path: str, logins: list[Full], copied: int, side: bool, stamp: str | None
     ) -> None:
         self.path, self.logins, self.copied, self.side = path, logins, copied, side
         self.stamp = stamp
@@ -329,7 +335,7 @@ def _refuse_wal(path: str) -> None:
         )
 
 
-def _replace(path: str, source: list[Row], old: Old, digest: str | None) -> Plan:
+def _replace(path: str, source: list[Cells], old: Old, digest: str | None) -> Plan:
     """Build the new table; if it differs, write it beside ``path``, fsync it, rename it over."""
     plan, image = _build(source, old, digest)
     if image is None:
@@ -357,7 +363,7 @@ def _replace(path: str, source: list[Row], old: Old, digest: str | None) -> Plan
     return plan
 
 
-def _build(source: list[Row], old: Old, digest: str | None) -> tuple[Plan, bytes | None]:
+def _build(source: list[Cells], old: Old, digest: str | None) -> tuple[Plan, bytes | None]:
     """The plan, and the new database file's bytes when DEST must change (or be stamped).
 
     Built in memory and written with one write: SQLite would write it page by page.
@@ -376,28 +382,28 @@ def _build(source: list[Row], old: Old, digest: str | None) -> tuple[Plan, bytes
 
 
 def _fill(
-    conn: registries.sqlite3.Connection, source: list[Row], old: Old, digest: str | None
+    conn: registries.sqlite3.Connection, source: list[Cells], old: Old, digest: str | None
 ) -> tuple[Plan, bool]:
     """The plan, and whether the file must be written: it changes, or it lacks this stamp."""
     table, *indexes = SQLITE.schema
     conn.execute(table)
     conn.executemany(INSERT, source)  # the driver's tuples as they came: no Python loop
     # SOURCE's copy of a row that is a login here is not copied: the login stays.
-    conn.executemany('DELETE FROM "Registries" WHERE "Id" = ?', [r[:1] for r in old.logins])
+    conn.executemany('DELETE FROM "Registries" WHERE "Id" = ?', [(r[AT_ID],) for r in old.logins])
     count = conn.execute('SELECT count(*) FROM "Registries"').fetchone()[0]
     matched, updated = _compare(conn, old.side) if old.copied else (0, 0)
     taken = set()
     if old.logins:
         taken = {str(n).lower() for (n,) in conn.execute('SELECT "Name" FROM "Registries"')}
-    kept = _renamed(old.logins, taken)
-    plan = Plan(count - matched, updated, old.copied - matched, old.logins, kept)
+    new_logins = _renamed(old.logins, taken)
+    plan = Plan(count - matched, updated, old.copied - matched, old.logins, new_logins)
     if not plan.changes and digest in (None, old.stamp):
         return plan, False  # a stamp from an earlier SOURCE still holds: its rows are these
-    conn.executemany(INSERT, [row[: len(COLUMNS)] for row in kept])
+    conn.executemany(INSERT, [row[:WIDTH] for row in new_logins])
     for statement in indexes:  # built once from the rows: faster than row by row
         conn.execute(statement)
-    conn.execute(registries.SIDE_TABLE)
-    conn.executemany(SIDE_INSERT, ((r[ID], "login", r[STORE]) for r in kept))
+    conn.execute(SIDE_TABLE)
+    conn.executemany(SIDE_INSERT, ((r[AT_ID], "login", r[AT_STORE]) for r in new_logins))
     if digest is not None:
         syncstamp.install(conn, digest)
     return plan, True
@@ -405,8 +411,8 @@ def _fill(
 
 def _compare(conn: registries.sqlite3.Connection, side: bool) -> tuple[int, int]:
     """How many new rows DEST already had, and how many of those differ (in SQL, not Python)."""
-    differs = [f'o."{c}" IS NOT n."{c}"' for c in COLUMNS]
-    differs[IS_DEFAULT] = 'CASE WHEN o."IsDefault" THEN 1 ELSE 0 END IS NOT n."IsDefault"'
+    differs = [f'o."{c}" IS NOT n."{c}"' for c in NAMES]
+    differs[AT_IS_DEFAULT] = 'CASE WHEN o."IsDefault" THEN 1 ELSE 0 END IS NOT n."IsDefault"'
     join = ""
     if side:  # a copied row is an administrator's row with its secret in the table
         join = ' LEFT JOIN old."ReadyStackHelper" h ON h."RegistryId" = o."Id"'

@@ -4,31 +4,25 @@ from __future__ import annotations
 
 from . import hosts
 from .diag import warn
+from .schema import LOOKUP, LOOKUP_TYPES, PATTERNS_USABLE, at
+
+AT_ID = at("Id", LOOKUP)
 
 
 class BadRow(ValueError):
     """A row whose cells do not have the types ReadyStackGo's schema gives them."""
 
 
-# (column, types it may hold) in the order _select reads them. SQLite stores whatever it is
-# given whatever the declared type, so a cell may be a BLOB, a number or NULL anywhere.
-_CELL_TYPES = (
-    ("Id", (str,)),
-    ("Name", (str,)),
-    ("Url", (str,)),
-    ("Username", (str, type(None))),
-    ("Password", (str, type(None))),
-    ("IsDefault", (int,)),
-    ("Origin", (str, type(None))),
-    ("SecretStore", (str, type(None))),
-)
 _SQL_TYPE = {str: "text", bytes: "a BLOB", int: "an integer", float: "a real", type(None): "NULL"}
 
 
 def _check_types(values: tuple) -> None:
-    for (column, allowed), value in zip(_CELL_TYPES, values, strict=False):
+    # SQLite stores whatever it is given whatever the declared type, so a cell may be a BLOB, a
+    # number or NULL anywhere: each is checked against the column's kind (schema.LOOKUP_TYPES).
+    for column, allowed, value in zip(LOOKUP, LOOKUP_TYPES, values, strict=False):
         if not isinstance(value, allowed):
-            shown = ascii(values[0])[:60] if isinstance(values[0], str) else "of another type"
+            ident = values[AT_ID]
+            shown = ascii(ident)[:60] if isinstance(ident, str) else "of another type"
             kind = _SQL_TYPE.get(type(value), type(value).__name__)
             raise BadRow(f"skipping the Registries row with Id {shown}: its {column} is {kind}")
 
@@ -60,17 +54,19 @@ class Row:
     )
 
     def __init__(self, values: tuple) -> None:
+        """``values``: the cells named by schema.LOOKUP, in that order, then PATTERNS_USABLE."""
         _check_types(values)
-        self.id: str = values[0] or ""
-        self.name: str = values[1] or ""
-        self.url: str = values[2] or ""
-        self.username: str | None = values[3]
-        self.password: str | None = values[4]
-        self.is_default = bool(values[5])
-        self.origin: str = values[6] or "admin"
-        self.secret_store: str = values[7] or "database"
+        ident, name, url, username, password, is_default, origin, store = values[:PATTERNS_USABLE]
+        self.id: str = ident or ""
+        self.name: str = name or ""
+        self.url: str = url or ""
+        self.username: str | None = username
+        self.password: str | None = password
+        self.is_default = bool(is_default)
+        self.origin: str = origin or "admin"
+        self.secret_store: str = store or "database"
         # None means the column is not a JSON array of strings: no pattern of it can match.
-        self.patterns: list[str] | None = [] if values[8] else None
+        self.patterns: list[str] | None = [] if values[PATTERNS_USABLE] else None
         try:
             self.host: str | None = hosts.host_of_url(self.url)
         except hosts.HostError:

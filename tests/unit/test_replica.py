@@ -6,14 +6,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from readystack.store import pgsql, registries, replica
+from readystack.store import pgsql, registries, replica, schema
 
 ROW = (
     "6F9619FF-8B86-D011-B42D-00C04FC964FF", "0B1C2D3E-4F50-4617-8293-A4B5C6D7E8F9", "r",
     "https://r.example.com", "before", "pw", False, "2026-01-01 00:00:00.0000000", None,
     '["r/*"]', 1,
 )  # fmt: skip
-USERNAME = 4
+USERNAME = schema.at("Username")
 
 
 def _source(uri: str) -> None:

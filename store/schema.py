@@ -1,0 +1,122 @@
+"""The Registries table's columns, once: SELECT lists, cell checks, limits and DDL derive from it.
+
+Imported by every lookup: plain classes and tuples, nothing from `typing` or `dataclasses`.
+"""
+
+from __future__ import annotations
+
+TEXT, INTEGER, BOOLEAN = "text", "integer", "boolean"
+# What a cell of each kind may hold when read back. SQLite stores whatever it is given whatever
+# the declared type; PostgreSQL's booleans arrive as bool, which is an int.
+PYTHON_TYPES: dict[str, tuple[type, ...]] = {TEXT: (str,), INTEGER: (int,), BOOLEAN: (int,)}
+
+
+class Column:
+    """One column: its name, kind, whether NULL is allowed, and ReadyStackGo's maximum length."""
+
+    __slots__ = ("name", "type", "nullable", "max_len")
+
+    def __init__(
+        self, name: str, type: str, nullable: bool = False, max_len: int | None = None
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+        self.max_len = max_len
+
+    def __repr__(self) -> str:
+        return f"Column({self.name!r}, {self.type!r}, {self.nullable}, {self.max_len})"
+
+    def allowed(self) -> tuple[type, ...]:
+        """The Python types a cell of this column may hold."""
+        return PYTHON_TYPES[self.type] + ((type(None),) if self.nullable else ())
+
+
+# ReadyStackGo's Registries table in its column order (its EF Core model; DESIGN.md). max_len is
+# the model's own HasMaxLength: longer cells are not ReadyStackGo's and are never used.
+COLUMNS = (
+    Column("Id", TEXT),
+    Column("OrganizationId", TEXT),
+    Column("Name", TEXT, max_len=100),
+    Column("Url", TEXT, max_len=500),
+    Column("Username", TEXT, nullable=True, max_len=255),
+    Column("Password", TEXT, nullable=True, max_len=1000),
+    Column("IsDefault", BOOLEAN),
+    Column("CreatedAt", TEXT),
+    Column("UpdatedAt", TEXT, nullable=True),
+    Column("ImagePatterns", TEXT, max_len=4000),
+    Column("Version", INTEGER),
+)
+# The helper's own table beside it: which rows are `docker login`s, and where a secret lives.
+SIDE_COLUMNS = (Column("RegistryId", TEXT), Column("Origin", TEXT), Column("SecretStore", TEXT))
+BY_NAME = {c.name: c for c in COLUMNS + SIDE_COLUMNS}
+NAMES = tuple(c.name for c in COLUMNS)
+# Every Registries column, quoted, in order: what `sync` copies and inserts.
+QUOTED = ", ".join(f'"{name}"' for name in NAMES)
+# One row of each table, every column given, in order.
+INSERT = f'INSERT INTO "Registries" ({QUOTED}) VALUES ({", ".join("?" * len(NAMES))})'
+_SIDE_NAMES = ", ".join(f'"{c.name}"' for c in SIDE_COLUMNS)
+_SIDE_VALUES = ", ".join("?" * len(SIDE_COLUMNS))
+SIDE_INSERT = f'INSERT INTO "ReadyStackHelper" ({_SIDE_NAMES}) VALUES ({_SIDE_VALUES})'
+LIMITED = tuple(c for c in COLUMNS if c.max_len is not None)
+
+# What a lookup reads of a row, in this order; rows.Row takes the cells by these names. Three
+# cells about ImagePatterns follow: whether the column is usable, one pattern, its JSON type.
+LOOKUP = ("Id", "Name", "Url", "Username", "Password", "IsDefault", "Origin", "SecretStore")
+# The side table's cells are NULL for ReadyStackGo's own rows (a LEFT JOIN).
+LOOKUP_TYPES = tuple(
+    BY_NAME[name].allowed() + ((type(None),) if BY_NAME[name] in SIDE_COLUMNS else ())
+    for name in LOOKUP
+)
+PATTERNS_USABLE, PATTERN, PATTERN_TYPE = range(len(LOOKUP), len(LOOKUP) + 3)
+# The position of each column in a full row (COLUMNS, then Origin and SecretStore): `sync`'s.
+FULL = (*NAMES, "Origin", "SecretStore")
+
+
+def at(name: str, order: tuple[str, ...] = FULL) -> int:
+    """The position of column ``name`` in a row read in ``order``."""
+    return order.index(name)
+
+
+def within_limits(alias: str = "r") -> str:
+    """SQL that is true when no cell of the row is longer than ReadyStackGo's maximum."""
+    # coalesce: length(NULL) is NULL, and a NULL Username is within every limit.
+    return " AND ".join(
+        f"length(coalesce({alias}.\"{c.name}\", '')) <= {c.max_len}" for c in LIMITED
+    )
+
+
+def too_long(alias: str = "r") -> str:
+    """SQL naming the first column of the row longer than its maximum, else NULL."""
+    cases = " ".join(
+        f"WHEN length(coalesce({alias}.\"{c.name}\", '')) > {c.max_len} THEN '{c.name}'"
+        for c in LIMITED
+    )
+    return f"CASE {cases} END"
+
+
+def _table(name: str, columns: tuple[Column, ...], types: dict[str, str], primary: str) -> str:
+    cells = [f'"{c.name}" {types[c.type]} {"NULL" if c.nullable else "NOT NULL"}' for c in columns]
+    cells[0] += primary
+    body = ",\n    ".join(cells)
+    return f'CREATE TABLE IF NOT EXISTS "{name}" (\n    {body}\n)'
+
+
+def registries_ddl(boolean: str, is_true: str) -> tuple[str, ...]:
+    """The Registries table and its indexes as EF Core creates them, IsDefault typed ``boolean``."""
+    types = {TEXT: "TEXT", INTEGER: "INTEGER", BOOLEAN: boolean}
+    return (
+        _table("Registries", COLUMNS, types, ' CONSTRAINT "PK_Registries" PRIMARY KEY'),
+        'CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId" ON "Registries" '
+        '("OrganizationId")',
+        'CREATE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_IsDefault"\n    ON "Registries" '
+        f'("OrganizationId", "IsDefault") WHERE {is_true}',
+        'CREATE UNIQUE INDEX IF NOT EXISTS "IX_Registries_OrganizationId_Name"\n    ON '
+        '"Registries" ("OrganizationId", "Name")',
+    )
+
+
+# SQLite's DDL, byte for byte EF Core's shape (tests compare it with ReadyStackGo's own file).
+SQLITE_DDL = registries_ddl("INTEGER", "[IsDefault] = 1")
+SCHEMA = ";\n".join(SQLITE_DDL) + ";\n"
+SIDE_TABLE = _table("ReadyStackHelper", SIDE_COLUMNS, {TEXT: "TEXT"}, " PRIMARY KEY")
