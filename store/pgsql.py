@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 import psycopg
 from psycopg import conninfo
 
-from . import registries
+from . import writes
 from .conventions import NAME, shown
 from .diag import printable
 from .registries import DatabaseError, Dialect, Registries
@@ -202,7 +202,7 @@ def open_write(uri: str) -> Registries:
     """Open the table for writing, creating both tables on first use."""
     db = open_read(uri)
     try:
-        registries.create_schema(db)
+        writes.create_schema(db)
         return db
     except BaseException:
         db.close()

@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Callable
 
-from . import conventions, registries, sqliteread, syncstamp
+from . import conventions, registries, sqliteread, syncstamp, writes
 from .registries import SQLITE, DatabaseError, Registries
 from .schema import INSERT, NAMES, QUOTED, SIDE_INSERT, SIDE_TABLE, at
 
@@ -92,7 +92,7 @@ def _renamed(logins: list[Full], taken: set[str]) -> list[Full]:
             candidates = [f"{name} (local)"] + [f"{name} (local {i})" for i in range(2, 1000)]
             name = next(c for c in candidates if c.lower() not in taken)
             row = _with(
-                row, {AT_NAME: name, AT_UPDATED: registries.now(), AT_VERSION: row[AT_VERSION] + 1}
+                row, {AT_NAME: name, AT_UPDATED: writes.now(), AT_VERSION: row[AT_VERSION] + 1}
             )
         taken.add(name.lower())
         out.append(row)
@@ -255,7 +255,7 @@ def write_dest(location: str, source: list[Cells], digest: str | None) -> Plan:
         if conventions.is_remote(location):
             return _write_postgres(location, source)
         # Another sync may replace the file while this one waits for its lock: read it again.
-        return registries.retry_replaced(
+        return writes.retry_replaced(
             location, "sync", lambda: _write_file(location, source, digest)
         )
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
@@ -274,7 +274,7 @@ def _write_postgres(uri: str, source: list[Cells]) -> Plan:
 
     db = pgsql.open_write(uri)
     try:
-        with registries.transaction(db):
+        with writes.transaction(db):
             plan, rows = python_plan(raw_rows(db), source)
             if plan.changes:
                 db.conn.execute('DELETE FROM "Registries"')
@@ -289,7 +289,7 @@ def _write_side(db: Registries, plan: Plan) -> None:
     if "ReadyStackHelper" in db.tables:
         db.conn.execute('DELETE FROM "ReadyStackHelper"')
     for row in plan.new_logins:
-        registries.record_side(db, row[AT_ID], "login", row[AT_STORE])
+        writes.record_side(db, row[AT_ID], "login", row[AT_STORE])
 
 
 def _write_file(path: str, source: list[Cells], digest: str | None) -> Plan:
@@ -297,12 +297,12 @@ def _write_file(path: str, source: list[Cells], digest: str | None) -> Plan:
         _refuse_wal(path)
     # An empty DEST is created first, so logins lock it too. A DEST another user owns is allowed:
     # `sync --to` is named by a person, and root syncing a user's replica keeps it theirs.
-    db = registries.open_write(path, foreign_ok=True)
+    db = writes.open_write(path, foreign_ok=True)
     try:
         _refuse(db)
         # The write lock is held from reading DEST's login rows until the new file is in place:
         # a `docker login` waiting for it then finds the file replaced and writes to the new one.
-        with registries.transaction(db):
+        with writes.transaction(db):
             join, origin, _store = _side(db)
             copied = db.query(
                 f"SELECT count(*) FROM \"Registries\" r{join} WHERE {origin} <> 'login'"

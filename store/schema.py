@@ -73,6 +73,13 @@ PATTERNS_USABLE, PATTERN, PATTERN_TYPE = range(len(LOOKUP), len(LOOKUP) + 3)
 FULL = (*NAMES, "Origin", "SecretStore")
 
 
+def max_len(name: str) -> int:
+    """ReadyStackGo's maximum length for column ``name``."""
+    limit = BY_NAME[name].max_len
+    assert limit is not None, name
+    return limit
+
+
 def at(name: str, order: tuple[str, ...] = FULL) -> int:
     """The position of column ``name`` in a row read in ``order``."""
     return order.index(name)

@@ -68,7 +68,7 @@ def _login_target(server: str) -> targets.Target:
 
 def store(data: bytes, environ: Mapping[str, str]) -> str:
     """``store``: keep a `docker login` as a login row (never touching an administrator's rows)."""
-    from readystack.store import secrets
+    from readystack.store import secrets, writes
 
     server, username, secret = protocol.parse_store(data)
     target = _login_target(server)
@@ -80,7 +80,7 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
         wanted = secrets.wanted_store(environ)
         backend = secrets.write_backend() if wanted == "keyring" else None
         # A login that waited for `sync`'s lock finds the file replaced: it is kept in the new one.
-        return registries.retry_replaced(
+        return writes.retry_replaced(
             db_path, "store", lambda: _store(db_path, target, server, username, secret, backend)
         )
     except (secrets.SecretStoreError, registries.DatabaseError) as exc:
@@ -95,17 +95,17 @@ def _store(
     secret: str,
     backend: object | None,
 ) -> str:
-    from readystack.store import secrets
+    from readystack.store import secrets, writes
 
-    db = registries.open_write(db_path)
+    db = writes.open_write(db_path)
     stale_label = ""
     try:
         if db.is_readystackgo:
             raise protocol.HelperError(refusal(db_path))
-        registries.warn_if_readable(db_path)
-        with registries.transaction(db):
+        writes.warn_if_readable(db_path)
+        with writes.transaction(db):
             existing = _login_rows(db, target)
-            row_id = existing[0].id if existing else registries.new_id()
+            row_id = existing[0].id if existing else writes.new_id()
             label = secrets.DATABASE
             password: str | None = secret
             if backend is not None:
@@ -113,16 +113,16 @@ def _store(
                 password = None
             if existing:
                 row = existing[0]
-                registries.update_row(db, row.id, Username=username, Password=password)
-                registries.record_side(db, row.id, "login", label)
+                writes.update_row(db, row.id, Username=username, Password=password)
+                writes.record_side(db, row.id, "login", label)
                 if row.in_keyring and row.secret_store != label:
                     stale_label = row.secret_store
             else:
-                organization = registries.write_organization(db)
+                organization = writes.write_organization(db)
                 name = target.raw if target.kind == targets.OAUTH else _login_host(target)
-                registries.insert_row(
+                writes.insert_row(
                     db,
-                    name=registries.unique_name(db, organization, name),
+                    name=writes.unique_name(db, organization, name),
                     url=_login_url(target, server),
                     username=username,
                     password=password,
@@ -179,25 +179,27 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     if not os.path.exists(db_path):
         return ""  # nothing was ever stored; never create a database just to erase from it
+    from readystack.store import writes  # only a write loads the writing half
+
     try:
-        logins, others = registries.retry_replaced(
-            db_path, "erase", lambda: _erase(db_path, target)
-        )
+        logins, others = writes.retry_replaced(db_path, "erase", lambda: _erase(db_path, target))
         return _erased(target, logins, others)
     except registries.DatabaseError as exc:
         raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
 
 
 def _erase(db_path: str, target: targets.Target) -> tuple[list[registries.Row], list[str]]:
+    from readystack.store import writes
+
     # Erasing writes no secret: a database another user owns may lose a login (store refuses it).
-    db = registries.open_write(db_path, foreign_ok=True)
+    db = writes.open_write(db_path, foreign_ok=True)
     try:
         if db.is_readystackgo:
             raise protocol.HelperError(refusal(db_path))
-        with registries.transaction(db):
+        with writes.transaction(db):
             logins = _login_rows(db, target)
             for row in logins:
-                registries.delete_row(db, row.id)
+                writes.delete_row(db, row.id)
             others = (
                 []
                 if target.kind == targets.OAUTH

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from readystack.store import conventions, paths, registries
+from readystack.store import conventions, paths, registries, writes
 from readystack.store.conventions import NAME
 from readystack.store.diag import printable
 
@@ -117,7 +117,7 @@ def open_write(ns: argparse.Namespace) -> registries.Registries:
             db = backend(path).open_write(path)
         else:
             # Only a --db typed for this run may name a file another user owns.
-            db = registries.open_write(
+            db = writes.open_write(
                 path, create_folder=how == paths.DEFAULT, foreign_ok=how == "--db"
             )
     except registries.DatabaseError as exc:
@@ -132,7 +132,7 @@ def writing(ns: argparse.Namespace) -> Iterator[registries.Registries]:
     """The verb's database, open for writing inside one short transaction, closed afterwards."""
     db = open_write(ns)
     try:
-        with registries.transaction(db):
+        with writes.transaction(db):
             yield db
     except registries.DatabaseError as exc:
         raise AdminError(str(exc)) from None

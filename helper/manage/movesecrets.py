@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from readystack.store import registries, secrets
+from readystack.store import registries, secrets, writes
 from readystack.store.conventions import NAME
 
 from .adminlib import AdminError, keyring_advice, missing_row, open_write
@@ -69,12 +69,12 @@ def _to_keyring(
         why = keyring_advice(exc, "")
         raise AdminError(f"{row.name!r}: {why}; its password stays in the database") from None
     _interrupt_point(environ, "after-new-secret")
-    with registries.transaction(db):
-        current = registries.password_of(db, row.id)
+    with writes.transaction(db):
+        current = writes.password_of(db, row.id)
         if current is None or current[0] != row.password:
             raise AdminError(f"{row.name!r} changed while moving; run move-secrets again")
-        registries.update_row(db, row.id, Password=None)
-        registries.record_side(db, row.id, row.origin, label)
+        writes.update_row(db, row.id, Password=None)
+        writes.record_side(db, row.id, row.origin, label)
     print(f"{row.name}: password moved to {label}")
     return 1
 
@@ -103,9 +103,9 @@ def _to_database(db: registries.Registries, row: registries.Row, environ: Mappin
         raise AdminError(f"{row.name!r}: {exc}") from None
     if secret is None:
         raise AdminError(f"{row.name!r}: its keyring entry is missing; nothing to move")
-    with registries.transaction(db):
-        registries.update_row(db, row.id, Password=secret)
-        registries.record_side(db, row.id, row.origin, secrets.DATABASE)
+    with writes.transaction(db):
+        writes.update_row(db, row.id, Password=secret)
+        writes.record_side(db, row.id, row.origin, secrets.DATABASE)
     _interrupt_point(environ, "after-new-secret")
     try:
         secrets.delete(row.secret_store, row.id, row.host or "")

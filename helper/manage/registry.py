@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from readystack.store import dockerconfig, hosts, paths, registries, secrets
+from readystack.store import dockerconfig, hosts, paths, registries, schema, secrets, writes
 from readystack.store.conventions import NAME, SELF
 from readystack.store.diag import mask, printable
 
@@ -24,7 +24,10 @@ from .adminlib import (
     writing,
 )
 
-MAX_NAME, MAX_URL, MAX_USERNAME, MAX_PASSWORD = 100, 500, 255, 1000
+# ReadyStackGo's own maximums: a longer cell would be skipped by every lookup.
+MAX_NAME, MAX_URL, MAX_USERNAME, MAX_PASSWORD, MAX_PATTERNS_TEXT = (
+    schema.max_len(n) for n in ("Name", "Url", "Username", "Password", "ImagePatterns")
+)
 
 
 def _check_url(url: str) -> tuple[str, str]:
@@ -119,14 +122,14 @@ def add(ns: argparse.Namespace) -> int:
     password = _read_password(ns)
     store = _secret_store(ns)
     with writing(ns) as db:
-        registries.warn_if_readable(db.path)
-        organization = registries.write_organization(db)
-        if registries.unique_name(db, organization, name) != name:
+        writes.warn_if_readable(db.path)
+        organization = writes.write_organization(db)
+        if writes.unique_name(db, organization, name) != name:
             raise AdminError(f"a registry named {name!r} already exists")
-        row_id = registries.new_id()
+        row_id = writes.new_id()
         losers = _other_defaults(db, row_id) if ns.default else []
         column, label = _put_secret(ns, store, row_id, host, password)
-        registries.insert_row(
+        writes.insert_row(
             db,
             name=name,
             url=url,
@@ -149,7 +152,7 @@ def _other_defaults(db: registries.Registries, keep: str = "") -> list[str]:
     rows = db.conn.execute(
         'SELECT "Name" FROM "Registries" WHERE "IsDefault" = ? AND upper("OrganizationId") = ? '
         'AND "Id" != ? ORDER BY "CreatedAt", "Id"',
-        (True, registries.write_organization(db), keep),
+        (True, writes.write_organization(db), keep),
     ).fetchall()
     return [str(row[0]) for row in rows]
 
@@ -204,46 +207,20 @@ def _wiring_hint(ns: argparse.Namespace, host: str) -> None:
 def update(ns: argparse.Namespace) -> int:
     """registry update."""
     password = _read_password(ns)
-    stale = moved_to = ""
     with writing(ns) as db:
         row = find(db, ns.name)
-        changes: dict[str, object] = {}
-        host = row.host or ""
-        if ns.url:
-            changes["Url"], host = _check_url(ns.url)
-        if ns.rename:
-            new = ns.rename.strip()
-            organization = registries.write_organization(db)
-            taken = registries.unique_name(db, organization, new) != new
-            if not new or len(new) > MAX_NAME or (taken and new.lower() != row.name.lower()):
-                raise AdminError(f"cannot rename to {new!r}")
-            changes["Name"] = new
-        patterns = [] if ns.clear_patterns else list(row.patterns or [])
-        if ns.pattern or ns.clear_patterns or ns.url:
-            patterns = _check_patterns(patterns + ns.pattern, host)
-            changes["ImagePatterns"] = json.dumps(patterns)
-        if ns.username is not None:
-            changes["Username"] = ns.username or None
-        if password is not None:
-            store = ns.secret_store or ("keyring" if row.in_keyring else _secret_store(ns))
-            changes["Password"], label = _put_secret(ns, store, row.id, host, password)
-            if row.in_keyring and label != row.secret_store:
-                stale = row.secret_store
-            registries.record_side(db, row.id, row.origin, label)
-        elif row.in_keyring and host != row.host:
-            moved_to = host  # the entry follows the row to its new host, once that is committed
-        if ns.no_default:
-            changes["IsDefault"] = False  # a boolean on PostgreSQL
+        changes, host = _changes(db, row, ns)
+        stale, moved_to = _secret_change(db, row, ns, password, host, changes)
         changes = _real_changes(row, changes)
         if not changes and not (ns.default and not row.is_default):
             print(f"registry {row.name!r} unchanged: the options given change nothing")
             return 0  # nothing written: Version and UpdatedAt stay
         if changes:
-            registries.update_row(db, row.id, **changes)
+            writes.update_row(db, row.id, **changes)
         losers = []
         if ns.default:
             losers = _other_defaults(db, row.id)
-            registries.set_default(db, row.id)
+            writes.set_default(db, row.id)
     _after_commit(row, moved_to, stale)
     print(f"updated registry {row.name!r}{_notes(ns.url, ns.default, losers)}")
     if not row.is_login:
@@ -252,6 +229,57 @@ def update(ns: argparse.Namespace) -> int:
         username = changes.get("Username", row.username)
         _never_answers(str(changes.get("Name", row.name)), str(username or ""), has_password)
     return 0
+
+
+def _changes(
+    db: registries.Registries, row: registries.Row, ns: argparse.Namespace
+) -> tuple[dict[str, object], str]:
+    """The columns the options set, checked, besides the secret; and the row's host after them."""
+    changes: dict[str, object] = {}
+    host = row.host or ""
+    if ns.url:
+        changes["Url"], host = _check_url(ns.url)
+    if ns.rename:
+        changes["Name"] = _new_name(db, row, ns.rename.strip())
+    patterns = [] if ns.clear_patterns else list(row.patterns or [])
+    if ns.pattern or ns.clear_patterns or ns.url:
+        patterns = _check_patterns(patterns + ns.pattern, host)
+        changes["ImagePatterns"] = json.dumps(patterns)
+    if ns.username is not None:
+        changes["Username"] = ns.username or None
+    if ns.no_default:
+        changes["IsDefault"] = False  # a boolean on PostgreSQL
+    return changes, host
+
+
+def _new_name(db: registries.Registries, row: registries.Row, new: str) -> str:
+    """``new`` as the row's name; refused when empty, too long or another row's (any case)."""
+    organization = writes.write_organization(db)
+    taken = writes.unique_name(db, organization, new) != new
+    if not new or len(new) > MAX_NAME or (taken and new.lower() != row.name.lower()):
+        raise AdminError(f"cannot rename to {new!r}")
+    return new
+
+
+def _secret_change(
+    db: registries.Registries,
+    row: registries.Row,
+    ns: argparse.Namespace,
+    password: str | None,
+    host: str,
+    changes: dict[str, object],
+) -> tuple[str, str]:
+    """Put a new password where it goes (into ``changes`` or a keyring): (stale entry, new host).
+
+    The stale keyring entry is forgotten, and a kept one follows the row to its new host, only
+    once the update is committed.
+    """
+    if password is None:
+        return "", (host if row.in_keyring and host != row.host else "")
+    store = ns.secret_store or ("keyring" if row.in_keyring else _secret_store(ns))
+    changes["Password"], label = _put_secret(ns, store, row.id, host, password)
+    writes.record_side(db, row.id, row.origin, label)
+    return (row.secret_store if row.in_keyring and label != row.secret_store else ""), ""
 
 
 def _after_commit(row: registries.Row, moved_to: str, stale: str) -> None:
@@ -278,7 +306,7 @@ def remove(ns: argparse.Namespace) -> int:
     """registry remove."""
     with writing(ns) as db:
         row = find(db, ns.name)
-        registries.delete_row(db, row.id)
+        writes.delete_row(db, row.id)
     if row.in_keyring:
         secrets.forget(row.secret_store, row.id, row.host or "")
     print(f"removed registry {row.name!r}")
@@ -290,7 +318,7 @@ def set_default(ns: argparse.Namespace) -> int:
     with writing(ns) as db:
         row = find(db, ns.name)
         losers = _other_defaults(db, row.id)
-        registries.set_default(db, row.id)
+        writes.set_default(db, row.id)
     lost = "".join(f"; {_no_longer_default(name)}" for name in losers)
     print(f"registry {row.name!r} is now the default{lost}")
     return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from readystack.store import registries
+from readystack.store import registries, writes
 
 GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}")
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{7}")
@@ -57,8 +57,8 @@ def insert(db: registries.Registries, name: str, url: str, **kw: Any) -> str:
         "secret_store": "database",
     }
     values.update(kw)
-    with registries.transaction(db):
-        return registries.insert_row(db, name=name, url=url, **values)
+    with writes.transaction(db):
+        return writes.insert_row(db, name=name, url=url, **values)
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def wdb(db_path: Path):
-    db = registries.open_write(str(db_path))
+    db = writes.open_write(str(db_path))
     yield db
     db.close()
 
@@ -76,7 +76,7 @@ def wdb(db_path: Path):
 def test_schema_is_design_ddl(tmp_path: Path, make_rsg: Any, db_path: Path) -> None:
     reference = tmp_path / "reference.db"
     make_rsg(reference)
-    registries.open_write(str(db_path)).close()
+    writes.open_write(str(db_path)).close()
     ours, theirs = shape(db_path), shape(reference)
     assert ours["columns"] == theirs["columns"]
     assert [c[1] for c in ours["columns"]] == COLUMNS
@@ -92,7 +92,7 @@ def test_schema_is_design_ddl(tmp_path: Path, make_rsg: Any, db_path: Path) -> N
 def test_new_database_modes(db_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        registries.open_write(str(db_path)).close()
+        writes.open_write(str(db_path)).close()
     finally:
         os.umask(old)
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
@@ -102,7 +102,7 @@ def test_new_database_modes(db_path: Path) -> None:
 def test_existing_database_is_not_altered(rsg: Any) -> None:
     rsg.add("Admin", "https://ghcr.io")
     before = shape(rsg.path)
-    db = registries.open_write(str(rsg.path))
+    db = writes.open_write(str(rsg.path))
     try:
         insert(db, "Another", "https://quay.io")  # an admin row: no side table needed
     finally:
@@ -122,7 +122,7 @@ def test_a_written_row_has_readystackgos_column_formats(
     ).fetchone()
     conn.close()
     assert row[0] == row_id and GUID.fullmatch(row_id)
-    assert row[1] == registries.DEFAULT_ORGANIZATION == row[1].upper()
+    assert row[1] == writes.DEFAULT_ORGANIZATION == row[1].upper()
     assert STAMP.fullmatch(row[2])
     assert row[3] is None and row[4] == 1
     assert json.loads(row[5]) == ["acme/*"]
@@ -130,17 +130,17 @@ def test_a_written_row_has_readystackgos_column_formats(
 
 
 def test_new_id_and_now() -> None:
-    ids = {registries.new_id() for _ in range(200)}
+    ids = {writes.new_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(GUID.fullmatch(i) for i in ids)
-    assert STAMP.fullmatch(registries.now())
+    assert STAMP.fullmatch(writes.now())
 
 
 def test_update_bumps_version_and_updated_at(wdb: registries.Registries, db_path: Path) -> None:
     row_id = insert(wdb, "R", "https://ghcr.io")
     for _ in range(2):
-        with registries.transaction(wdb):
-            registries.update_row(wdb, row_id, Username="new")
+        with writes.transaction(wdb):
+            writes.update_row(wdb, row_id, Username="new")
     version, updated, user = (
         sqlite3.connect(db_path)
         .execute('SELECT "Version", "UpdatedAt", "Username" FROM "Registries"')
@@ -161,16 +161,16 @@ def test_side_table_only_when_needed(wdb: registries.Registries, db_path: Path) 
 
 def test_delete_row_removes_side_entry(wdb: registries.Registries, db_path: Path) -> None:
     login = insert(wdb, "Login", "https://quay.io", origin="login")
-    with registries.transaction(wdb):
-        registries.delete_row(wdb, login)
+    with writes.transaction(wdb):
+        writes.delete_row(wdb, login)
     conn = sqlite3.connect(db_path)
     assert conn.execute('SELECT count(*) FROM "ReadyStackHelper"').fetchone()[0] == 0
     assert conn.execute('SELECT count(*) FROM "Registries"').fetchone()[0] == 0
 
 
 def test_transaction_rolls_back(wdb: registries.Registries) -> None:
-    with pytest.raises(RuntimeError), registries.transaction(wdb):
-        registries.insert_row(
+    with pytest.raises(RuntimeError), writes.transaction(wdb):
+        writes.insert_row(
             wdb,
             name="R",
             url="https://ghcr.io",
@@ -195,18 +195,18 @@ def test_setting_a_default_clears_the_previous_one(wdb: registries.Registries) -
     a = insert(wdb, "A", "https://ghcr.io", is_default=True)
     b = insert(wdb, "B", "https://quay.io", is_default=True)
     assert {r.id: r.is_default for r in wdb.all_rows()} == {a: False, b: True}
-    with registries.transaction(wdb):
-        registries.set_default(wdb, a)
+    with writes.transaction(wdb):
+        writes.set_default(wdb, a)
     assert {r.id: r.is_default for r in wdb.all_rows()} == {a: True, b: False}
 
 
 def test_a_taken_name_gets_a_numbered_login_suffix(wdb: registries.Registries) -> None:
-    org = registries.write_organization(wdb)
+    org = writes.write_organization(wdb)
     insert(wdb, "ghcr.io", "https://ghcr.io")
-    assert registries.unique_name(wdb, org, "quay.io") == "quay.io"
-    assert registries.unique_name(wdb, org, "GHCR.IO") == "GHCR.IO (login)"
+    assert writes.unique_name(wdb, org, "quay.io") == "quay.io"
+    assert writes.unique_name(wdb, org, "GHCR.IO") == "GHCR.IO (login)"
     insert(wdb, "ghcr.io (login)", "https://ghcr.io")
-    assert registries.unique_name(wdb, org, "ghcr.io") == "ghcr.io (login 2)"
+    assert writes.unique_name(wdb, org, "ghcr.io") == "ghcr.io (login 2)"
 
 
 def test_new_rows_join_the_first_organization_or_the_one_in_use(
@@ -214,13 +214,13 @@ def test_new_rows_join_the_first_organization_or_the_one_in_use(
 ) -> None:
     first, second = "11111111-1111-4111-8111-11111111111a", "22222222-2222-4222-8222-222222222222"
     with_orgs = make_rsg(tmp_path / "orgs.db", organizations=[first, second])
-    db = registries.open_write(str(with_orgs.path))
-    assert registries.write_organization(db) == first.upper()
+    db = writes.open_write(str(with_orgs.path))
+    assert writes.write_organization(db) == first.upper()
     db.close()
     reused = make_rsg(tmp_path / "reuse.db")
     reused.add("X", "https://ghcr.io", org=second.lower())
-    db = registries.open_write(str(reused.path))
-    assert registries.write_organization(db) == second
+    db = writes.open_write(str(reused.path))
+    assert writes.write_organization(db) == second
     db.close()
 
 
@@ -368,15 +368,15 @@ def test_a_writer_refuses_a_database_another_user_owns_unless_told(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "theirs.db"
-    registries.open_write(str(path)).close()
+    writes.open_write(str(path)).close()
     if os.geteuid() == 0:
         os.chown(path, 65534, 65534)  # nobody's
     else:
         owner = path.stat().st_uid
         monkeypatch.setattr(os, "geteuid", lambda: owner + 4242)  # as if another user ran this
     with pytest.raises(registries.DatabaseError, match="belongs to .*name it with --db"):
-        registries.open_write(str(path))
-    registries.open_write(str(path), foreign_ok=True).close()
+        writes.open_write(str(path))
+    writes.open_write(str(path), foreign_ok=True).close()
     reader = registries.open_read(str(path))  # reading someone else's table is fine
     assert reader is not None
     reader.close()
