@@ -20,6 +20,9 @@ from .schema import (
     SIDE_COLUMNS,
     SQLITE_DDL,
     at,
+    limit_of,
+    too_long,
+    within_limits,
 )
 
 TYPE_CHECKING = False  # `typing` itself is never imported by a lookup
@@ -49,6 +52,11 @@ def _lookup_cells(side: bool) -> str:
 
 
 _LOOKUP_CELLS = {False: _lookup_cells(False), True: _lookup_cells(True)}
+_SIDE_JOIN = ' LEFT JOIN "ReadyStackHelper" h ON h."RegistryId" = r."Id"'
+_ORIGIN = {False: None, True: 'h."Origin"'}
+# A row with a cell longer than ReadyStackGo's maximum is none of ReadyStackGo's: every lookup
+# skips it in SQL, before Python ever holds its cells (doctor lists them: Registries.too_long).
+_WITHIN_LIMITS = {side: within_limits(origin) for side, origin in _ORIGIN.items()}
 _ID = at("Id", LOOKUP)
 
 
@@ -224,9 +232,11 @@ class Registries:
             f"SELECT {_LOOKUP_CELLS[side]}, "
             + dialect.patterns
             + ' FROM "Registries" r'
-            + (' LEFT JOIN "ReadyStackHelper" h ON h."RegistryId" = r."Id"' if side else "")
+            + (_SIDE_JOIN if side else "")
             + dialect.patterns_join
-            + f" WHERE ({where})"
+            # The caller's filter first: SQLite tests the terms in this order, and a lookup by
+            # host measures only the rows whose Url names it.
+            + f" WHERE ({where}) AND {_WITHIN_LIMITS[side]}"
         )
         if self.organization is not None:
             sql += ' AND upper(r."OrganizationId") = ?'
@@ -237,6 +247,27 @@ class Registries:
         except sqlite3.Error as exc:
             raise failure(self.path, "read", exc) from None
         return dialect.collect(found, self.skipped)
+
+    def too_long(self) -> list[str]:
+        """One line for each row that lookups skip because a cell is longer than its maximum."""
+        if "Registries" not in self.tables:
+            return []
+        side = "ReadyStackHelper" in self.tables
+        origin = _ORIGIN[side]
+        sql = (
+            f'SELECT substr(r."Id", 1, 60), {too_long(origin)}, {origin or "NULL"} '
+            f'FROM "Registries" r{_SIDE_JOIN if side else ""} WHERE NOT ({_WITHIN_LIMITS[side]})'
+        )
+        params: tuple = ()
+        if self.organization is not None:
+            sql += ' AND upper(r."OrganizationId") = ?'
+            params = (self.organization,)
+        found = self.query(sql + " ORDER BY " + self.dialect.r_order, params)
+        return [
+            f"skipping the Registries row with Id {ascii(ident)}: its {column} is longer than "
+            f"{limit_of(column, row_origin)} characters, ReadyStackGo's maximum"
+            for ident, column, row_origin in found
+        ]
 
     def rows_for_host(self, host: str) -> list[Row]:
         """Every row whose URL names ``host`` (canonical), Hub OAuth keys excluded."""

@@ -15,9 +15,9 @@ import os
 import tempfile
 from collections.abc import Callable
 
-from . import conventions, registries, sqliteread, syncstamp, writes
+from . import conventions, registries, schema, sqliteread, syncstamp, writes
 from .registries import SQLITE, DatabaseError, Registries
-from .schema import INSERT, NAMES, QUOTED, SIDE_INSERT, SIDE_TABLE, at
+from .schema import INSERT, NAMES, QUOTED, SIDE_INSERT, SIDE_TABLE, at, too_long, within_limits
 
 Full = tuple  # a DEST row as raw_rows reads it: schema.FULL, the cells then Origin, SecretStore
 Cells = tuple  # a row to copy: its Registries cells, in schema.NAMES order
@@ -136,12 +136,35 @@ def _source_select(db: Registries) -> tuple[str, str, tuple]:
     columns = [f'r."{c}"' for c in NAMES]
     columns[AT_IS_DEFAULT] = BOOL01
     columns[AT_PASSWORD] = f"CASE WHEN {store} = 'database' THEN r.\"Password\" END"
-    where = f" FROM \"Registries\" r{join} WHERE {origin} <> 'login'"
-    params: tuple = ()
-    if db.organization is not None:
-        where += ' AND upper(r."OrganizationId") = ?'
-        params = (db.organization,)
+    where, params = _copied(db, join, origin)
+    where += f" AND {within_limits()}"  # longer cells are none of ReadyStackGo's: not copied
     return f"SELECT {', '.join(columns)}{where}", where, params
+
+
+def _copied(db: Registries, join: str, origin: str) -> tuple[str, tuple]:
+    """The FROM/WHERE part selecting SOURCE's rows that are not logins, and its parameters."""
+    where = f" FROM \"Registries\" r{join} WHERE {origin} <> 'login'"
+    if db.organization is None:
+        return where, ()
+    return where + ' AND upper(r."OrganizationId") = ?', (db.organization,)
+
+
+def _too_long(db: Registries) -> list[str]:
+    """One line for each row to copy with a cell longer than ReadyStackGo's maximum."""
+    join, origin, _store = _side(db)
+    where, params = _copied(db, join, origin)
+    # The Name is shown when it is itself within its limit, else the start of the Id.
+    shown = f'CASE WHEN length(r."Name") <= {schema.max_len("Name")} THEN r."Name" END'
+    found = db.query(
+        f'SELECT {shown}, substr(r."Id", 1, 60), {too_long()}{where} '
+        f"AND NOT ({within_limits()}) ORDER BY {db.dialect.r_order}",
+        params,
+    )
+    return [
+        f"registry {ascii(n) if isinstance(n, str) else 'with Id ' + ascii(ident)}: its {column} "
+        f"is longer than {schema.max_len(column)} characters, ReadyStackGo's maximum; not copied"
+        for n, ident, column in found
+    ]
 
 
 def _keyring_names(db: Registries, where: str, params: tuple) -> list[str]:
@@ -163,16 +186,18 @@ class Source:
 
 
 def read_source(location: str, warn: Callable[[str], None], dest: str) -> Source:
-    """SOURCE's rows to copy: never its login rows; keyring-held secrets left out (reported).
+    """SOURCE's rows to copy: no login rows, no cell too long; keyring-held secrets left out.
+
+    One line each goes to ``warn`` for a secret left out and a row refused.
 
     From PostgreSQL the rows are fetched as tuples only when ``dest`` is not stamped with them.
     """
     try:
-        source, keyring = _read_source(location, dest)
+        source, notes = _read_source(location, dest)
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
         raise DatabaseError(f"cannot read {conventions.shown(location)}: {_reason(exc)}") from None
-    for name in keyring:
-        warn(f"registry {name!r}: its secret is in a keyring on the source host; copied without it")
+    for line in notes:
+        warn(line)
     return source
 
 
@@ -196,17 +221,21 @@ def _read_source(location: str, dest: str) -> tuple[Source, list[str]]:
             # One snapshot for every read: the keyring report, the digest and the rows agree,
             # and a stamp always names what was copied.
             db.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        keyring = _keyring_names(db, where, params)
+        notes = [
+            f"registry {name!r}: its secret is in a keyring on the source host; copied without it"
+            for name in _keyring_names(db, where, params)
+        ]
+        notes += _too_long(db)
         digest = None
         if remote and not conventions.is_remote(dest):
             digest = db.conn.digest(select, params)  # type: ignore[attr-defined]
             plan = unchanged(dest, digest)
             if plan is not None:
-                return Source([], digest, plan), keyring
+                return Source([], digest, plan), notes
         rows = db.query(f"{select} ORDER BY {db.dialect.r_order}", params)
     finally:
         db.close()
-    return Source(rows, digest), keyring
+    return Source(rows, digest), notes
 
 
 def unchanged(path: str, digest: str) -> Plan | None:

@@ -59,6 +59,8 @@ _SIDE_NAMES = ", ".join(f'"{c.name}"' for c in SIDE_COLUMNS)
 _SIDE_VALUES = ", ".join("?" * len(SIDE_COLUMNS))
 SIDE_INSERT = f'INSERT INTO "ReadyStackHelper" ({_SIDE_NAMES}) VALUES ({_SIDE_VALUES})'
 LIMITED = tuple(c for c in COLUMNS if c.max_len is not None)
+# The longest secret `store` can have read: protocol.MAX_INPUT, the protocol verbs' stdin cap.
+LOGIN_SECRET_MAX = 1 << 20
 
 # What a lookup reads of a row, in this order; rows.Row takes the cells by these names. Three
 # cells about ImagePatterns follow: whether the column is usable, one pattern, its JSON type.
@@ -85,21 +87,37 @@ def at(name: str, order: tuple[str, ...] = FULL) -> int:
     return order.index(name)
 
 
-def within_limits(alias: str = "r") -> str:
-    """SQL that is true when no cell of the row is longer than ReadyStackGo's maximum."""
-    # coalesce: length(NULL) is NULL, and a NULL Username is within every limit.
+def _limit(column: Column, origin: str | None) -> str:
+    if column.name == "Password" and origin is not None:
+        # A login row's secret is a token `store` took from Docker (registries' identity tokens
+        # and ECR's passwords run past 1000 characters): it is bounded by the protocol's input.
+        return f"CASE WHEN {origin} = 'login' THEN {LOGIN_SECRET_MAX} ELSE {column.max_len} END"
+    return str(column.max_len)
+
+
+def within_limits(origin: str | None = None) -> str:
+    """SQL true when no cell of row ``r`` is longer than its maximum (``origin``: its Origin)."""
+    # length(NULL) is NULL, and a NULL Username is within every limit. length() of the column
+    # itself: SQLite then measures the cell in place, where coalesce(...) would copy it first.
     return " AND ".join(
-        f"length(coalesce({alias}.\"{c.name}\", '')) <= {c.max_len}" for c in LIMITED
+        f'coalesce(length(r."{c.name}"), 0) <= {_limit(c, origin)}' for c in LIMITED
     )
 
 
-def too_long(alias: str = "r") -> str:
-    """SQL naming the first column of the row longer than its maximum, else NULL."""
+def too_long(origin: str | None = None) -> str:
+    """SQL naming the first column of row ``r`` that is longer than its maximum, else NULL."""
     cases = " ".join(
-        f"WHEN length(coalesce({alias}.\"{c.name}\", '')) > {c.max_len} THEN '{c.name}'"
+        f"WHEN coalesce(length(r.\"{c.name}\"), 0) > {_limit(c, origin)} THEN '{c.name}'"
         for c in LIMITED
     )
     return f"CASE {cases} END"
+
+
+def limit_of(name: str, origin: object) -> int:
+    """The maximum length of column ``name`` in a row of this Origin."""
+    if name == "Password" and origin == "login":
+        return LOGIN_SECRET_MAX
+    return max_len(name)
 
 
 def _table(name: str, columns: tuple[Column, ...], types: dict[str, str], primary: str) -> str:

@@ -33,7 +33,7 @@ import rawdb  # noqa: E402 - the shared test module beside this file
 from readystack.helper.lookup import actions, kubelet, protocol
 from readystack.helper.lookup import target as targets  # noqa: E402
 from readystack.helper.manage import doctor  # noqa: E402
-from readystack.store import hosts, paths  # noqa: E402
+from readystack.store import hosts, paths, schema  # noqa: E402
 
 HANG_GUARD = 20  # seconds for one verb: a lookup takes milliseconds
 KUBELET_API = "credentialprovider.kubelet.k8s.io/v1"
@@ -143,6 +143,8 @@ VALID = {
 # What a broken cell holds: any type and value, plus the tricky texts of some columns.
 BROKEN = {"Url": st.one_of(URLS, URLS, URLS, CELLS), "SecretStore": st.one_of(LABELS, CELLS)}
 BREAKAGE = st.one_of(st.just(set()), st.sets(st.sampled_from(sorted(VALID)), max_size=2))
+# Past ReadyStackGo's maximum where the column has one (never answered), else 100,000 characters.
+OVERSIZED = st.sampled_from(schema.NAMES)
 IMAGES = st.sampled_from(
     ["ghcr.io/team/app", "nginx", "quay.io/x/y", "localhost:5000/a", "ghcr.io"]
 )
@@ -201,6 +203,7 @@ class DatabaseMachine(RuleBasedStateMachine):
             "XDG_DATA_HOME": str(self.root / "data"),
         }
         self.ids: list[object] = []
+        self.refused: set[str] = set()  # usernames of rows with a cell past its maximum
 
     @initialize(typed=st.booleans(), data=st.data(), count=st.integers(0, 8))
     def create(self, typed: bool, data: st.DataObject, count: int) -> None:
@@ -250,8 +253,31 @@ class DatabaseMachine(RuleBasedStateMachine):
         conn.close()
         self.ids.remove(row_id)
 
+    @rule(column=OVERSIZED, host=st.sampled_from(HOSTS), extra=st.integers(1, 3000))
+    def add_oversized_row(self, column: str, host: str, extra: int) -> None:
+        """A row of ``host`` whose ``column`` is too long: lookups skip it if it has a maximum."""
+        CASES["count"] += 1
+        n = CASES["count"]
+        cells: dict[str, object] = {
+            "Id": f"O{n}", "OrganizationId": rawdb.ORG, "Name": f"O{n}", "Url": f"https://{host}/",
+            "Username": f"oversized-{n}", "Password": f"pw-{n}", "IsDefault": 0,
+            "CreatedAt": "2025-01-01 00:00:00.0000000", "UpdatedAt": None,
+            "ImagePatterns": '["**"]', "Version": 1,
+        }  # fmt: skip
+        limit = schema.BY_NAME[column].max_len
+        grown = "a" * ((limit or 100_000) + extra)
+        cells[column] = (
+            json.dumps(["**", grown]) if column == "ImagePatterns" else f"{cells[column]}{grown}"
+        )
+        with contextlib.closing(sqlite3.connect(self.db)) as conn, conn:
+            conn.execute(schema.INSERT, tuple(cells[name] for name in schema.NAMES))
+        self.ids.append(cells["Id"])
+        if limit is not None:
+            self.refused.add(str(cells["Username"]))
+
     def _owned_by(self, host: str, username: str, secret: str | None = None) -> None:
         """Some row of ``host`` holds this username (and secret): no other host's answered."""
+        assert username not in self.refused, f"a row with a cell past its maximum answered {host}"
         with contextlib.closing(sqlite3.connect(self.db)) as conn:
             found = conn.execute(
                 'SELECT "Url", "Password" FROM "Registries" WHERE "Username" = ?', (username,)

@@ -88,6 +88,7 @@ def _check_server(
         assert db is not None
         try:
             rows = db.all_rows()
+            oversized = db.too_long()
             tables = "Registries" in db.tables
         finally:
             db.close()
@@ -98,10 +99,20 @@ def _check_server(
     report.ok(f"PostgreSQL database {shown} (--db) answers")
     if not tables:
         report.info("the database has no Registries table yet (created on first write)")
-    for text in db.skipped:
-        report.problem(text)
+    _skipped(report, db.skipped, oversized)
     report.ok(f"{len(rows)} registry row(s)")
     return rows
+
+
+def _skipped(report: Report, wrong_type: list[str], too_long: list[str]) -> None:
+    """The rows no lookup uses: a cell of the wrong type, or longer than its maximum."""
+    for text in wrong_type + too_long:
+        report.problem(text)
+    if too_long:
+        report.problem(
+            f"{len(too_long)} registry row(s) with a cell longer than ReadyStackGo's maximum: "
+            "every lookup skips them"
+        )
 
 
 def _check_database(report: Report, path: str, how: str) -> tuple[list[registries.Row], bool]:
@@ -137,13 +148,13 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
             report.info("a ReadyStackGo database: docker login/logout are refused, lookups work")
         _check_mode(report, path, mode, db.is_readystackgo)
         rows = db.all_rows()
+        oversized = db.too_long()
     except registries.DatabaseError as exc:
         report.problem(str(exc))
         return [], False
     finally:
         db.close()
-    for text in db.skipped:
-        report.problem(text)
+    _skipped(report, db.skipped, oversized)
     report.ok(f"{len(rows)} registry row(s)")
     return rows, db.is_readystackgo
 

@@ -57,6 +57,12 @@ def _check_patterns(patterns: list[str], host: str) -> list[str]:
             compile_pattern(text, host)
         except PatternError as exc:
             raise AdminError(f"refused: {exc}") from None
+    # A longer ImagePatterns cell would make every lookup skip the row.
+    if len(json.dumps(patterns)) > MAX_PATTERNS_TEXT:
+        raise AdminError(
+            f"refused: the patterns take more than {MAX_PATTERNS_TEXT} characters as JSON, "
+            "ReadyStackGo's maximum"
+        )
     return patterns
 
 

@@ -61,4 +61,12 @@ def test_both_ddls_come_from_the_spec() -> None:
 def test_limits_sql_names_every_limited_column() -> None:
     sql = schema.within_limits()
     for column in schema.LIMITED:
-        assert f"length(coalesce(r.\"{column.name}\", '')) <= {column.max_len}" in sql
+        assert f'coalesce(length(r."{column.name}"), 0) <= {column.max_len}' in sql
+
+
+def test_a_login_secret_is_bounded_by_what_store_reads() -> None:
+    from readystack.helper.lookup import protocol
+
+    assert schema.LOGIN_SECRET_MAX == protocol.MAX_INPUT
+    assert schema.limit_of("Password", "login") == protocol.MAX_INPUT
+    assert schema.limit_of("Password", "admin") == schema.limit_of("Password", None) == 1000
