@@ -1,6 +1,7 @@
 """Writing the Registries table as ReadyStackGo does: open for writing, transactions, row changes.
 
-Only `store`, `erase` and the management verbs import it; a lookup reads through registries.py.
+A lookup never imports it (it reads through registries.py); `store`, `erase`, `sync` and the
+management verbs do.
 """
 
 from __future__ import annotations

@@ -45,13 +45,16 @@ def _run(env: dict[str, str], *args: str, stdin: bytes = b"") -> tuple[int, byte
 @pytest.mark.parametrize("question", [b"ghcr.io", b"ghcr.io/acme/app:1.0"])
 def test_get_on_a_database_row_imports_nothing_denied(env: dict[str, str], question: bytes) -> None:
     payload = json.dumps({"ServerURL": "ghcr.io", "Username": "u", "Secret": "p"})
-    assert _run(env, "store", stdin=payload.encode())[0] == 0
+    stored, _, writing = _run(env, "store", stdin=payload.encode())
+    assert stored == 0 and "readystack.store.writes" in writing
     code, out, imported = _run(env, "get", stdin=question)
     assert code == 0, out
     assert json.loads(out)["Username"] == "u"
     denied = denied_among(imported)
     assert not denied, f"get imported {denied}"
     assert "readystack.helper.lookup.resolver" in imported
+    # Reading never loads the writing half of the table (store/writes.py), which `store` does.
+    assert "readystack.store.writes" not in imported
     # A host without pattern rows never reads the parent's command line for the image hint.
     assert not {"readystack.helper.lookup.hint", "readystack.helper.lookup.dockerargv"} & imported
 
