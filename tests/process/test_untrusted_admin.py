@@ -84,7 +84,9 @@ def test_a_row_of_costly_patterns_is_skipped_and_doctor_reports_it(
 ) -> None:
     db = env["READYSTACK_DB"]
     rawdb.make(db)
-    costly = ["*a" * 40 + f"*z{i}" for i in range(100)]
+    # As many as fit ReadyStackGo's 4000 characters: a longer cell skips the whole row.
+    costly = ["*a" * 40 + f"*z{i}" for i in range(40)]
+    assert len(json.dumps(costly)) <= 4000
     rawdb.insert(db, "P", "costly", "https://ghcr.io", patterns=json.dumps(costly))
     rawdb.insert(db, "M", "many", "https://quay.io", patterns=json.dumps(
         [f"team{i}/*" for i in range(150)]))  # fmt: skip
@@ -99,7 +101,7 @@ def test_a_row_of_costly_patterns_is_skipped_and_doctor_reports_it(
     assert run("get", stdin=b"quay.io/team120/app").stdout == NOT_FOUND
     doctor = run("doctor", timeout=HANG_GUARD)
     assert doctor.returncode == 1
-    assert doctor.stdout.count(b"has more than 16 wildcards") == 100
+    assert doctor.stdout.count(b"has more than 16 wildcards") == 40
     assert b"row 'many': 150 patterns; only the first 100 are used" in doctor.stdout
 
 
