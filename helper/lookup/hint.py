@@ -1,4 +1,4 @@
-"""The image hint: a server question from the docker CLI becomes the repository on its argv."""
+"""The image hint: a server question from a client becomes the repositories on its command line."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-from readystack.store import settings
+from readystack.store import registries, settings
 from readystack.store.diag import debug
 
 from . import target as targets
@@ -74,36 +74,127 @@ def is_docker(argv0: str) -> bool:
     return argv0 == "docker" or argv0.endswith("/docker")
 
 
-def repository(
-    asked: targets.Target, argv: list[str] | str | None, note: Note
-) -> targets.Target | None:
-    """The repository question a docker ``argv`` makes of ``asked`` (a server), or None.
+def client_of(argv0: str) -> str | None:
+    """Which client whose command line names its images argv[0] is, by its file name."""
+    name = argv0.rpartition("/")[2]
+    if name in _CLIENTS:
+        return name
+    # compose v2: the CLI plugin (…/cli-plugins/docker-compose) or the standalone binary;
+    # compose v1 is a Python script, whose argv[0] is the interpreter.
+    return "compose" if name == "docker-compose" else None
 
-    Only an image on the very host asked counts: the hint chooses among that host's rows and
-    never sends a question, or credentials, anywhere else.
+
+_CLIENTS = frozenset({"docker", "skopeo", "podman", "buildah"})
+# Those whose short names (`team/web`) they try on each search registry in turn: such a name is
+# read as that repository on the host asked, as they resolve it.
+_SHORT_NAMES_ON_HOST = frozenset({"podman", "buildah"})
+
+
+def references(
+    asked: targets.Target, argv: list[str] | str | None, note: Note, pid: int | None = None
+) -> list[targets.Target] | None:
+    """The repositories on the host ``asked`` that the parent's ``argv`` names, or None.
+
+    Only images on the very host asked count: the hint chooses among that host's rows and
+    never sends a question, or credentials, anywhere else. ``pid`` is the parent (compose).
     """
     if isinstance(argv, str):  # the reason there is no command line to read
         return _no(note, argv)
     if not argv:
-        return _no(note, "no docker command line: not Linux, or the parent's is unreadable")
-    if not is_docker(argv[0]):
-        return _no(note, "the parent process is not the docker CLI")
-    from .dockerargv import image_operand  # only once the parent is known to be docker
-
-    image = image_operand(argv)
-    if image is None:
-        return _no(note, "the docker command line names no single image that is certain")
-    try:
-        hinted = targets.image(image)
-    except targets.TargetError:
-        # Not quoted: a word that is no image may be anything, a secret included.
-        return _no(note, "the docker command's operand is not a valid image reference")
-    if hinted.host != asked.host:
-        return _no(note, f"the docker command's image is on {hinted.host}, not {asked.host}")
-    line = f"image hint: the docker command names {image!r}; answering for {hinted.describe()}"
+        return _no(note, "no parent command line: not Linux, or the parent's is unreadable")
+    client = client_of(argv[0])
+    if client is None:
+        return _no(note, "the parent process is not a client whose command line names its images")
+    words = _named(client, argv, note, pid)
+    if words is None:
+        return None
+    found = []
+    for word in words:
+        if client in _SHORT_NAMES_ON_HOST and not _has_host(word):
+            word = f"{asked.host}/{word}"
+        try:
+            hinted = targets.image(word)
+        except targets.TargetError:
+            # Not quoted: a word that is no image may be anything, a secret included.
+            return _no(note, f"the {client} command names an invalid image reference")
+        if hinted.host == asked.host:
+            found.append(hinted)
+    if not found:
+        return _no(note, f"the {client} command names no image on {asked.host}")
+    shown = ", ".join(t.path for t in found[:8]) + (", …" if len(found) > 8 else "")
+    line = f"image hint: the {client} command names {len(found)} image(s) on {asked.host}: {shown}"
     debug(line)
     note(line)
-    return hinted
+    return found
+
+
+def _named(client: str, argv: list[str], note: Note, pid: int | None) -> list[str] | None:
+    """The image words the client's command line names, or None (with the note why not)."""
+    if client == "docker":
+        from .dockerargv import image_operand  # only once the parent is known to be docker
+
+        image = image_operand(argv)
+        if image is None:
+            return _no(note, "the docker command line names no single image that is certain")
+        return [image]
+    if client == "compose":
+        from . import compose  # subprocess and json load only here
+
+        try:
+            return compose.images(argv, pid)
+        except compose.Unknown as exc:
+            return _no(note, f"compose: {exc}")
+    from .containersargv import images
+
+    words = images(client, argv)
+    if words is None:
+        return _no(note, f"the {client} command line names no image that is certain")
+    return words
+
+
+def _has_host(word: str) -> bool:
+    """Whether a reference's first component is a registry host (Docker's own test)."""
+    first, slash, _ = word.partition("/")
+    if not slash:
+        return False
+    name = first.partition(":")[0]
+    return "." in name or ":" in first or name == "localhost" or first.startswith("[")
+
+
+def agreed(
+    rows: list[registries.Row], images: list[targets.Target], note: Note
+) -> targets.Target | None:
+    """The one question that answers for every image named on the host asked, or None.
+
+    If they all route to one row, that row answers; if they route to several rows and exactly
+    one of those won by a pattern while every other image fell to the host's default row, the
+    pattern row answers (the company account serves its private images and, like any account,
+    the public ones); otherwise None, and the host ranking answers. One image is the first case.
+    """
+    if len(images) == 1:
+        return images[0]
+    from .resolver import DEFAULT_ROW, PATTERN, choose_how
+
+    routes = [(image, *choose_how(rows, image)) for image in images]
+    by_row = {row.id: row for _, row, _ in routes if row is not None}
+    if len(by_row) == 1 and all(row is not None for _, row, _ in routes):
+        return _agree(note, routes[0][0], f"all {len(images)} images route to row", routes[0][1])
+    patterned = {row.id for _, row, how in routes if row is not None and how == PATTERN}
+    rest = [(row, how) for _, row, how in routes if row is None or row.id not in patterned]
+    if len(patterned) == 1 and all(row is not None and how == DEFAULT_ROW for row, how in rest):
+        first = next(image for image, row, _ in routes if row is not None and row.id in patterned)
+        return _agree(note, first, "one pattern row, every other image on the default row", None)
+    names = sorted({row.name if row else "no row" for _, row, _ in routes})
+    return _no(note, f"the images route to rows that do not agree ({', '.join(names)})")
+
+
+def _agree(
+    note: Note, image: targets.Target, why: str, row: registries.Row | None
+) -> targets.Target:
+    line = f"image hint: {why}{f' {row.name!r}' if row else ''}; answering as for {image.path}"
+    debug(line)
+    note(line)
+    return image
 
 
 def _no(note: Note, why: str) -> None:

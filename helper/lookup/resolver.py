@@ -16,13 +16,15 @@ Opener = Callable[[str], "registries.Registries | None"]
 # Gives the docker command line the image hint reads (None: unknown; a str: why there is none).
 ArgvSource = Callable[[], "list[str] | str | None"]
 # Rank of a row that answers for a whole host (lower answers first).
-_RANK_NAMES = (
+RANK_NAMES = (
     "login row",
     "default row",
     "row without patterns",
     "host-wide pattern",
     "patterns for some repositories only (last for a host question)",
 )
+DEFAULT_ROW = RANK_NAMES[1]
+PATTERN = "pattern"  # how a row won a repository question by its pattern
 
 
 class Trace:
@@ -173,9 +175,10 @@ def _hinted(
     """The image hint's question for a server ``target``; the parent is read only if it matters."""
     if not repository_matters(rows):
         return target
-    from .hint import repository
+    from .hint import agreed, references
 
-    return repository(target, docker_argv(), note) or target
+    images = references(target, docker_argv(), note)
+    return (agreed(rows, images, note) if images else None) or target
 
 
 def repository_matters(rows: list[registries.Row]) -> bool:
@@ -236,7 +239,7 @@ def compile_row(row: registries.Row, note: Note = _quiet) -> list[Pattern]:
 
 
 def host_rank(row: registries.Row, compiled: list[Pattern]) -> int:
-    """Where a row stands when only the host is known (see _RANK_NAMES)."""
+    """Where a row stands when only the host is known (see RANK_NAMES)."""
     if row.is_login:
         return 0
     if row.is_default:
@@ -252,6 +255,13 @@ def choose(
     rows: list[registries.Row], target: targets.Target, note: Note = _quiet
 ) -> registries.Row | None:
     """Pick the row that answers ``target`` among the rows on its host (DESIGN.md's rules)."""
+    return choose_how(rows, target, note)[0]
+
+
+def choose_how(
+    rows: list[registries.Row], target: targets.Target, note: Note = _quiet
+) -> tuple[registries.Row | None, str]:
+    """choose(), and how the row won: PATTERN, or the name of its host rank."""
     candidates = []
     for row in rows:
         if row.has_credentials:
@@ -260,31 +270,31 @@ def choose(
             note(f"row {row.name!r}: no username/password, so it cannot answer")
     if not candidates:
         note(f"no row with credentials on {target.host}")
-        return None
+        return None, ""
     if target.kind == targets.REPOSITORY:
         winner = _by_pattern(candidates, target.path, note)
         if winner is not None:
-            return winner
+            return winner, PATTERN
         note("no pattern matched: rows for the whole host answer (login, default, no patterns)")
         ranked = [(host_rank(r, c), r) for r, c in candidates if host_rank(r, c) <= 2]
     else:
         ranked = [(host_rank(r, c), r) for r, c in candidates]
     if not ranked:
         note("no row answers for the whole host")
-        return None
+        return None, ""
     asked = _asked_login(target)
     # A login row stored under exactly the key asked wins over one found through a Hub alias.
     ranked.sort(
         key=lambda item: (item[0], item[1].login_host != asked, item[1].name.casefold(), item[1].id)
     )
     for rank, row in ranked:
-        note(f"row {row.name!r}: {_RANK_NAMES[rank]}")
+        note(f"row {row.name!r}: {RANK_NAMES[rank]}")
     rank, row = ranked[0]
-    why = f"{_RANK_NAMES[rank]}, first by rank then by name"
+    why = f"{RANK_NAMES[rank]}, first by rank then by name"
     if target.kind == targets.SERVER and len(ranked) > 1:
         why += " (only the host was asked, so the host alone decided)"
     note(f"winner: row {row.name!r} ({why})")
-    return row
+    return row, RANK_NAMES[rank]
 
 
 def _asked_login(target: targets.Target) -> str | None:

@@ -74,23 +74,24 @@ def test_repository_only_for_an_image_on_the_host_asked(
     argv: list[str] | None, path: str | None
 ) -> None:
     notes: list[str] = []
-    found = hint.repository(SERVER, argv, notes.append)
-    assert (found.path if found else None) == path
+    found = hint.references(SERVER, argv, notes.append)
+    assert (found[0].path if found else None) == path
     if found:
-        assert (found.kind, found.host) == (targets.REPOSITORY, "127.0.0.1:5055")
+        assert len(found) == 1
+        assert (found[0].kind, found[0].host) == (targets.REPOSITORY, "127.0.0.1:5055")
     assert len(notes) == 1 and notes[0].startswith("image hint: ")
 
 
 def test_hub_aliases_on_the_command_line_match_the_hub_server() -> None:
     hub = targets.parse("https://index.docker.io/v1/")
     for image in ("mycompany/app", "docker.io/mycompany/app", "registry-1.docker.io/mycompany/app"):
-        found = hint.repository(hub, ["docker", "pull", image], lambda _: None)
-        assert found is not None and found.path == "mycompany/app", image
+        found = hint.references(hub, ["docker", "pull", image], lambda _: None)
+        assert found is not None and found[0].path == "mycompany/app", image
 
 
 def test_an_invalid_operand_is_never_quoted() -> None:
     notes: list[str] = []
-    assert hint.repository(SERVER, ["docker", "pull", "user:s3cret@host/x"], notes.append) is None
+    assert hint.references(SERVER, ["docker", "pull", "user:s3cret@host/x"], notes.append) is None
     assert "s3cret" not in notes[0]
 
 
@@ -121,3 +122,92 @@ def test_parent_argv_is_the_parents_command_line_word_for_word() -> None:
     code = "from readystack.helper.lookup.hint import parent_argv; print(repr(parent_argv()))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == repr(sys.orig_argv)
+
+
+def _images(*paths: str) -> list[targets.Target]:
+    return [targets.image(f"127.0.0.1:5055/{p}") for p in paths]
+
+
+COMPANY = row("Company", ["team/*"])
+PARTNER = row("Partner", ["partner/*"])
+DEFAULT = row("Default", [], default=True)
+LOGIN = row("Login", [], login=True)
+PLAIN = row("Plain", [])
+
+
+@pytest.mark.parametrize(
+    ("rows", "paths", "winner"),
+    [
+        # one image: its own row (the docker CLI's case)
+        ([COMPANY, DEFAULT], ["team/app"], "Company"),
+        ([COMPANY, DEFAULT], ["other/db"], "Default"),
+        # all on one row
+        ([COMPANY, DEFAULT], ["team/app", "team/web"], "Company"),
+        ([COMPANY, DEFAULT], ["other/db", "library/redis"], "Default"),
+        # one pattern row, the rest on the default row: ReadyStackGo's example
+        ([COMPANY, DEFAULT], ["team/app", "other/db"], "Company"),
+        ([COMPANY, DEFAULT], ["other/db", "team/app", "x/y", "team/web"], "Company"),
+        # two pattern rows: no agreement
+        ([COMPANY, PARTNER, DEFAULT], ["team/app", "partner/x"], None),
+        ([COMPANY, PARTNER, DEFAULT], ["team/app", "partner/x", "other/db"], None),
+        # the rest falls to a login row or a row without patterns, not the default row
+        ([COMPANY, LOGIN], ["team/app", "other/db"], None),
+        ([COMPANY, PLAIN], ["team/app", "other/db"], None),
+        # an image no row answers
+        ([COMPANY], ["team/app", "other/db"], None),
+    ],
+)
+def test_agreed_follows_the_one_rule(
+    rows: list[registries.Row], paths: list[str], winner: str | None
+) -> None:
+    notes: list[str] = []
+    found = hint.agreed(rows, _images(*paths), notes.append)
+    chosen = resolver.choose(rows, found) if found else None
+    assert (chosen.name if chosen else None) == winner
+    assert notes or len(paths) == 1
+
+
+def test_the_hint_reads_only_images_on_the_host_asked() -> None:
+    argv = ["skopeo", "copy", "docker://127.0.0.1:5055/team/app", "docker://ghcr.io/acme/app"]
+    found = hint.references(SERVER, argv, lambda _: None)
+    assert found is not None and [t.path for t in found] == ["team/app"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "paths"),
+    [
+        (["podman", "pull", "team/web"], ["team/web"]),  # a short name: on the host asked
+        (["/usr/bin/podman", "pull", "127.0.0.1:5055/team/web:1"], ["team/web"]),
+        (["podman", "pull", "ghcr.io/team/web"], None),
+        (["buildah", "from", "team/web"], ["team/web"]),
+        (["skopeo", "inspect", "team/web"], None),  # no transport: not a registry image
+        (["skopeo", "inspect", "docker://127.0.0.1:5055/team/web"], ["team/web"]),
+        (["podman", "pull", "Team/Web"], None),  # invalid: never guessed
+    ],
+)
+def test_containers_tools_name_their_images(argv: list[str], paths: list[str] | None) -> None:
+    found = hint.references(SERVER, argv, lambda _: None)
+    assert ([t.path for t in found] if found else None) == paths
+
+
+def test_a_short_name_on_docker_hub_is_read_as_hub_reads_it() -> None:
+    hub = targets.parse("docker.io")
+    found = hint.references(hub, ["podman", "pull", "nginx"], lambda _: None)
+    assert found is not None and found[0].path == "library/nginx"
+
+
+@pytest.mark.parametrize(
+    ("argv0", "client"),
+    [
+        ("docker", "docker"),
+        ("/usr/libexec/docker/cli-plugins/docker-compose", "compose"),
+        ("docker-compose", "compose"),
+        ("/usr/bin/python3", None),  # compose v1 runs as its interpreter
+        ("skopeo", "skopeo"),
+        ("/usr/bin/podman", "podman"),
+        ("buildah", "buildah"),
+        ("crane", None),
+    ],
+)
+def test_client_of(argv0: str, client: str | None) -> None:
+    assert hint.client_of(argv0) == client
