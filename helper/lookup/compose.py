@@ -41,7 +41,7 @@ def images(argv: list[str], pid: int | None = None) -> list[str]:
         raise Unknown("the compose command line is not one whose images are certain")
     key = f"compose-{pid}-{_start_time(pid)}-{_digest(argv)}"
     services = _cached(key, lambda: _run_config(exe, command, pid, environ))
-    if command.named_only:
+    if command.named_only and command.services:
         missing = [s for s in command.services if s not in services]
         if missing:
             raise Unknown("a service named on the command line is not in the project")
