@@ -77,6 +77,17 @@ DOCKER_MODULES = (
 # What sync and --db postgresql:// need (psycopg_binary's compiled pq and libpq are checked by
 # running it: see check_runtime).
 PSYCOPG_MODULES = ("psycopg", "psycopg.pq", "psycopg_binary", "ctypes.util")
+# What the image hint needs for compose v2, skopeo, podman and buildah: their parsers, and for
+# compose the one `config` run (subprocess, json) with its lock (fcntl) and cache key (hashlib).
+HINT_MODULES = (
+    "readystack.helper.lookup.containersargv",
+    "readystack.helper.lookup.composeargv",
+    "readystack.helper.lookup.compose",
+    "subprocess",
+    "json",
+    "fcntl",
+    "hashlib",
+)
 # A server nobody listens on: the binary must get as far as libpq's own connection error.
 NO_SERVER = "postgresql://postgres@127.0.0.1:1/none"
 
@@ -203,6 +214,7 @@ def check_static(exe: str) -> list[str]:
         ("configure-docker --readystackgo", DOCKER_MODULES),
         ("registry test", REGTEST_MODULES),
         ("sync", PSYCOPG_MODULES),
+        ("the image hint", HINT_MODULES),
     ):
         missing = [m for m in wanted if m not in modules]
         if missing:

@@ -48,6 +48,14 @@ def resolve_(ns: argparse.Namespace) -> int:
 
 def explain(ns: argparse.Namespace) -> int:
     """explain: the whole trace of a resolution, secrets masked."""
+    if ns.compose is not None:
+        if ns.target is not None or ns.online:
+            raise AdminError("explain --compose takes a PATH only, no TARGET or --online")
+        from .composeview import explain_compose
+
+        return explain_compose(ns)
+    if ns.target is None:
+        raise AdminError("explain needs a TARGET (or --compose [PATH])")
     target = _target(ns.target)
     path, how = db_path(ns)
     opener = table_opener(path, how)

@@ -147,7 +147,14 @@ def _resolve(p: argparse.ArgumentParser) -> None:
 
 
 def _explain(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", metavar="TARGET", help=_TARGET)
+    p.add_argument("target", nargs="?", metavar="TARGET", help=_TARGET)
+    p.add_argument(
+        "--compose",
+        nargs="?",
+        const=".",
+        metavar="PATH",
+        help="explain a compose v2 project instead (a folder or file; default: this folder)",
+    )
     _online(p)
 
 
@@ -294,9 +301,10 @@ VERBS: tuple[Verb, ...] = (
     ),
     Verb(
         "explain",
-        "TARGET [--online] [--timeout S]",
+        "TARGET [--online] [--timeout S] | --compose [PATH]",
         "trace how TARGET is resolved: every source, row and pattern, and why; --online also "
-        "checks the credentials against the registry",
+        "checks the credentials against the registry; --compose: each image of a compose v2 "
+        "project, what compose's calls get per host, and how to split a pull",
         "manage.explain",
         "explain",
         _explain,
