@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-from readystack.store import registries, settings
+from readystack.store import settings
 from readystack.store.diag import debug
 
 from . import target as targets
@@ -99,12 +99,12 @@ def references(
     never sends a question, or credentials, anywhere else. ``pid`` is the parent (compose).
     """
     if isinstance(argv, str):  # the reason there is no command line to read
-        return _no(note, argv)
+        return no(note, argv)
     if not argv:
-        return _no(note, "no parent command line: not Linux, or the parent's is unreadable")
+        return no(note, "no parent command line: not Linux, or the parent's is unreadable")
     client = client_of(argv[0])
     if client is None:
-        return _no(note, "the parent process is not a client whose command line names its images")
+        return no(note, "the parent process is not a client whose command line names its images")
     words = _named(client, argv, note, pid)
     if words is None:
         return None
@@ -116,11 +116,11 @@ def references(
             hinted = targets.image(word)
         except targets.TargetError:
             # Not quoted: a word that is no image may be anything, a secret included.
-            return _no(note, f"the {client} command names an invalid image reference")
+            return no(note, f"the {client} command names an invalid image reference")
         if hinted.host == asked.host:
             found.append(hinted)
     if not found:
-        return _no(note, f"the {client} command names no image on {asked.host}")
+        return no(note, f"the {client} command names no image on {asked.host}")
     shown = ", ".join(t.path for t in found[:8]) + (", …" if len(found) > 8 else "")
     line = f"image hint: the {client} command names {len(found)} image(s) on {asked.host}: {shown}"
     debug(line)
@@ -135,7 +135,7 @@ def _named(client: str, argv: list[str], note: Note, pid: int | None) -> list[st
 
         image = image_operand(argv)
         if image is None:
-            return _no(note, "the docker command line names no single image that is certain")
+            return no(note, "the docker command line names no single image that is certain")
         return [image]
     if client == "compose":
         from . import compose  # subprocess and json load only here
@@ -143,12 +143,12 @@ def _named(client: str, argv: list[str], note: Note, pid: int | None) -> list[st
         try:
             return compose.images(argv, pid)
         except compose.Unknown as exc:
-            return _no(note, f"compose: {exc}")
+            return no(note, f"compose: {exc}")
     from .containersargv import images
 
     words = images(client, argv)
     if words is None:
-        return _no(note, f"the {client} command line names no image that is certain")
+        return no(note, f"the {client} command line names no image that is certain")
     return words
 
 
@@ -161,43 +161,8 @@ def _has_host(word: str) -> bool:
     return "." in name or ":" in first or name == "localhost" or first.startswith("[")
 
 
-def agreed(
-    rows: list[registries.Row], images: list[targets.Target], note: Note
-) -> targets.Target | None:
-    """The one question that answers for every image named on the host asked, or None.
-
-    If they all route to one row, that row answers; if they route to several rows and exactly
-    one of those won by a pattern while every other image fell to the host's default row, the
-    pattern row answers (the company account serves its private images and, like any account,
-    the public ones); otherwise None, and the host ranking answers. One image is the first case.
-    """
-    if len(images) == 1:
-        return images[0]
-    from .resolver import DEFAULT_ROW, PATTERN, choose_how
-
-    routes = [(image, *choose_how(rows, image)) for image in images]
-    by_row = {row.id: row for _, row, _ in routes if row is not None}
-    if len(by_row) == 1 and all(row is not None for _, row, _ in routes):
-        return _agree(note, routes[0][0], f"all {len(images)} images route to row", routes[0][1])
-    patterned = {row.id for _, row, how in routes if row is not None and how == PATTERN}
-    rest = [(row, how) for _, row, how in routes if row is None or row.id not in patterned]
-    if len(patterned) == 1 and all(row is not None and how == DEFAULT_ROW for row, how in rest):
-        first = next(image for image, row, _ in routes if row is not None and row.id in patterned)
-        return _agree(note, first, "one pattern row, every other image on the default row", None)
-    names = sorted({row.name if row else "no row" for _, row, _ in routes})
-    return _no(note, f"the images route to rows that do not agree ({', '.join(names)})")
-
-
-def _agree(
-    note: Note, image: targets.Target, why: str, row: registries.Row | None
-) -> targets.Target:
-    line = f"image hint: {why}{f' {row.name!r}' if row else ''}; answering as for {image.path}"
-    debug(line)
-    note(line)
-    return image
-
-
-def _no(note: Note, why: str) -> None:
+def no(note: Note, why: str) -> None:
+    """Say why there is no hint (the trace and the debug log); None."""
     line = f"image hint: none ({why}); the host ranking decides"
     debug(line)
     note(line)

@@ -175,10 +175,46 @@ def _hinted(
     """The image hint's question for a server ``target``; the parent is read only if it matters."""
     if not repository_matters(rows):
         return target
-    from .hint import agreed, references
+    from .hint import references
 
     images = references(target, docker_argv(), note)
     return (agreed(rows, images, note) if images else None) or target
+
+
+def agreed(
+    rows: list[registries.Row], images: list[targets.Target], note: Note
+) -> targets.Target | None:
+    """The one question that answers for every image named on the host asked, or None.
+
+    If they all route to one row, that row answers; if they route to several rows and exactly
+    one of those won by a pattern while every other image fell to the host's default row, the
+    pattern row answers (the company account serves its private images and, like any account,
+    the public ones); otherwise None, and the host ranking answers. One image is the first case.
+    """
+    if len(images) == 1:
+        return images[0]
+    from .hint import no
+
+    routes = [(image, *choose_how(rows, image)) for image in images]
+    by_row = {row.id: row for _, row, _ in routes if row is not None}
+    if len(by_row) == 1 and all(row is not None for _, row, _ in routes):
+        return _agree(note, routes[0][0], f"all {len(images)} images route to row", routes[0][1])
+    patterned = {row.id for _, row, how in routes if row is not None and how == PATTERN}
+    rest = [(row, how) for _, row, how in routes if row is None or row.id not in patterned]
+    if len(patterned) == 1 and all(row is not None and how == DEFAULT_ROW for row, how in rest):
+        first = next(image for image, row, _ in routes if row is not None and row.id in patterned)
+        return _agree(note, first, "one pattern row, every other image on the default row", None)
+    names = sorted({row.name if row else "no row" for _, row, _ in routes})
+    return no(note, f"the images route to rows that do not agree ({', '.join(names)})")
+
+
+def _agree(
+    note: Note, image: targets.Target, why: str, row: registries.Row | None
+) -> targets.Target:
+    line = f"image hint: {why}{f' {row.name!r}' if row else ''}; answering as for {image.path}"
+    debug(line)
+    note(line)
+    return image
 
 
 def repository_matters(rows: list[registries.Row]) -> bool:

@@ -12,8 +12,7 @@ from readystack.store import registries
 
 from ..lookup import target as targets
 from ..lookup.compose import TIMEOUT
-from ..lookup.hint import agreed
-from ..lookup.resolver import DEFAULT_ROW, PATTERN, choose, choose_how, repository_matters
+from ..lookup.resolver import DEFAULT_ROW, PATTERN, agreed, choose, choose_how, repository_matters
 from .adminlib import AdminError, db_path, table_opener
 
 Image = tuple[str, str, targets.Target]  # service, image as written, the image read

@@ -161,7 +161,7 @@ def test_agreed_follows_the_one_rule(
     rows: list[registries.Row], paths: list[str], winner: str | None
 ) -> None:
     notes: list[str] = []
-    found = hint.agreed(rows, _images(*paths), notes.append)
+    found = resolver.agreed(rows, _images(*paths), notes.append)
     chosen = resolver.choose(rows, found) if found else None
     assert (chosen.name if chosen else None) == winner
     assert notes or len(paths) == 1
