@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 import time
+from collections.abc import Callable
 
 from readystack.store.diag import debug
 
@@ -118,7 +118,7 @@ def runtime_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
     return fd
 
 
-def _cached(key: str, run: object) -> dict[str, str | None]:
+def _cached(key: str, run: Callable[[], bytes]) -> dict[str, str | None]:
     """The result stored under ``key``, made by ``run`` once while the others wait for it."""
     import fcntl
 
@@ -145,8 +145,9 @@ def _cached(key: str, run: object) -> dict[str, str | None]:
                     time.sleep(_POLL)
             found = _read_result(folder, key)
             if found is None:
-                found = run()  # type: ignore[operator]
+                found = run()
                 _write_result(folder, key, found)
+                _sweep(folder)
         finally:
             os.close(lock)  # releases the lock
         return _decode(found)
@@ -183,6 +184,19 @@ def _write_result(folder: int, key: str, data: bytes) -> None:
     os.replace(tmp, key + ".json", src_dir_fd=folder, dst_dir_fd=folder)
 
 
+def _sweep(folder: int) -> None:
+    """Remove what compose processes that have ended left behind (their PID is gone)."""
+    for name in os.listdir(folder):
+        parts = name.split("-")
+        if len(parts) < 3 or parts[0] != "compose" or not parts[1].isdigit():
+            continue
+        if not os.path.exists(f"/proc/{parts[1]}"):
+            try:
+                os.unlink(name, dir_fd=folder)
+            except OSError:
+                pass  # another helper removed it first
+
+
 def _run_config(exe: str, command: composeargv.Command, pid: int, environ: dict[str, str]) -> bytes:
     """Run `config --format json` as the parent would; the result to store, failures included."""
     import json
@@ -194,17 +208,25 @@ def _run_config(exe: str, command: composeargv.Command, pid: int, environ: dict[
     args = [exe, *command.prefix, "config", "--format", "json", *command.services]
     debug(f"image hint: running compose config ({len(args)} words) in the parent's folder")
     try:
-        proc = subprocess.run(
-            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT
-        )
-    except subprocess.TimeoutExpired:
-        return json.dumps({"error": f"compose config took more than {TIMEOUT:g} s"}).encode()
+        # Its own session, so that a timeout ends everything it started, pipes included.
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
     except OSError as exc:
         return json.dumps({"error": f"compose config did not start: {exc.strerror}"}).encode()
+    try:
+        stdout, _ = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return json.dumps({"error": f"compose config took more than {TIMEOUT:g} s"}).encode()
     if proc.returncode != 0:
         return json.dumps({"error": f"compose config failed (exit {proc.returncode})"}).encode()
     try:
-        project = json.loads(proc.stdout)
+        project = json.loads(stdout)
         services = {
             name: (service or {}).get("image") for name, service in project["services"].items()
         }
@@ -228,8 +250,3 @@ def _decode(data: bytes) -> dict[str, str | None]:
     if not all(isinstance(v, str | type(None)) for v in services.values()):
         raise Unknown("a service's image is not a string")
     return services
-
-
-def supported() -> bool:
-    """Linux only: the hint reads the parent's /proc entries."""
-    return sys.platform.startswith("linux")

@@ -59,6 +59,37 @@ def test_get_on_a_database_row_imports_nothing_denied(env: dict[str, str], quest
     assert not {"readystack.helper.lookup.hint", "readystack.helper.lookup.dockerargv"} & imported
 
 
+def test_get_reading_a_parent_that_is_no_client_imports_nothing_more(env: dict[str, str]) -> None:
+    # Pattern rows make the image hint read the parent (here: the test's Python), which is no
+    # client naming its images: no parser, and nothing of compose's branch (json, subprocess).
+    url = "http://127.0.0.1:5055"
+    for name, extra, password in (
+        ("Company", ["--pattern", "team/*"], b"a"),
+        ("Default", ["--default"], b"b"),
+    ):
+        args = [
+            "registry",
+            "add",
+            name,
+            "--url",
+            url,
+            "--username",
+            name.lower(),
+            "--password-stdin",
+        ]
+        assert _run(env, *args, *extra, stdin=password)[0] == 0
+    code, out, imported = _run(env, "get", stdin=b"127.0.0.1:5055")
+    assert code == 0, out
+    assert json.loads(out)["Username"] == "default"
+    assert not denied_among(imported), f"get imported {denied_among(imported)}"
+    assert "readystack.helper.lookup.hint" in imported
+    parsers = {
+        f"readystack.helper.lookup.{m}"
+        for m in ("compose", "composeargv", "containersargv", "dockerargv", "pflag")
+    }
+    assert not parsers & imported
+
+
 def test_only_the_online_verbs_import_the_http_client(env: dict[str, str]) -> None:
     payload = json.dumps({"ServerURL": "http://127.0.0.1:1", "Username": "u", "Secret": "p"})
     assert _run(env, "store", stdin=payload.encode())[0] == 0

@@ -1,0 +1,153 @@
+"""compose v2's images: the private runtime folder, one `config` run shared, failures kept."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from readystack.helper.lookup import compose
+from readystack.helper.lookup.composeargv import read
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    base = tmp_path / "run"
+    base.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(base))
+    return base / "readystack"
+
+
+def _fake_compose(tmp_path: Path, body: str) -> str:
+    """A stand-in for the compose binary: a script that counts its runs and prints ``body``."""
+    exe = tmp_path / "docker-compose"
+    counter = tmp_path / "runs"
+    exe.write_text(f"#!/bin/sh\necho run >> '{counter}'\n{body}\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def _runs(tmp_path: Path) -> int:
+    counter = tmp_path / "runs"
+    return len(counter.read_text().splitlines()) if counter.exists() else 0
+
+
+PROJECT = '{"services": {"web": {"image": "h:5000/team/app"}, "b": {"image": null}, "c": null}}'
+
+
+def test_the_runtime_folder_is_made_private(runtime: Path) -> None:
+    fd = compose.runtime_dir()
+    os.close(fd)
+    assert runtime.is_dir() and (runtime.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_symlink_in_its_place_is_refused(runtime: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    runtime.symlink_to(elsewhere)
+    with pytest.raises(compose.Unknown):
+        compose.runtime_dir()
+
+
+def test_a_folder_others_can_read_is_refused(runtime: Path) -> None:
+    runtime.mkdir(mode=0o755)
+    runtime.chmod(0o755)
+    with pytest.raises(compose.Unknown, match="not private"):
+        compose.runtime_dir()
+
+
+def test_config_is_run_once_and_its_images_kept(runtime: Path, tmp_path: Path) -> None:
+    exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    made = lambda: compose._run_config(exe, command, os.getpid(), dict(os.environ))  # noqa: E731
+    assert compose._cached("k", made) == {"web": "h:5000/team/app", "b": None, "c": None}
+    assert compose._cached("k", made) == {"web": "h:5000/team/app", "b": None, "c": None}
+    assert _runs(tmp_path) == 1
+
+
+def test_helpers_started_together_share_one_run(runtime: Path, tmp_path: Path) -> None:
+    exe = _fake_compose(tmp_path, f"sleep 0.3; echo '{PROJECT}'")
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    results: list[object] = []
+
+    def one() -> None:
+        made = lambda: compose._run_config(exe, command, os.getpid(), {})  # noqa: E731
+        results.append(compose._cached("together", made))
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 8 and all(r == results[0] for r in results)
+    assert _runs(tmp_path) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("exit 1", "failed"),
+        ("echo 'not json'", "no project"),
+        ("echo '{\"services\": [1]}'", "no project"),
+    ],
+)
+def test_a_failed_run_is_kept_as_unknown(
+    runtime: Path, tmp_path: Path, body: str, why: str
+) -> None:
+    exe = _fake_compose(tmp_path, body)
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    made = lambda: compose._run_config(exe, command, os.getpid(), {})  # noqa: E731
+    for _ in range(2):
+        with pytest.raises(compose.Unknown, match=why):
+            compose._cached(f"fail-{why}", made)
+    assert _runs(tmp_path) == 1
+
+
+def test_a_slow_run_is_cut_at_the_timeout(
+    runtime: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compose, "TIMEOUT", 0.2)
+    exe = _fake_compose(tmp_path, "sleep 5")
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    with pytest.raises(compose.Unknown, match="took more than"):
+        compose._cached("slow", lambda: compose._run_config(exe, command, os.getpid(), {}))
+
+
+def test_the_parent_socket_is_dropped_and_the_rest_kept(runtime: Path, tmp_path: Path) -> None:
+    exe = _fake_compose(
+        tmp_path,
+        'printf \'{"services": {"s": {"image": "%s|%s"}}}\' '
+        '"$DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND" "${DOCKER_CLI_PLUGIN_SOCKET:-none}"',
+    )
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    env = {"DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND": "docker", "DOCKER_CLI_PLUGIN_SOCKET": "@s"}
+    found = compose._cached("env", lambda: compose._run_config(exe, command, os.getpid(), env))
+    assert found == {"s": "docker|none"}
+
+
+def test_a_parent_that_is_not_compose_is_unknown() -> None:
+    # The test's own parent is a shell or pytest's runner, never the compose binary.
+    with pytest.raises(compose.Unknown, match="not the docker compose v2 binary"):
+        compose.images(["docker-compose", "pull"])
+
+
+def test_what_ended_compose_processes_left_is_swept(runtime: Path, tmp_path: Path) -> None:
+    os.close(compose.runtime_dir())
+    stale = runtime / "compose-999999999-1-0123456789abcdef.json"
+    stale.write_text("{}")
+    live = runtime / f"compose-{os.getpid()}-1-0123456789abcdef.json"
+    live.write_text("{}")
+    exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    compose._cached("sweep", lambda: compose._run_config(exe, command, os.getpid(), {}))
+    assert not stale.exists() and live.exists()
