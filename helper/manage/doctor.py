@@ -224,10 +224,11 @@ def _check_host_ranking(report: Report, host: str, answering: list[registries.Ro
         report.info(f"{host}: {len(answering)} rows ({names}); every question gets {got}")
         return
     report.warning(
-        f"{host}: the answer depends on the repository (rows {names}): crane-style tools, "
-        "the kubelet and `docker pull|push|run|create IMAGE` (the image hint, Linux) route by "
-        "pattern, while docker compose, buildx, docker-py, skopeo and podman send only the host "
-        f"and get {got}"
+        f"{host}: the answer depends on the repository (rows {names}): crane-style tools and "
+        "the kubelet route by pattern, and so do the docker CLI, skopeo, podman and buildah "
+        "(their command line) and docker compose v2 when its project's images agree on a row "
+        "(the image hint, Linux; `explain --compose` shows a project's); buildx, docker-py and "
+        f"compose v1 send only the host and get {got}"
     )
 
 

@@ -71,10 +71,10 @@ def explain(ns: argparse.Namespace) -> int:
         _docker_view(ns.target.strip(), target, ns.environ, path, answer, opener)
     elif target.kind == targets.SERVER and _repository_matters(target, path, opener):
         _say(
-            "clients: only the host was asked, as docker compose, buildx, docker-py, skopeo and "
-            "a docker command without an image send it; crane-style tools, the kubelet and "
-            "`docker pull|push|run IMAGE` (the image hint) route by repository: "
-            "run `explain IMAGE` to see theirs"
+            "clients: only the host was asked, as buildx, docker-py, compose v1 and a command "
+            "without an image send it; crane-style tools, the kubelet, and through the image "
+            "hint the docker CLI, skopeo, podman, buildah and compose v2 route by repository: "
+            "run `explain IMAGE` (or `explain --compose`) to see theirs"
         )
     if not ns.online:
         return 0
@@ -159,8 +159,9 @@ def _docker_view(
     else:
         routed = f"crane-style tools and the kubelet get {aware}; {docker_cli} gets {docker}"
     _say(
-        f"clients: {routed}; docker compose, buildx, docker-py, skopeo and podman send only "
-        f"the host and get {plain} (the host ranking)"
+        f"clients: {routed}; skopeo, podman and buildah naming it do as the docker CLI, and "
+        "compose v2 when its project's images agree (`explain --compose`); buildx, docker-py "
+        f"and compose v1 send only the host and get {plain} (the host ranking)"
     )
 
 

@@ -134,7 +134,7 @@ def test_the_debug_log_says_when_the_hint_decided(
     proc = docker_parent(tmp_path, exe, env, argv, HOST.encode(), READYSTACK_LOG_FILE=str(log))
     assert username(proc) == "alice"
     text = log.read_text()
-    assert f"image hint: the docker command names '{HOST}/team/app:1'" in text
+    assert f"image hint: the docker command names 1 image(s) on {HOST}: team/app" in text
     assert f"repository team/app on host {HOST}" in text
     assert "alice-pw" not in text
 
@@ -185,12 +185,13 @@ def test_explain_shows_what_docker_pull_gets_and_who_gets_which_row(run: Run) ->
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout.decode()
     assert f"`docker pull {HOST}/team/app:1` sends only '{HOST}'" in text
-    assert f"image hint: the docker command names '{HOST}/team/app:1'" in text
+    assert f"image hint: the docker command names 1 image(s) on {HOST}: team/app" in text
     assert (
         "clients: crane-style tools, the kubelet and "
         f"`docker pull|push|run {HOST}/team/app:1` (the image hint) get Registries row 'Company'; "
-        "docker compose, buildx, docker-py, skopeo and podman send only the host and get "
-        "Registries row 'Default' (the host ranking)"
+        "skopeo, podman and buildah naming it do as the docker CLI, and compose v2 when its "
+        "project's images agree (`explain --compose`); buildx, docker-py and compose v1 send "
+        "only the host and get Registries row 'Default' (the host ranking)"
     ) in text
     assert "alice-pw" not in text and "bob-pw" not in text
 
@@ -218,8 +219,9 @@ def test_explain_tells_the_truth_about_a_repository_no_pattern_matches(run: Run)
     assert (
         "clients: crane-style tools, the kubelet and "
         f"`docker pull|push|run {HOST}/other/app` (the image hint) get nothing (not found); "
-        "docker compose, buildx, docker-py, skopeo and podman send only the host and get "
-        "Registries row 'Company' (the host ranking)"
+        "skopeo, podman and buildah naming it do as the docker CLI, and compose v2 when its "
+        "project's images agree (`explain --compose`); buildx, docker-py and compose v1 send "
+        "only the host and get Registries row 'Company' (the host ranking)"
     ) in text
 
 
@@ -227,7 +229,7 @@ def test_explain_tells_the_truth_about_a_repository_no_pattern_matches(run: Run)
 def test_explain_of_the_host_says_who_sends_only_the_host(run: Run) -> None:
     text = run("explain", HOST).stdout.decode()
     assert "the host alone decided" in text
-    assert "clients: only the host was asked, as docker compose, buildx, docker-py" in text
+    assert "clients: only the host was asked, as buildx, docker-py, compose v1" in text
 
 
 @pytest.mark.usefixtures("company")
@@ -236,9 +238,10 @@ def test_doctor_warns_where_clients_get_different_rows(run: Run) -> None:
     warning = [line for line in text.splitlines() if "depends on the repository" in line]
     assert warning == [
         f"warning  {HOST}: the answer depends on the repository (rows 'Company', 'Default'): "
-        "crane-style tools, the kubelet and `docker pull|push|run|create IMAGE` (the image hint, "
-        "Linux) route by pattern, while docker compose, buildx, docker-py, skopeo and podman "
-        "send only the host and get 'Default'"
+        "crane-style tools and the kubelet route by pattern, and so do the docker CLI, skopeo, "
+        "podman and buildah (their command line) and docker compose v2 when its project's "
+        "images agree on a row (the image hint, Linux; `explain --compose` shows a project's); "
+        "buildx, docker-py and compose v1 send only the host and get 'Default'"
     ]
 
 
