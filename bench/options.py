@@ -58,6 +58,11 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--out", default=DEFAULT_OUT, help="results folder (bench/results)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary databases")
+    ap.add_argument(
+        "--compose-only",
+        action="store_true",
+        help="only the docker compose pull case (needs dockerd, docker-registry, compose v2)",
+    )
     return ap
 
 

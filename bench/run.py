@@ -23,7 +23,11 @@ What it does, one module of this package each:
   * probes: peak RSS (GNU time), instruction counts (valgrind callgrind, if installed) and
     `-X importtime` of get;
   * report: writes bench/results/results.md, results.json and latency.png (if matplotlib is
-    importable).
+    importable);
+  * composepull: `docker compose pull` of 8 images already present, with the helper answering
+    (the image hint runs compose's `config` once) paired against plaintext `auths`, and the
+    config runs counted; compose.md and compose.json (skipped without dockerd, docker-registry
+    or compose v2). `--compose-only` runs just this case.
 
 Timings are printed and written, never asserted: the exit status is 0 unless the benchmark
 could not run at all. Uses only the standard library (and the project's own deny-list of
@@ -40,7 +44,18 @@ if __package__ in (None, ""):
     # Run as a script (`python bench/run.py`): make the `bench` package importable.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import cases, databases, fleet, install, log, options, probes, regtest, report  # noqa: E402
+from bench import (  # noqa: E402
+    cases,
+    composepull,
+    databases,
+    fleet,
+    install,
+    log,
+    options,
+    probes,
+    regtest,
+    report,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         f"pairs {opts.pairs} (+{opts.warmup} warm-up), cycles {opts.cycles}, "
         f"concurrency rounds {opts.rounds}"
     )
+    compose_pairs = max(3, opts.pairs // 3)
+    if opts.compose_only:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        composepull.write(opts.out, composepull.measure(setup.script, env, compose_pairs))
+        return 0
     with databases.workspace(opts.keep) as ws:
         if setup.exe:
             setup.exe, info["binary"] = install.snapshot_binary(setup.exe, ws.tmp)
@@ -82,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3))
             report.write(results, started)
+            composepull.write(
+                opts.out, composepull.measure(setup.script, ws.base_env, compose_pairs)
+            )
         finally:
             cmds.close()
     return 0
