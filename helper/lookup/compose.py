@@ -39,7 +39,8 @@ def images(argv: list[str], pid: int | None = None) -> list[str]:
     command = composeargv.read(argv, plugin)
     if command is None:
         raise Unknown("the compose command line is not one whose images are certain")
-    key = f"compose-{pid}-{_start_time(pid)}-{_digest(argv)}"
+    # PID and start time (in clock ticks) name one process for as long as the machine runs.
+    key = f"compose-{pid}-{_start_time(pid)}"
     services = _cached(key, lambda: _run_config(exe, command, pid, environ))
     if command.named_only and command.services:
         missing = [s for s in command.services if s not in services]
@@ -84,13 +85,6 @@ def _start_time(pid: int) -> str:
     if len(fields) < 20 or not fields[19].isdigit():
         raise Unknown("the parent's start time is unreadable")
     return fields[19].decode()
-
-
-def _digest(argv: list[str]) -> str:
-    """A short digest of the command line: a PID reused within one clock tick is another key."""
-    import hashlib
-
-    return hashlib.sha256(b"\0".join(os.fsencode(a) for a in argv)).hexdigest()[:16]
 
 
 def runtime_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
@@ -157,7 +151,7 @@ def _cached(key: str, run: Callable[[], bytes]) -> dict[str, str | None]:
 
 def _read_result(folder: int, key: str) -> bytes | None:
     try:
-        fd = os.open(key + ".json", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+        fd = os.open(key + ".images", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -181,7 +175,7 @@ def _write_result(folder: int, key: str, data: bytes) -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
-    os.replace(tmp, key + ".json", src_dir_fd=folder, dst_dir_fd=folder)
+    os.replace(tmp, key + ".images", src_dir_fd=folder, dst_dir_fd=folder)
 
 
 def _sweep(folder: int) -> None:
@@ -214,7 +208,7 @@ def _run_config(exe: str, command: composeargv.Command, pid: int, environ: dict[
             stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     except OSError as exc:
-        return json.dumps({"error": f"compose config did not start: {exc.strerror}"}).encode()
+        return _failure(f"compose config did not start: {exc.strerror}")
     try:
         stdout, _ = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -222,31 +216,53 @@ def _run_config(exe: str, command: composeargv.Command, pid: int, environ: dict[
 
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        return json.dumps({"error": f"compose config took more than {TIMEOUT:g} s"}).encode()
+        return _failure(f"compose config took more than {TIMEOUT:g} s")
     if proc.returncode != 0:
-        return json.dumps({"error": f"compose config failed (exit {proc.returncode})"}).encode()
+        return _failure(f"compose config failed (exit {proc.returncode})")
     try:
         project = json.loads(stdout)
         services = {
             name: (service or {}).get("image") for name, service in project["services"].items()
         }
     except (ValueError, KeyError, TypeError, AttributeError):
-        return json.dumps({"error": "compose config printed no project"}).encode()
-    return json.dumps({"services": services}).encode()
+        return _failure("compose config printed no project")
+    return _encode(services)
+
+
+# The stored result is lines of text, so that the helpers that only read it need no json: `ok`,
+# then `SERVICE<TAB>IMAGE` per service (an empty IMAGE for a build-only service); or
+# `error<TAB>WHY`.
+_TAB, _NL = "\t", "\n"
+
+
+def _failure(why: str) -> bytes:
+    return f"error{_TAB}{why}{_NL}".encode()
+
+
+def _encode(services: dict[str, object]) -> bytes:
+    lines = ["ok"]
+    for name, image in services.items():
+        if image is not None and not isinstance(image, str):
+            return _failure("a service's image is not a string")
+        text = f"{name}{_TAB}{image or ''}"
+        if text.count(_TAB) != 1 or _NL in text or "\0" in text:
+            return _failure("a service's name or image holds a tab or a line break")
+        lines.append(text)
+    if len(lines) > _IMAGES_MAX:
+        return _failure("the project has too many services")
+    return (_NL.join(lines) + _NL).encode()
 
 
 def _decode(data: bytes) -> dict[str, str | None]:
-    import json
-
     try:
-        result = json.loads(data)
-    except ValueError:
+        lines = data.decode().split(_NL)
+    except UnicodeDecodeError:
         raise Unknown("the stored compose result is unreadable") from None
-    if not isinstance(result, dict) or "services" not in result:
-        raise Unknown(str(result.get("error", "no result")) if isinstance(result, dict) else "")
-    services = result["services"]
-    if not isinstance(services, dict) or len(services) > _IMAGES_MAX:
+    if not lines or lines[-1] != "":
+        raise Unknown("the stored compose result is incomplete")
+    head, rest = lines[0], lines[1:-1]
+    if head.startswith("error" + _TAB):
+        raise Unknown(head.partition(_TAB)[2])
+    if head != "ok" or any(line.count(_TAB) != 1 for line in rest):
         raise Unknown("the stored compose result is unreadable")
-    if not all(isinstance(v, str | type(None)) for v in services.values()):
-        raise Unknown("a service's image is not a string")
-    return services
+    return {name: image or None for name, _, image in (line.partition(_TAB) for line in rest)}

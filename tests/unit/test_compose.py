@@ -151,3 +151,25 @@ def test_what_ended_compose_processes_left_is_swept(runtime: Path, tmp_path: Pat
     assert command is not None
     compose._cached("sweep", lambda: compose._run_config(exe, command, os.getpid(), {}))
     assert not stale.exists() and live.exists()
+
+
+@pytest.mark.parametrize(
+    "services",
+    [{}, {"web": "h/a:1", "b": None}, {"x-y_z": "127.0.0.1:5000/team/app@sha256:" + "a" * 64}],
+)
+def test_the_stored_result_round_trips(services: dict[str, str | None]) -> None:
+    assert compose._decode(compose._encode(services)) == services
+
+
+@pytest.mark.parametrize(
+    "services", [{"web": "a\tb"}, {"we\nb": "x"}, {"web": 3}], ids=["tab", "newline", "number"]
+)
+def test_what_the_result_cannot_hold_is_a_failure(services: dict[str, object]) -> None:
+    with pytest.raises(compose.Unknown):
+        compose._decode(compose._encode(services))
+
+
+@pytest.mark.parametrize("data", [b"", b"ok\nweb", b"ok\nweb\n", b"\xff\n", b"maybe\n"])
+def test_a_damaged_result_is_unknown(data: bytes) -> None:
+    with pytest.raises(compose.Unknown):
+        compose._decode(data)
