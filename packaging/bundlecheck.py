@@ -78,16 +78,17 @@ DOCKER_MODULES = (
 # running it: see check_runtime).
 PSYCOPG_MODULES = ("psycopg", "psycopg.pq", "psycopg_binary", "ctypes.util")
 # What the image hint needs for compose v2, skopeo, podman and buildah: their parsers, and for
-# compose the one `config` run (subprocess, json) with its lock (fcntl) and cache key (hashlib).
+# compose the one `config` run (subprocess, json) and its lock: fcntl and subprocess's
+# _posixsubprocess are extension modules, files in lib-dynload rather than PYZ entries.
 HINT_MODULES = (
+    "readystack.helper.lookup.pflag",
     "readystack.helper.lookup.containersargv",
     "readystack.helper.lookup.composeargv",
     "readystack.helper.lookup.compose",
     "subprocess",
     "json",
-    "fcntl",
-    "hashlib",
 )
+HINT_EXTENSIONS = ("fcntl", "_posixsubprocess")
 # A server nobody listens on: the binary must get as far as libpq's own connection error.
 NO_SERVER = "postgresql://postgres@127.0.0.1:1/none"
 
@@ -219,6 +220,11 @@ def check_static(exe: str) -> list[str]:
         missing = [m for m in wanted if m not in modules]
         if missing:
             raise BundleError(f"{needs} needs modules missing from the bundle: {missing}")
+    dynload = Path(exe).resolve().parent.glob("_internal/python3*/lib-dynload/*.so")
+    extensions = {path.name.split(".", 1)[0] for path in dynload}
+    missing = [m for m in HINT_EXTENSIONS if m not in extensions]
+    if missing:
+        raise BundleError(f"the image hint needs extension modules missing: {missing}")
     if "ctypes" in modules and DEFERRED_PREFIX + "pyimod03_ctypes" not in modules:
         raise BundleError(
             "ctypes is bundled without the deferred pyimod03_ctypes: PyInstaller's bootstrap "
