@@ -245,3 +245,32 @@ def test_podman_pull(rows: Sandbox, repo: str, user: str) -> None:
     pull = rows.podman("pull", "--tls-verify=false", "--authfile", str(rows.authfile), image)
     assert pull.returncode == 0, output(pull)
     assert _users(rows, mark) == {user}
+
+
+@pytest.mark.parametrize(("repo", "user"), [("team/app", "alice"), ("other/app", "bob")])
+def test_buildah_pull(rows: Sandbox, repo: str, user: str) -> None:
+    image = _fresh(rows, repo)
+    base = rows.root / "buildah"
+    storage = [
+        "--root",
+        str(base / "root"),
+        "--runroot",
+        str(base / "run"),
+        "--storage-driver",
+        "vfs",
+    ]
+    mark = rows.registry.log_mark()
+    pull = rows.run(
+        [
+            "buildah",
+            *storage,
+            "pull",
+            "--tls-verify=false",
+            "--authfile",
+            str(rows.authfile),
+            image,
+        ],
+        timeout=120,
+    )
+    assert pull.returncode == 0, output(pull)
+    assert _users(rows, mark) == {user}

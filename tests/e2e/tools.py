@@ -16,6 +16,7 @@ APT_PACKAGES: dict[str, str] = {
     "htpasswd": "apache2-utils",
     "skopeo": "skopeo",
     "podman": "podman",
+    "buildah": "buildah",
     "dockerd": "docker.io",
     "docker": "docker.io",
     "docker-compose": "docker-compose",
