@@ -191,7 +191,13 @@ def _sweep(folder: int) -> None:
                 pass  # another helper removed it first
 
 
-def _run_config(exe: str, command: composeargv.Command, pid: int, environ: dict[str, str]) -> bytes:
+def _run_config(
+    exe: str,
+    command: composeargv.Command,
+    pid: int,
+    environ: dict[str, str],
+    executable: str | None = None,
+) -> bytes:
     """Run `config --format json` as the parent would; the result to store, failures included."""
     import json
     import subprocess
@@ -202,10 +208,12 @@ def _run_config(exe: str, command: composeargv.Command, pid: int, environ: dict[
     args = [exe, *command.prefix, "config", "--format", "json", *command.services]
     debug(f"image hint: running compose config ({len(args)} words) in the parent's folder")
     try:
-        # Its own session, so that a timeout ends everything it started, pipes included.
+        # The very file the parent runs (/proc/PID/exe, even if its path was replaced since),
+        # in its own session, so that a timeout ends everything it started, pipes included.
         proc = subprocess.Popen(
-            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, start_new_session=True,
+            args, executable=executable or f"/proc/{pid}/exe", cwd=cwd, env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )  # fmt: skip
     except OSError as exc:
         return _failure(f"compose config did not start: {exc.strerror}")

@@ -64,7 +64,7 @@ def test_config_is_run_once_and_its_images_kept(runtime: Path, tmp_path: Path) -
     exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
     command = read(["docker-compose", "pull"], plugin=False)
     assert command is not None
-    made = lambda: compose._run_config(exe, command, os.getpid(), dict(os.environ))  # noqa: E731
+    made = lambda: compose._run_config(exe, command, os.getpid(), dict(os.environ), exe)  # noqa: E731
     assert compose._cached("k", made) == {"web": "h:5000/team/app", "b": None, "c": None}
     assert compose._cached("k", made) == {"web": "h:5000/team/app", "b": None, "c": None}
     assert _runs(tmp_path) == 1
@@ -77,7 +77,7 @@ def test_helpers_started_together_share_one_run(runtime: Path, tmp_path: Path) -
     results: list[object] = []
 
     def one() -> None:
-        made = lambda: compose._run_config(exe, command, os.getpid(), {})  # noqa: E731
+        made = lambda: compose._run_config(exe, command, os.getpid(), {}, exe)  # noqa: E731
         results.append(compose._cached("together", made))
 
     threads = [threading.Thread(target=one) for _ in range(8)]
@@ -103,7 +103,7 @@ def test_a_failed_run_is_kept_as_unknown(
     exe = _fake_compose(tmp_path, body)
     command = read(["docker-compose", "pull"], plugin=False)
     assert command is not None
-    made = lambda: compose._run_config(exe, command, os.getpid(), {})  # noqa: E731
+    made = lambda: compose._run_config(exe, command, os.getpid(), {}, exe)  # noqa: E731
     for _ in range(2):
         with pytest.raises(compose.Unknown, match=why):
             compose._cached(f"fail-{why}", made)
@@ -118,7 +118,7 @@ def test_a_slow_run_is_cut_at_the_timeout(
     command = read(["docker-compose", "pull"], plugin=False)
     assert command is not None
     with pytest.raises(compose.Unknown, match="took more than"):
-        compose._cached("slow", lambda: compose._run_config(exe, command, os.getpid(), {}))
+        compose._cached("slow", lambda: compose._run_config(exe, command, os.getpid(), {}, exe))
 
 
 def test_the_parent_socket_is_dropped_and_the_rest_kept(runtime: Path, tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_the_parent_socket_is_dropped_and_the_rest_kept(runtime: Path, tmp_path:
     command = read(["docker-compose", "pull"], plugin=False)
     assert command is not None
     env = {"DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND": "docker", "DOCKER_CLI_PLUGIN_SOCKET": "@s"}
-    found = compose._cached("env", lambda: compose._run_config(exe, command, os.getpid(), env))
+    found = compose._cached("env", lambda: compose._run_config(exe, command, os.getpid(), env, exe))
     assert found == {"s": "docker|none"}
 
 
@@ -149,7 +149,7 @@ def test_what_ended_compose_processes_left_is_swept(runtime: Path, tmp_path: Pat
     exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
     command = read(["docker-compose", "pull"], plugin=False)
     assert command is not None
-    compose._cached("sweep", lambda: compose._run_config(exe, command, os.getpid(), {}))
+    compose._cached("sweep", lambda: compose._run_config(exe, command, os.getpid(), {}, exe))
     assert not stale.exists() and live.exists()
 
 

@@ -211,3 +211,25 @@ def test_a_short_name_on_docker_hub_is_read_as_hub_reads_it() -> None:
 )
 def test_client_of(argv0: str, client: str | None) -> None:
     assert hint.client_of(argv0) == client
+
+
+@pytest.mark.parametrize(
+    ("routes", "groups"),
+    [
+        # ReadyStackGo's example and a partner: the default row's images join the pattern row's
+        ([("app", "Company", "pattern"), ("db", "Default", "default row"),
+          ("x", "Partner", "pattern")], [["app", "db"], ["x"]]),
+        ([("a", "Company", "pattern"), ("b", "Company", "pattern")], [["a", "b"]]),
+        # no pattern row to join: the default row's images are a group of their own
+        ([("a", "Login", "login row"), ("b", "Default", "default row")], [["a"], ["b"]]),
+        ([("a", None, ""), ("b", "Company", "pattern")], [["a"], ["b"]]),
+    ],
+)  # fmt: skip
+def test_explain_compose_splits_into_groups_that_agree(
+    routes: list[tuple[str, str | None, str]], groups: list[list[str]]
+) -> None:
+    from readystack.helper.manage.composeview import _groups
+
+    by_name = {r.name: r for r in (COMPANY, PARTNER, DEFAULT, LOGIN)}
+    found = _groups([(s, by_name[n] if n else None, how) for s, n, how in routes])
+    assert sorted(found) == sorted(groups)
