@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Mapping
 
 from readystack.store import registries
+from readystack.store.diag import printable
 
 from ..lookup import target as targets
 from ..lookup.compose import TIMEOUT
@@ -26,15 +27,15 @@ def explain_compose(ns: argparse.Namespace) -> int:
     path, how = db_path(ns)
     opener = table_opener(path, how)
     by_host: dict[str, list[Image]] = {}
-    print(f"compose project {ns.compose or '.'}: {len(services)} service(s)")
+    _say(f"compose project {ns.compose or '.'}: {len(services)} service(s)")
     for service, image in sorted(services.items()):
         if not image:
-            print(f"  {service}: no image (build only): nothing to pull")
+            _say(f"  {service}: no image (build only): nothing to pull")
             continue
         try:
             read = targets.image(image)
         except targets.TargetError as exc:
-            print(f"  {service}: {image!r} is not a valid image reference ({exc})")
+            _say(f"  {service}: {image!r} is not a valid image reference ({exc})")
             continue
         by_host.setdefault(read.host, []).append((service, image, read))
     for host, images in by_host.items():
@@ -77,35 +78,35 @@ def _project(where: str, environ: Mapping[str, str]) -> dict[str, str | None]:
 
 def _host(host: str, images: list[Image], rows: list[registries.Row], pull: str) -> None:
     """Print each image's row on ``host``, what compose's calls get, and the split if needed."""
-    print(f"host {host}: {len(images)} image(s)")
+    _say(f"host {host}: {len(images)} image(s)")
     routes = []
     for service, image, read in images:
         row, how = choose_how(rows, read)
         routes.append((service, row, how))
         won = "pattern" if how == PATTERN else how
-        print(f"  {service}: {image} -> {f'row {row.name!r} ({won})' if row else 'no row'}")
+        _say(f"  {service}: {image} -> {f'row {row.name!r} ({won})' if row else 'no row'}")
     server = targets.Target(host, targets.SERVER, host)
     ranked = choose(rows, server)
     ranking = f"row {ranked.name!r}" if ranked else "no row (the Docker config files decide)"
     if not repository_matters(rows):
-        print(f"  compose's calls get {ranking}: every row answers this host alike")
+        _say(f"  compose's calls get {ranking}: every row answers this host alike")
         return
     question = agreed(rows, [read for _, _, read in images], lambda _: None)
     if question is not None:
         row = choose(rows, question)
         name = repr(row.name) if row else "none"
-        print(
+        _say(
             f"  compose's calls get row {name} (the image hint, compose v2 on Linux): "
             "the images agree on it"
         )
         return
-    print(
+    _say(
         f"  compose's calls get {ranking} (the host ranking): these images need different "
         "rows, and compose asks only for the host, once per image, all at once"
     )
-    print("  pull them in groups that agree:")
+    _say("  pull them in groups that agree:")
     for group in _groups(routes):
-        print(f"    {pull} {' '.join(group)}")
+        _say(f"    {pull} {' '.join(group)}")
 
 
 def _groups(routes: list[tuple[str, registries.Row | None, str]]) -> list[list[str]]:
@@ -125,3 +126,8 @@ def _groups(routes: list[tuple[str, registries.Row | None, str]]) -> list[list[s
         # One pattern row with the rest on the default row agrees (the image hint's rule).
         groups.setdefault(by_pattern[0] if by_pattern else "default", []).extend(defaults)
     return [sorted(group) for group in groups.values()]
+
+
+def _say(line: str) -> None:
+    """Print one line, escaped as `explain` escapes what rows and compose files say."""
+    print(printable(line))
