@@ -30,8 +30,11 @@ def images(argv: list[str], pid: int | None = None) -> list[str]:
     """The images the compose process ``pid`` (the parent) pulls for its command line ``argv``."""
     pid = os.getppid() if pid is None else pid
     exe = _readlink(f"/proc/{pid}/exe")
-    if os.path.basename(exe) != NAME:
-        # Compose v1 is a Python script: its process is the interpreter, never this binary.
+    # The release asset is often linked under its own name (docker-compose-linux-x86_64).
+    # Compose v1 is a Python script: its process is the interpreter, never this binary. (v1's
+    # old frozen binaries would pass here, but have no `config --format json`: their run fails
+    # and the host ranking decides.)
+    if not os.path.basename(exe).startswith(NAME) or exe.endswith(" (deleted)"):
         raise Unknown("the parent is not the docker compose v2 binary")
     environ = _environ(pid)
     # plugin.RunningStandalone(): compose itself tells the two modes apart by this variable.
