@@ -274,3 +274,33 @@ def test_buildah_pull(rows: Sandbox, repo: str, user: str) -> None:
     )
     assert pull.returncode == 0, output(pull)
     assert _users(rows, mark) == {user}
+
+
+def test_compose_v1_keeps_the_host_ranking(rows: Sandbox) -> None:
+    # Debian's compose v1 is a Python script: its process is the interpreter, so no hint.
+    folder = rows.root / "proj"
+    project(folder, _services(rows, db="other/db", db2="other/db2"), "docker-compose.yml")
+    mark = rows.registry.log_mark()
+    proc = rows.run(["docker-compose", "--no-ansi", "pull"], cwd=folder, timeout=180)
+    assert proc.returncode == 0, output(proc)
+    assert _users(rows, mark) == {"bob"}
+    assert _config_runs(rows) == 0
+    assert (
+        "image hint: none (the parent process is not a client"
+        in (rows.root / "helper.log").read_text()
+    )
+
+
+def test_a_compose_file_on_standard_input_keeps_the_host_ranking(
+    rows: Sandbox, compose_v2: Path
+) -> None:
+    services = _services(rows, db="other/db", app="team/app")
+    text = project(rows.root / "proj", services).read_text()
+    # A second run could not read standard input: no hint, so the default row (bob) answers
+    # and cannot pull team/app.
+    proc = rows.run(["docker", "compose", "-f", "-", "pull", "app"], stdin=text, cwd=rows.root)
+    assert proc.returncode != 0, output(proc)
+    log = (rows.root / "helper.log").read_text()
+    assert "compose: the compose command line is not one whose images are certain" in log
+    assert "for user 'bob'" in log and "for user 'alice'" not in log
+    assert _config_runs(rows) == 0
