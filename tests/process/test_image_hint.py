@@ -275,3 +275,19 @@ def test_image_hint_false_in_the_config_file_turns_it_off(
     extra["READYSTACK_IMAGE_HINT"] = "1"
     proc = docker_parent(tmp_path, exe, env, argv, HOST.encode(), **extra)
     assert username(proc) == "alice"
+
+
+def test_explain_compose_of_no_project_says_so(run: Run, tmp_path: Path) -> None:
+    proc = run("explain", "--compose", str(tmp_path / "missing"))
+    assert proc.returncode == 1
+    assert "no such compose project folder or file" in proc.stderr.decode()
+    assert proc.stdout == b""
+
+
+def test_explain_needs_a_target_or_compose(run: Run) -> None:
+    proc = run("explain")
+    assert proc.returncode == 1 and "explain needs a TARGET (or --compose [PATH])" in (
+        proc.stderr.decode()
+    )
+    proc = run("explain", "ghcr.io", "--compose")
+    assert proc.returncode == 1 and "takes a PATH only" in proc.stderr.decode()
