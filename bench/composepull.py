@@ -218,6 +218,8 @@ def _measure(script: str, base_env: dict[str, str], pairs: int, warmup: int) -> 
                 text = fh.read()
             ratios = [h / p for h, p in zip(samples["helper"], samples["plain"], strict=True)]
             result = {
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
                 "pairs": pairs,
                 "helper_ms": med(samples["helper"]),
                 "plain_ms": med(samples["plain"]),
@@ -252,6 +254,8 @@ def write(out: str, result: dict | None) -> None:
     with open(os.path.join(out, "compose.md"), "w") as fh:
         fh.write(
             f"# docker compose pull of {IMAGES} images already present\n\n"
+            f"{result['date']}, {result['pairs']} alternating pairs after a warm-up, load "
+            f"average {result['loadavg']} (2 cores: the ratios are noisy under load).\n\n"
             "| case | median ms | budget |\n|---|---|---|\n"
             f"| helper answering (image hint, compose v2) | {result['helper_ms']:.0f} | |\n"
             f"| plaintext `auths` | {result['plain_ms']:.0f} | |\n"

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     compose_pairs = max(3, opts.pairs // 3)
     if opts.compose_only:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-        composepull.write(opts.out, composepull.measure(setup.script, env, compose_pairs))
+        composepull.write(opts.out, composepull.measure(setup.script, env, opts.pairs))
         return 0
     with databases.workspace(opts.keep) as ws:
         if setup.exe:
