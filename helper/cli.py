@@ -45,6 +45,9 @@ Environment (the README says what each does):
                 this helper for the helper it asks, which then asks no further)
   online checks HTTPS_PROXY, HTTP_PROXY, NO_PROXY, READYSTACK_CERTS_D, READYSTACK_DAEMON_JSON
   ReadyStackGo  DOCKER_HOST (configure-docker --readystackgo)
+  compose v2    XDG_RUNTIME_DIR (where the one `config` run's result is kept); in compose's own
+                environment, DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND tells the plugin from the
+                standalone binary
 """
 
 
