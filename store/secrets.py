@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from . import settings
 from .diag import warn
@@ -235,14 +236,18 @@ def _read(backend: object, name: str, row_id: str, host: str) -> tuple[str | Non
     collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
     with closing(collection.connection):
         for item in collection.search_items({"service": SERVICE, "username": row_id}):
-            owner = item.get_attributes().get(HOST_ATTRIBUTE)
-            if owner is not None and owner != host:
-                raise HostMismatch(
-                    f"its keyring entry belongs to host {ascii(owner)[1:-1]}, not {host}"
-                )
+            bound = _owned_by(item.get_attributes(), host)
             backend.unlock(item)  # type: ignore[attr-defined]
-            return item.get_secret().decode("utf-8"), owner is not None
+            return item.get_secret().decode("utf-8"), bound
     return None, False
+
+
+def _owned_by(attributes: Mapping[str, str], host: str) -> bool:
+    """Whether a Secret Service item is bound to a host at all; HostMismatch for another host."""
+    owner = attributes.get(HOST_ATTRIBUTE)
+    if owner is not None and owner != host:
+        raise HostMismatch(f"its keyring entry belongs to host {ascii(owner)[1:-1]}, not {host}")
+    return owner is not None
 
 
 def _read_explained(backend: object, row_id: str, host: str) -> tuple[str | None, bool]:
@@ -259,7 +264,24 @@ def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
     """(secret, bound) of a row from the keyring; secret None when the entry is missing.
 
     ``bound`` is False for an entry written before entries were bound to their host.
+    A Secret Service row is read straight over D-Bus when that can decide (secretservice.py);
+    otherwise, and for every other backend, through keyring.
     """
+    if label == KEYRING_PREFIX + _SECRET_SERVICE:
+        from . import secretservice
+
+        try:
+            return secretservice.read(SERVICE, row_id, lambda a: _owned_by(a, host)) or (
+                None,
+                False,
+            )
+        except secretservice.NotServed:
+            pass
+        except TimeoutError:
+            raise SecretStoreError(
+                f"no Secret Service answers on D-Bus (no reply in "
+                f"{secretservice.REPLY_TIMEOUT:.0f} s); {_READ_ADVICE}"
+            ) from None
     return _read_explained(backend_for(label), row_id, host)
 
 
