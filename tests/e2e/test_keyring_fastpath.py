@@ -254,7 +254,7 @@ def test_the_helper_reads_keyring_items_without_importing_keyring(
     assert proc.returncode == 0, output(proc)
     assert json.loads(proc.stdout) == {"ServerURL": HOST, "Username": "alice", "Secret": secret}
     assert "import time:" in proc.stderr or modules  # the probe saw something
-    assert {"readystack.store.secretservice", "jeepney.io.blocking"} <= modules
+    assert {"readystack.store.secretservice", "jeepney.low_level"} <= modules
     loaded = sorted(
         m for m in modules if m.split(".")[0] in ("keyring", "secretstorage", "cryptography")
     )
