@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from readystack.helper.lookup.importbudget import GET_DENIED
 
-from . import ROOT, fleet, log, read_text
+from . import ROOT, log, read_text, sections
 from .cases import Commands
 from .databases import CYCLE_HOSTS, SIZES
 from .options import DEFAULT_EXE, DEFAULT_PAIRS
@@ -36,7 +36,7 @@ class Row(NamedTuple):
 
 
 class Results:
-    """Everything one run measured (run.py adds ``fleet``: bench/fleet.py's comparison)."""
+    """Everything one run measured (run.py adds each of bench/sections.py's by its name)."""
 
     def __init__(
         self,
@@ -310,7 +310,7 @@ def summary(r: Results) -> list[Row]:
     _load_rows(r, out)
     _binary_rows(r, out)
     _anchor_rows(r, out)
-    fleet.add_rows(getattr(r, "fleet", None), out.add, verdict)
+    sections.add_rows(r, out.add, verdict)
     return out.rows
 
 
@@ -550,7 +550,7 @@ def raw(r: Results, rows: list[Row]) -> dict:
         "cycle": r.cycle,
         "concurrency": r.conc,
         "registry_test": r.regtest,
-        "fleet": getattr(r, "fleet", None),
+        **sections.raw(r),
         "instructions_millions": {row.label: row.millions for row in r.instructions},
         "importtime_get": {
             m: {"self_us": v[0], "cumulative_us": v[1], "depth": v[2]}

@@ -20,6 +20,9 @@ What it does, one module of this package each:
   * regtest: `registry test` of 32 rows whose host never answers, against one timeout;
   * fleet: `sync` of 10 and 10,000 rows from PostgreSQL into a replica against `psql` copying
     the same rows (a private cluster; skipped without Debian's postgresql);
+  * keyringget: `get` with the secret in gnome-keyring (and in the database) against Docker's Go
+    `docker-credential-secretservice get` on the same Secret Service (bench/keyringpeer.py
+    starts it; skipped without dbus, gnome-keyring and golang-docker-credential-helpers);
   * probes: peak RSS (GNU time), instruction counts (valgrind callgrind, if installed) and
     `-X importtime` of get;
   * report: writes bench/results/results.md, results.json and latency.png (if matplotlib is
@@ -50,6 +53,7 @@ from bench import (  # noqa: E402
     databases,
     fleet,
     install,
+    keyringget,
     log,
     options,
     probes,
@@ -101,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
             )
             results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3))
+            results.keyring = keyringget.measure(setup, ws, opts.pairs, opts.warmup)
             report.write(results, started)
             composepull.write(
                 opts.out, composepull.measure(setup.script, ws.base_env, compose_pairs)

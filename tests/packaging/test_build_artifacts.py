@@ -12,7 +12,7 @@ How "no runtime hook at start" is checked (see packaging/pyi_rth_readystack.py):
 - at run time, with READYSTACK_PYI_AUDIT=FILE: the binary's own runtime hook appends at exit
   `rthook NAME` for each deferred hook that ran and `module NAME` for each module imported.
   `get` of a database row and `version` must show no hook and no inspect, keyring,
-  importlib.metadata; a keyring lookup must show the hooks running on demand.
+  importlib.metadata; a Secret Service lookup reads with jeepney alone (no hook, no keyring).
 """
 
 from __future__ import annotations
