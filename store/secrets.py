@@ -271,10 +271,7 @@ def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
         from . import secretservice
 
         try:
-            return secretservice.read(SERVICE, row_id, lambda a: _owned_by(a, host)) or (
-                None,
-                False,
-            )
+            found = secretservice.read(SERVICE, row_id, lambda a: _owned_by(a, host))
         except secretservice.NotServed:
             pass
         except TimeoutError:
@@ -282,6 +279,8 @@ def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
                 f"no Secret Service answers on D-Bus (no reply in "
                 f"{secretservice.REPLY_TIMEOUT:.0f} s); {_READ_ADVICE}"
             ) from None
+        else:
+            return found or (None, False)
     return _read_explained(backend_for(label), row_id, host)
 
 

@@ -54,9 +54,9 @@ Check = Callable[[Mapping[str, str]], bool]
 def read(service: str, row_id: str, check: Check) -> tuple[str, bool] | None:
     """(secret, check's answer) of the row's item, None when there is none.
 
-    Raises NotServed when keyring must decide. ``check`` sees the item's attributes before the
-    secret is used, and may raise. A Secret Service that stops answering raises TimeoutError
-    after REPLY_TIMEOUT.
+    Raises NotServed when keyring must decide. ``check`` sees the item's attributes (after the
+    connection is closed) before the secret is used, and may raise. A Secret Service that stops
+    answering raises TimeoutError after REPLY_TIMEOUT.
     """
     if any(_PROPERTY_MARK in name for name in os.environ):
         raise NotServed
@@ -76,10 +76,20 @@ def read(service: str, row_id: str, check: Check) -> tuple[str, bool] | None:
         try:
             bus.timeout()
             sock.connect(address)
-        except OSError:
+            _check_peer(sock)
+            found = _find(bus, service, row_id)
+        except (NotServed, TimeoutError):
+            raise
+        except Exception:  # noqa: BLE001 - a reset connection, a malformed reply: keyring's turn
             raise NotServed from None
-        _check_peer(sock)
-        return _find(bus, service, row_id, check)
+    if found is None:
+        return None
+    value, attributes = found
+    verdict = check(attributes)
+    try:
+        return value.decode("utf-8"), verdict  # keyring: item.get_secret().decode('utf-8')
+    except UnicodeDecodeError:
+        raise NotServed from None
 
 
 def _check_peer(sock: object) -> None:
@@ -195,21 +205,17 @@ class _Bus:
         return [found[n] for n in serials]
 
 
-def _find(bus: _Bus, service: str, row_id: str, check: Check) -> tuple[str, bool] | None:
+def _find(bus: _Bus, service: str, row_id: str) -> tuple[bytes, dict[str, str]] | None:
+    """(secret, attributes) of the row's item in the default collection; None when none."""
     collection = _IFACE + "Collection"
     # SecretService.Keyring.get_preferred_collection: the default alias, which must exist
     # (else keyring tries to create it, with a prompt) and be unlocked (else keyring prompts).
     # secrets._read: Collection.search_items({service, username}), the first item only.
     # Item.get_secret opens a session when it has none (here a plain one: see the docstring).
+    query = {"service": service, "username": row_id}
     locked, (paths,), (_output, session) = bus.connect(
         bus.prop(DEFAULT_COLLECTION, collection, "Locked"),
-        bus.message(
-            DEFAULT_COLLECTION,
-            collection,
-            "SearchItems",
-            "a{ss}",
-            {"service": service, "username": row_id},
-        ),
+        bus.message(DEFAULT_COLLECTION, collection, "SearchItems", "a{ss}", query),
         bus.message(SERVICE_PATH, _IFACE + "Service", "OpenSession", "sv", "plain", ("s", "")),
     )
     if locked[0][1]:
@@ -222,8 +228,4 @@ def _find(bus: _Bus, service: str, row_id: str, check: Check) -> tuple[str, bool
         bus.prop(paths[0], item, "Attributes"),
         bus.message(paths[0], item, "GetSecret", "o", session),
     )
-    verdict = check(dict(attributes[1]))
-    try:
-        return bytes(value).decode("utf-8"), verdict  # keyring: get_secret().decode('utf-8')
-    except UnicodeDecodeError:
-        raise NotServed from None
+    return bytes(value), dict(attributes[1])

@@ -68,3 +68,65 @@ def test_only_secret_service_rows_take_the_fast_path(monkeypatch: pytest.MonkeyP
     with pytest.raises(SecretStoreError):
         secrets.get(secrets.KEYRING_PREFIX + "keyring.backends.kwallet.DBusKeyring", "R", "r.io")
     assert calls == []
+
+
+class _FakeBus:
+    """A unix socket server that answers each connection with ``reply`` bytes (or nothing)."""
+
+    def __init__(self, path: str, reply: bytes | None) -> None:
+        import threading
+
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(path)
+        self.server.listen(1)
+        self.reply = reply
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        with conn:
+            conn.recv(65536)
+            if self.reply is not None:
+                conn.sendall(self.reply)
+                if self.reply == b"":
+                    return  # closes at once
+            self.done.wait(10)
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join(10)
+        self.server.close()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"", b"REJECTED EXTERNAL\r\n", b"OK 0123456789abcdef\r\n" + b"\xff" * 64],
+    ids=["closed", "rejected", "garbage"],
+)
+def test_a_bus_that_misbehaves_leaves_the_read_to_keyring(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, reply: bytes
+) -> None:
+    path = os.path.join(str(tmp_path), "bus")
+    fake = _FakeBus(path, reply)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
+    try:
+        with pytest.raises(secretservice.NotServed):
+            secretservice.read(secrets.SERVICE, "ROW-1", _never)
+    finally:
+        fake.close()
+
+
+def test_a_bus_that_never_answers_ends_in_a_timeout(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = os.path.join(str(tmp_path), "bus")
+    fake = _FakeBus(path, None)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
+    monkeypatch.setattr(secretservice, "REPLY_TIMEOUT", 0.2)
+    try:
+        with pytest.raises(TimeoutError):
+            secretservice.read(secrets.SERVICE, "ROW-1", _never)
+    finally:
+        fake.close()
