@@ -196,13 +196,13 @@ def test_a_keyring_property_in_the_environment_is_left_to_keyring(
 ) -> None:
     """KEYRING_PROPERTY_PREFERRED_COLLECTION makes keyring read another collection."""
     _put("ROW-1", HOST, "s3cret")
-    monkeypatch.setenv("KEYRING_PROPERTY_PREFERRED_COLLECTION", secretservice_session_collection())
+    monkeypatch.setenv("KEYRING_PROPERTY_PREFERRED_COLLECTION", _session_collection())
     with pytest.raises(secretservice.NotServed):
         _fast("ROW-1", HOST)
     assert _through_get("ROW-1", HOST) == _through_keyring("ROW-1", HOST) == (None, False)
 
 
-def secretservice_session_collection() -> str:
+def _session_collection() -> str:
     import secretstorage
 
     return str(secretstorage.collection.SESSION_COLLECTION)
