@@ -20,8 +20,8 @@ exit. `version` and `get` on a database row must run no deferred hook and import
 keyring nor importlib.metadata nor inspect nor urllib3; `registry test` of a row whose host
 never answers must go through urllib3 and report it unreachable. `--keyring` also stores and
 reads a secret through a real Secret Service (gnome-keyring on a private D-Bus session): the
-backend must be SecretService, the secret must round-trip, and `get` must have read it with
-jeepney alone (no keyring, no deferred hook).
+backend must be SecretService, the secret must round-trip, `store` must have run the deferred
+hooks on demand, and `get` must have read it with jeepney alone (no keyring, no deferred hook).
 """
 
 from __future__ import annotations
@@ -342,7 +342,7 @@ until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedes
     sleep 0.05
 done
 printf '%s' '{"ServerURL":"https://keyring.example.com","Username":"alice","Secret":"k3y-s3cret"}' \
-    | "$EXE" store
+    | READYSTACK_PYI_AUDIT="$WORK/store.audit" "$EXE" store
 printf 'keyring.example.com\n' | READYSTACK_PYI_AUDIT="$WORK/get.audit" "$EXE" get >"$WORK/get.out"
 "$EXE" doctor >"$WORK/doctor.out" 2>&1 || true
 """
@@ -414,10 +414,20 @@ def check_keyring(exe: str) -> list[str]:
                 f"keyring get ran hooks {hooks}, imported {heavy}; fast path modules imported: "
                 f"{sorted(set(FAST_KEYRING_MODULES) & modules)}"
             )
+        lines = (work / "store.audit").read_text().splitlines()
+        store_hooks = [line.split(" ", 1)[1] for line in lines if line.startswith("rthook ")]
+        if "keyring.backends.SecretService" not in lines_modules(lines) or not store_hooks:
+            raise BundleError(f"keyring store ran hooks {store_hooks}")
     return [
         f"keyring: {store.removeprefix('keyring:')} stored and answered the secret",
         "keyring get read it with jeepney alone: no keyring, no deferred hook",
+        f"keyring store ran the deferred hooks on demand: {', '.join(store_hooks)}",
     ]
+
+
+def lines_modules(lines: list[str]) -> set[str]:
+    """The modules an audit file's lines name."""
+    return {line.split(" ", 1)[1] for line in lines if line.startswith("module ")}
 
 
 def main() -> int:
