@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
-from . import keyringpeer, log
+from . import keyringpeer, log, probes
 from .databases import Workspace
 from .install import Setup
 from .timing import Cmd, Pair, med
@@ -68,22 +68,27 @@ def _import_profile(setup: Setup, env: dict[str, str], stdin: str) -> dict:
     return {"modules": len(names), "ms": top_us / 1000, "keyring_modules": keyring[:5]}
 
 
-def measure(setup: Setup, ws: Workspace, pairs: int, warmup: int) -> dict:
-    """Start the peer, store the row both ways, time every case against the Go helper."""
+def measure(setup: Setup, ws: Workspace, pairs: int, warmup: int, count: bool = True) -> dict:
+    """Start the peer, store the row both ways, time every case against the Go helper.
+
+    ``count``: also each case's instructions (valgrind callgrind, when installed), which load
+    does not change.
+    """
     why = keyringpeer.available()
     if why:
         log(f"\nkeyring get vs the Go helper: not measured ({why})")
         return {"skipped": why}
     log("\nkeyring get vs Go docker-credential-secretservice get (gnome-keyring, one entry):")
     try:
-        return _measure(setup, ws, pairs, warmup)
+        return _measure(setup, ws, pairs, warmup, count)
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         # A benchmark reports; it never fails the run for a peer that would not start.
         log(f"  not measured: {exc}")
         return {"skipped": str(exc)[:200]}
 
 
-def _measure(setup: Setup, ws: Workspace, pairs: int, warmup: int) -> dict:
+def _measure(setup: Setup, ws: Workspace, pairs: int, warmup: int, count: bool) -> dict:
+    valgrind = shutil.which("valgrind") if count else None
     work = os.path.join(ws.tmp, "keyring")
     os.makedirs(work)
     with keyringpeer.started(work, ws.env_for(None)) as peer:
@@ -111,6 +116,8 @@ def _measure(setup: Setup, ws: Workspace, pairs: int, warmup: int) -> dict:
             pair.run(pairs, warmup)
             log(pair.line())
             found["pairs"][key] = _summary(pair)
+            if valgrind:
+                found["pairs"][key]["instructions_millions"] = probes.instructions(cmd, valgrind)
         found["go_ms"] = med(go.samples)
         env = {**peer.env, "READYSTACK_DB": dbs["keyring"]}
         found["imports"] = _import_profile(setup, env, stdin)
@@ -145,6 +152,8 @@ def add_rows(k: dict | None, add: Callable[..., None], verdict: Callable[..., st
             continue
         judged = key.endswith("keyring")
         cpu = f"{med(p['case_cpu_ms']):.2f} ms, {p['cpu_ratio']:.2f}×"
+        if p.get("instructions_millions", float("nan")) == p.get("instructions_millions"):
+            cpu += f", {p['instructions_millions']:.0f} M instructions"
         add(
             f"{label} vs Go",
             med(p["case_ms"]),

@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                 regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
             )
             results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3))
-            results.keyring = keyringget.measure(setup, ws, opts.pairs, opts.warmup)
+            count = not opts.no_instructions
+            results.keyring = keyringget.measure(setup, ws, opts.pairs, opts.warmup, count)
             report.write(results, started)
             composepull.write(
                 opts.out, composepull.measure(setup.script, ws.base_env, compose_pairs)
