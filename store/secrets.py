@@ -212,7 +212,7 @@ def _put_item(backend: object, row_id: str, host: str, secret: str) -> None:
 
     collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
     with closing(collection.connection):
-        for item in collection.search_items({"service": SERVICE, "username": row_id}):
+        for item in collection.search_items(_query(row_id)):
             item.delete()  # an unbound entry from before, or one for an older host
         attributes = {
             "service": SERVICE,
@@ -235,11 +235,16 @@ def _read(backend: object, name: str, row_id: str, host: str) -> tuple[str | Non
 
     collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
     with closing(collection.connection):
-        for item in collection.search_items({"service": SERVICE, "username": row_id}):
+        for item in collection.search_items(_query(row_id)):
             bound = _owned_by(item.get_attributes(), host)
             backend.unlock(item)  # type: ignore[attr-defined]
             return item.get_secret().decode("utf-8"), bound
     return None, False
+
+
+def _query(row_id: str) -> dict[str, str]:
+    """The attributes keyring's SecretService backend searches an entry by (its default scheme)."""
+    return {"service": SERVICE, "username": row_id}
 
 
 def _owned_by(attributes: Mapping[str, str], host: str) -> bool:
@@ -271,7 +276,7 @@ def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
         from . import secretservice
 
         try:
-            found = secretservice.read(SERVICE, row_id, lambda a: _owned_by(a, host))
+            found = secretservice.read(_query(row_id), lambda a: _owned_by(a, host))
         except secretservice.NotServed:
             pass
         except TimeoutError:

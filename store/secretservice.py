@@ -51,8 +51,8 @@ class NotServed(Exception):
 Check = Callable[[Mapping[str, str]], bool]
 
 
-def read(service: str, row_id: str, check: Check) -> tuple[str, bool] | None:
-    """(secret, check's answer) of the row's item, None when there is none.
+def read(query: Mapping[str, str], check: Check) -> tuple[str, bool] | None:
+    """(secret, check's answer) of the first item ``query`` finds, None when there is none.
 
     Raises NotServed when keyring must decide. ``check`` sees the item's attributes (after the
     connection is closed) before the secret is used, and may raise. A Secret Service that stops
@@ -77,7 +77,7 @@ def read(service: str, row_id: str, check: Check) -> tuple[str, bool] | None:
             bus.timeout()
             sock.connect(address)
             _check_peer(sock)
-            found = _find(bus, service, row_id)
+            found = _find(bus, query)
         except (NotServed, TimeoutError):
             raise
         except Exception:  # noqa: BLE001 - a reset connection, a malformed reply: keyring's turn
@@ -205,17 +205,16 @@ class _Bus:
         return [found[n] for n in serials]
 
 
-def _find(bus: _Bus, service: str, row_id: str) -> tuple[bytes, dict[str, str]] | None:
-    """(secret, attributes) of the row's item in the default collection; None when none."""
+def _find(bus: _Bus, query: Mapping[str, str]) -> tuple[bytes, dict[str, str]] | None:
+    """(secret, attributes) of the first item ``query`` finds in the default collection."""
     collection = _IFACE + "Collection"
     # SecretService.Keyring.get_preferred_collection: the default alias, which must exist
     # (else keyring tries to create it, with a prompt) and be unlocked (else keyring prompts).
-    # secrets._read: Collection.search_items({service, username}), the first item only.
+    # secrets._read: Collection.search_items(query), the first item only.
     # Item.get_secret opens a session when it has none (here a plain one: see the docstring).
-    query = {"service": service, "username": row_id}
     locked, (paths,), (_output, session) = bus.connect(
         bus.prop(DEFAULT_COLLECTION, collection, "Locked"),
-        bus.message(DEFAULT_COLLECTION, collection, "SearchItems", "a{ss}", query),
+        bus.message(DEFAULT_COLLECTION, collection, "SearchItems", "a{ss}", dict(query)),
         bus.message(SERVICE_PATH, _IFACE + "Service", "OpenSession", "sv", "plain", ("s", "")),
     )
     if locked[0][1]:

@@ -69,7 +69,7 @@ def _through_get(row_id: str, host: str) -> tuple[str | None, bool] | str:
 
 def _fast(row_id: str, host: str) -> tuple[str, bool] | None:
     """The fast path alone (raises NotServed where it leaves the case to keyring)."""
-    return secretservice.read(secrets.SERVICE, row_id, lambda a: secrets._owned_by(a, host))
+    return secretservice.read(secrets._query(row_id), lambda a: secrets._owned_by(a, host))
 
 
 def _put(row_id: str, host: str, secret: str) -> None:

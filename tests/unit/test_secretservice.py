@@ -27,7 +27,7 @@ def test_a_keyring_property_in_the_environment_leaves_the_read_to_keyring(
     monkeypatch.setenv(name, "/org/freedesktop/secrets/collection/other")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
     with pytest.raises(secretservice.NotServed):
-        secretservice.read(secrets.SERVICE, "ROW-1", _never)
+        secretservice.read(secrets._query("ROW-1"), _never)
 
 
 def test_a_bus_run_by_this_user_is_trusted() -> None:
@@ -113,7 +113,7 @@ def test_a_bus_that_misbehaves_leaves_the_read_to_keyring(
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
     try:
         with pytest.raises(secretservice.NotServed):
-            secretservice.read(secrets.SERVICE, "ROW-1", _never)
+            secretservice.read(secrets._query("ROW-1"), _never)
     finally:
         fake.close()
 
@@ -127,6 +127,6 @@ def test_a_bus_that_never_answers_ends_in_a_timeout(
     monkeypatch.setattr(secretservice, "REPLY_TIMEOUT", 0.2)
     try:
         with pytest.raises(TimeoutError):
-            secretservice.read(secrets.SERVICE, "ROW-1", _never)
+            secretservice.read(secrets._query("ROW-1"), _never)
     finally:
         fake.close()
