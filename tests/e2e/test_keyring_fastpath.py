@@ -202,6 +202,20 @@ def test_a_keyring_property_in_the_environment_is_left_to_keyring(
     assert _through_get("ROW-1", HOST) == _through_keyring("ROW-1", HOST) == (None, False)
 
 
+@pytest.mark.parametrize(
+    "backend", ["keyring.backends.fail.Keyring", "keyring.backends.null.Keyring"]
+)
+def test_keyrings_own_backend_choice_never_picked_the_reader(
+    bus: SecretService, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """The row's SecretStore label names the backend that reads it (secrets.backend_for), so
+    PYTHON_KEYRING_BACKEND (like keyringrc) changes neither keyring's read nor the fast one."""
+    _put("ROW-1", HOST, "s3cret")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", backend)
+    assert _fast("ROW-1", HOST) == ("s3cret", True)
+    assert _through_get("ROW-1", HOST) == _through_keyring("ROW-1", HOST) == ("s3cret", True)
+
+
 def _session_collection() -> str:
     import secretstorage
 
