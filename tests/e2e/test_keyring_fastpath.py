@@ -8,7 +8,9 @@ keyring writes (secrets.put, keyring's set_password, secretstorage) and the fast
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -21,7 +23,7 @@ from readystack.store.secrets import SecretStoreError
 from .rsgdb import registry_rows
 from .sandbox import Sandbox, output
 from .secretservice import SecretService
-from .tools import require_tool
+from .tools import require_tool, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -200,6 +202,49 @@ def test_a_keyring_property_in_the_environment_is_left_to_keyring(
     with pytest.raises(secretservice.NotServed):
         _fast("ROW-1", HOST)
     assert _through_get("ROW-1", HOST) == _through_keyring("ROW-1", HOST) == (None, False)
+
+
+def test_a_bus_run_by_another_user_is_left_to_keyring(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SO_PEERCRED: a session bus whose daemon is another user's never gets the plain session."""
+    import os
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("starting a bus daemon as another user needs root (CI runs as root)")
+    workdir = Path(tempfile.mkdtemp(prefix="rse2e-otherbus-"))
+    workdir.chmod(0o777)
+    address = f"unix:path={workdir / 'bus'}"
+    daemon = subprocess.Popen(
+        [require_tool("dbus-daemon"), "--session", "--nofork", "--nopidfile"]
+        + [f"--address={address}"],
+        user=65534,  # nobody
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(workdir)},
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not (workdir / "bus").exists():
+            assert time.monotonic() < deadline, "dbus-daemon made no socket"
+            time.sleep(0.02)
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        asked: list[object] = []
+        monkeypatch.setattr(secretservice, "_find", lambda *args: asked.append(args))
+        with pytest.raises(secretservice.NotServed):
+            _fast("ROW-1", HOST)
+        assert asked == []  # not a byte of D-Bus was sent to that bus
+        monkeypatch.undo()
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        # Both go through keyring, which the daemon turns away: EPIPE or ECONNRESET, by timing.
+        rejected = "SecretStoreError: no Secret Service answers on D-Bus ("
+        assert str(_through_get("ROW-1", HOST)).startswith(rejected)
+        assert str(_through_keyring("ROW-1", HOST)).startswith(rejected)
+    finally:
+        stop_process(daemon)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.mark.parametrize(
