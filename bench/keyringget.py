@@ -160,7 +160,7 @@ def add_rows(k: dict | None, add: Callable[..., None], verdict: Callable[..., st
             f"{p['ratio']:.2f}× Go `get`",
             cpu=cpu,
             target=f"≤ {TARGET:g}× (stretch {STRETCH:g}×)" if judged else "",
-            result=verdict(p["ratio"], TARGET, STRETCH) if judged else "",
+            result=_result(p, judged, verdict),
         )
     imports = k["imports"]
     add(
@@ -170,3 +170,10 @@ def add_rows(k: dict | None, add: Callable[..., None], verdict: Callable[..., st
         target="no keyring",
         result="PASS" if not imports["keyring_modules"] else "FAIL",
     )
+
+
+def _result(p: dict, judged: bool, verdict: Callable[..., str]) -> str:
+    """The verdict on a row: failed runs first (a Secret Service that went away, say)."""
+    if p["failures"]:
+        return f"FAIL ({p['failures']} failed runs)"
+    return verdict(p["ratio"], TARGET, STRETCH) if judged else ""
