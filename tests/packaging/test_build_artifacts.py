@@ -109,6 +109,23 @@ def test_no_costly_runtime_hook_runs_at_start(exe: str) -> None:
     assert set(bundlecheck.PSYCOPG_MODULES) <= modules
 
 
+def test_start_up_levers_no_egg_scan_stored_pkg_no_foreign_runpath(exe: str) -> None:
+    # The spec's bootstrap rewrite, cdict and patchelf step (packaging/README.md, start-up).
+    assert "listdir" not in bundlecheck.code_names(
+        bundlecheck._entry_code(exe, "pyiboot01_bootstrap")
+    )
+    assert not [n for n, (*_rest, flag) in bundlecheck.pkg_toc(exe).items() if flag == 1]
+    assert not list(bundlecheck.internal_dir(exe).glob("*.egg"))
+    patchelf = bundlecheck.patchelf_tool()
+    if patchelf is None:
+        _unavailable("no patchelf to read RUNPATHs with (packaging/build.sh installs one)")
+    assert bundlecheck.foreign_runpaths(exe, patchelf) == []
+    libpython = next(bundlecheck.internal_dir(exe).glob("libpython3*.so*"))
+    assert subprocess.run(
+        [patchelf, "--print-rpath", str(libpython)], capture_output=True, text=True, check=True
+    ).stdout.strip() == ""
+
+
 def test_keyring_backends_and_metadata_are_bundled(exe: str) -> None:
     modules = bundlecheck.bundled_modules(exe)
     assert set(bundlecheck.KEYRING_MODULES) <= modules
