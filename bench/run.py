@@ -23,6 +23,10 @@ What it does, one module of this package each:
   * keyringget: `get` with the secret in gnome-keyring (and in the database) against Docker's Go
     `docker-credential-secretservice get` on the same Secret Service (bench/keyringpeer.py
     starts it; skipped without dbus, gnome-keyring and golang-docker-credential-helpers);
+  * peerget: Docker's Go `docker-credential-secretservice get` (gnome-keyring on a private bus,
+    bench/keyringpeer.py) paired with the binary's and the console script's `get` of a
+    database-held secret (1,000 rows); skipped without dbus, gnome-keyring and
+    golang-docker-credential-helpers;
   * probes: peak RSS (GNU time), instruction counts (valgrind callgrind, if installed) and
     `-X importtime` of get;
   * report: writes bench/results/results.md, results.json and latency.png (if matplotlib is
@@ -56,6 +60,7 @@ from bench import (  # noqa: E402
     keyringget,
     log,
     options,
+    peerget,
     probes,
     regtest,
     report,
@@ -107,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3))
             count = not opts.no_instructions
             results.keyring = keyringget.measure(setup, ws, opts.pairs, opts.warmup, count)
+            results.peer = peerget.measure(cmds, opts.pairs, opts.warmup)
             report.write(results, started)
             composepull.write(
                 opts.out, composepull.measure(setup.script, ws.base_env, compose_pairs)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import fleet, keyringget
+from . import fleet, keyringget, peerget
 
 SECTIONS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("fleet", fleet.add_rows),
     ("keyring", keyringget.add_rows),
+    ("peer", peerget.add_rows),
 )
 
 
