@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from . import settings
 from .conventions import get_ci
+
+TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 READYSTACK_CONTAINER_DB = "/app/data/readystackgo.db"
 READYSTACK_CONTAINER_SETTINGS = "/app/appsettings.json"

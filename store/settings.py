@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from . import fileaccess
 from .conventions import is_remote
+
+TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SYSTEM_FILE = "/etc/docker-credential-readystack/config"
 KEYS = ("database", "secrets", "readonly", "image-hint", "sync-from")

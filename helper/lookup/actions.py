@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from readystack.store import conventions, hosts, paths, registries, settings
 from readystack.store.diag import debug, warn
 
 from . import protocol
 from . import target as targets
+
+TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def readonly(environ: Mapping[str, str]) -> bool:

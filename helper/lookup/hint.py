@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
 
 from readystack.store import settings
 from readystack.store.diag import debug
 
 from . import target as targets
 
-Note = Callable[[str], None]
+TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    Note = Callable[[str], None]
 KEY = "image-hint"  # in the config file; READYSTACK_IMAGE_HINT wins over it
 # A command line longer than this is read as no command line at all (Linux allows about 2 MiB;
 # the CLI's own commands are far below it).

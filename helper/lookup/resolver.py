@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import TOKEN_USERNAME, Answer
 from readystack.store.diag import debug, warn
@@ -11,10 +9,14 @@ from readystack.store.diag import debug, warn
 from . import target as targets
 from .patterns import MAX_PATTERNS, Pattern, PatternError, compile_pattern
 
-Note = Callable[[str], None]
-Opener = Callable[[str], "registries.Registries | None"]
-# Gives the docker command line the image hint reads (None: unknown; a str: why there is none).
-ArgvSource = Callable[[], "list[str] | str | None"]
+TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    Note = Callable[[str], None]
+    Opener = Callable[[str], registries.Registries | None]
+    # Gives the docker command line the image hint reads (None: unknown; a str: why there is none).
+    ArgvSource = Callable[[], list[str] | str | None]
 # Rank of a row that answers for a whole host (lower answers first).
 RANK_NAMES = (
     "login row",

@@ -12,9 +12,13 @@ from readystack.store import hosts, registries
 from readystack.store.conventions import Answer
 
 from ..lookup import target as targets
-from ..lookup.resolver import Opener, choose
+from ..lookup.resolver import choose
 from ..online import regcheck
 from .regtest import UsageError, parse_image_option
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..lookup.resolver import Opener
 
 NO_CREDENTIALS = "no credentials configured"
 WRONG_CREDENTIALS = "wrong credentials"

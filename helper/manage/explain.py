@@ -12,8 +12,12 @@ from readystack.store.diag import mask, printable
 
 from ..lookup import protocol
 from ..lookup import target as targets
-from ..lookup.resolver import ArgvSource, Opener, Trace, repository_matters, resolve
+from ..lookup.resolver import Trace, repository_matters, resolve
 from .adminlib import AdminError, db_path, table_opener
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..lookup.resolver import ArgvSource, Opener
 
 
 def _say(line: str) -> None:

@@ -121,9 +121,12 @@ def test_start_up_levers_no_egg_scan_stored_pkg_no_foreign_runpath(exe: str) -> 
         _unavailable("no patchelf to read RUNPATHs with (packaging/build.sh installs one)")
     assert bundlecheck.foreign_runpaths(exe, patchelf) == []
     libpython = next(bundlecheck.internal_dir(exe).glob("libpython3*.so*"))
-    assert subprocess.run(
-        [patchelf, "--print-rpath", str(libpython)], capture_output=True, text=True, check=True
-    ).stdout.strip() == ""
+    assert (
+        subprocess.run(
+            [patchelf, "--print-rpath", str(libpython)], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == ""
+    )
 
 
 def test_keyring_backends_and_metadata_are_bundled(exe: str) -> None:
