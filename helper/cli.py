@@ -28,7 +28,8 @@ Protocol verbs (called by docker, compose, docker-py, skopeo/podman; input on st
   store       {{"ServerURL","Username","Secret"}} -> keeps a `docker login`
   erase       server URL -> forgets a `docker login`
   list        -> {{server: username}}
-  version     prints the version (also -v, --version)
+  version     prints the version (also -v, --version); `version --verbose` adds the
+              libraries it runs with (Python, SQLite, OpenSSL, libpq) and which are bundled
 
 Management and debugging verbs (for people; each takes --help and --db PATH):
 """
@@ -121,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         if verb in ("-h", "--help"):
             _write(help_text())
             return 0
+    if args == ["version", "--verbose"]:
+        # A person's form (Docker only ever sends `version` alone, which stays one line).
+        from .manage.versions import report
+
+        _write(report())
+        return 0
     if args:
         from .manage.verbs import FIRST_WORDS
 

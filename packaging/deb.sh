@@ -4,7 +4,9 @@
 #   packaging/deb.sh BUNDLE VERSION OUTDIR
 #
 # Writes OUTDIR/docker-credential-readystack_<VERSION>_<Debian arch>.deb with dpkg-deb:
-#   /usr/lib/docker-credential-readystack/            the onedir bundle, unchanged
+#   /usr/lib/docker-credential-readystack/            the onedir bundle, without its copies of
+#                                                     libssl, libcrypto and libsqlite3: Depends
+#                                                     names Debian's packages of them instead
 #   /usr/bin/docker-credential-readystack             a symlink to the bundle's executable
 #   /usr/lib/systemd/system/docker-credential-readystack-sync.{service,timer}
 #                                                     when packaging/systemd/ has them (installed,
@@ -38,15 +40,47 @@ chmod -R u+rwX,go+rX,go-w "$stage/usr"
 
 # Debian versions may not contain '-' outside the revision: PEP 440 local parts use '+'.
 deb_version="${version//-/+}"
-installed_kib="$(du -sk --apparent-size "$stage/usr" | cut -f1)"
 glibc="$(ldd --version 2>/dev/null | sed -n '1s/.* \([0-9][0-9.]*\)$/\1/p')"
+# Libraries Debian ships and patches: the package uses Debian's (Depends, from the package's
+# shlibs file, as dpkg-shlibdeps would write it) so that Debian's security updates reach them.
+# The interpreter's _ssl, _hashlib and _sqlite3 need them by these sonames; the bundled copies
+# are the build machine's. psycopg_binary's libpq and its OpenSSL carry hashed sonames that
+# its extension is linked against, and stay bundled (README, Security; `version --verbose`).
+SYSTEM_LIBS=(libssl.so.3 libcrypto.so.3 libsqlite3.so.0)
+depends=("libc6${glibc:+ (>= $glibc)}")
+shlibs_dependency() {  # soname -> "package (>= version)" from the installed package's shlibs
+    local soname="$1" path pkg name version
+    path="$(ldconfig -p | awk -v s="$soname" '$1 == s {print $NF; exit}')"
+    [ -n "$path" ] || return 1
+    pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)"
+    [ -n "$pkg" ] || pkg="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)"
+    [ -n "$pkg" ] || return 1
+    name="${soname%%.so.*}" version="${soname##*.so.}"
+    awk -v n="$name" -v v="$version" '$1 == n && $2 == v {$1 = ""; $2 = ""; sub(/^  /, ""); print; exit}' \
+        "$(dpkg-query --control-path "$pkg" shlibs)"
+}
+for soname in "${SYSTEM_LIBS[@]}"; do
+    copy="$stage/usr/lib/$NAME/_internal/$soname"
+    [ -e "$copy" ] || continue
+    dependency="$(shlibs_dependency "$soname" || true)"
+    if [ -z "$dependency" ]; then
+        echo "deb.sh: no Debian package provides $soname here: the bundled copy stays" >&2
+        continue
+    fi
+    rm -f "$copy"
+    known=""
+    for d in "${depends[@]}"; do [ "$d" = "$dependency" ] && known=1; done
+    [ -n "$known" ] || depends+=("$dependency")
+done
+
+installed_kib="$(du -sk --apparent-size "$stage/usr" | cut -f1)"
 cat >"$stage/DEBIAN/control" <<EOF
 Package: $NAME
 Version: $deb_version
 Architecture: $arch
 Maintainer: docker-credential-readystack maintainers <root@localhost>
 Installed-Size: $installed_kib
-Depends: libc6${glibc:+ (>= $glibc)}
+Depends: $(IFS=,; echo "${depends[*]}" | sed 's/,/, /g')
 Section: admin
 Priority: optional
 Description: Docker credential helper for ReadyStackGo's registry credentials

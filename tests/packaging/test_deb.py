@@ -80,6 +80,21 @@ def test_package_holds_the_bundle_and_a_bin_symlink_and_no_maintainer_script(deb
     assert members == ["control"]  # no preinst/postinst/prerm/postrm, no conffiles
 
 
+def test_debian_libraries_are_depended_on_instead_of_bundled(deb: Path) -> None:
+    # packaging/deb.sh: libssl, libcrypto and libsqlite3 come from Debian (security updates);
+    # psycopg_binary's libpq and its own OpenSSL stay bundled under their hashed names.
+    depends = _dpkg_deb("--field", str(deb), "Depends")
+    packages = {d.split()[0] for d in depends.split(",")}
+    assert {"libc6", "libssl3", "libsqlite3-0"} <= packages, depends
+    internal = f"/usr/lib/{NAME}/_internal/"
+    names = {
+        line.split()[5].removeprefix(".").removeprefix(internal)
+        for line in _dpkg_deb("--contents", str(deb)).splitlines()
+    }
+    assert not {"libssl.so.3", "libcrypto.so.3", "libsqlite3.so.0"} & names
+    assert any(n.startswith("psycopg_binary.libs/libpq-") for n in names)
+
+
 def _installed() -> bool:
     done = subprocess.run(
         ["dpkg-query", "-W", "-f", "${Status}", NAME], capture_output=True, text=True
@@ -106,6 +121,13 @@ def test_apt_installs_it_into_usr_bin_and_removes_every_file_again(
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout == f"{NAME} ({NAME}) {_version()}\n"
+        verbose = subprocess.run(
+            [f"/usr/bin/{NAME}", "version", "--verbose"], capture_output=True, text=True, timeout=60
+        ).stdout.splitlines()
+        # Debian's libsqlite3 and libssl are the ones loaded; libpq is psycopg_binary's own.
+        assert "/x86_64-linux-gnu/" in verbose[2] or "-linux-gnu/" in verbose[2], verbose
+        assert "bundled" not in verbose[2] + verbose[3], verbose
+        assert "bundled: /usr/lib/" in verbose[4], verbose
         lookup = subprocess.run(
             [f"/usr/bin/{NAME}", "get"],
             input=b"ghcr.io",

@@ -31,6 +31,28 @@ def test_version_and_its_flags_print_one_line_and_exit_0(run: Run) -> None:
         assert proc.stdout.endswith(b"\n") and proc.stdout.count(b"\n") == 1
 
 
+def test_version_verbose_names_each_library_and_where_it_was_loaded_from(
+    run: Run, exe: Path
+) -> None:
+    proc = run("version", "--verbose")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().splitlines()
+    assert lines[0] == run("version").stdout.decode().rstrip("\n")
+    assert [line.split()[0] for line in lines[1:]] == [
+        "Python",
+        "SQLite",
+        "OpenSSL",
+        "libpq",
+        "cryptography",
+    ]
+    assert all(line.endswith(")") for line in lines[1:]), lines
+    if (exe.resolve().parent / "_internal").is_dir():  # the PyInstaller binary
+        assert "(bundled: " in lines[1], lines[1]  # libpython
+        assert "(binary: bundled: " in lines[4], lines[4]  # psycopg_binary's libpq
+    # Docker's form stays one line, and only `--verbose` is a second word it accepts.
+    assert (run("version", "--verbose", "x").returncode, run("version", "-V").returncode) == (1, 1)
+
+
 @pytest.mark.parametrize("args", [(), ("get", "extra"), ("store", "x", "y")])
 def test_wrong_argument_count_prints_usage_on_stdout(run: Run, args: tuple[str, ...]) -> None:
     proc = run(*args)
