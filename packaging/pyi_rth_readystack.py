@@ -9,6 +9,9 @@ this hook imports it right after (or, for "before" hooks, right before) the trig
 itself is first executed. Patches land before any caller sees the module, exactly as if the
 hook had run at start, and a `get` that never imports keyring never pays for them.
 
+It also takes PyInstaller's PYZ finder out of the import path when the PYZ is empty (see
+drop_pyz_finder).
+
 READYSTACK_PYI_AUDIT=FILE (debugging and tests): at exit, append to FILE one line per deferred
 hook that ran (`rthook NAME`) and per module imported (`module NAME`). Unset, it costs one
 environment lookup.
@@ -108,11 +111,36 @@ class _ReadystackDeferredHooks:
             return  # PyInstaller selected no such hook for this build: nothing to run
         cls.ran.append(hook)
 
+    @staticmethod
+    def drop_pyz_finder():
+        """Take PyInstaller's PYZ finder out of the import path when the PYZ is empty.
+
+        pyimod02_importers puts PyiFrozenFinder on sys.path_hooks: for every folder it looks the
+        module up in the PYZ, formats its trace messages, then asks Python's own FileFinder
+        (~44 K instructions per module found, ~2 M per `get`). This build keeps every module as
+        a .pyc in _internal (noarchive; the spec puts the deferred hooks there too), so the
+        PYZ is empty and FileFinder alone finds exactly what PyiFrozenFinder would have.
+        """
+        import sys
+
+        importers = sys.modules.get("pyimod02_importers")
+        archive = getattr(importers, "pyz_archive", None)
+        finder = getattr(importers, "PyiFrozenFinder", None)
+        if archive is None or finder is None or archive.toc:
+            return  # modules in the PYZ: PyInstaller's finder must stay
+        for path, cached in list(sys.path_importer_cache.items()):
+            if isinstance(cached, finder):
+                del sys.path_importer_cache[path]  # made again by the FileFinder hook
+        while finder.path_hook in sys.path_hooks:
+            sys.path_hooks.remove(finder.path_hook)
+
     @classmethod
     def install(cls):
         """Run the hooks of triggers already imported, then put the finder first."""
         import os
         import sys
+
+        cls.drop_pyz_finder()
 
         # A trigger module imported during bootstrap: its hook runs now, as PyInstaller would.
         for name in [n for n in cls.DEFERRED if n in sys.modules]:
