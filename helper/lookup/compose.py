@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable
 
 from readystack.store.diag import debug
 
 from . import composeargv
+
+TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 NAME = "docker-compose"  # the Go binary's name, as plugin and standalone alike
 TIMEOUT = 5.0  # for the one `config` run
