@@ -6,17 +6,17 @@ import gc
 import os
 import sys
 
+from readystack.store import errors
+
 from . import __version__
 from .lookup import protocol
 
 # The verbs Docker runs on every pull only read. Such a process lives a few milliseconds, so the
 # cyclic collector (triggered by import allocations) and interpreter teardown are pure cost,
 # about a fifth of a lookup; `run` skips both for them.
-_READ_ONLY = (["get"], ["list"], ["version"], ["-v"], ["--version"])
+_READ_ONLY = [[verb] for verb in (*protocol.READ_ONLY, *protocol.VERSION)]
 if sys.argv[1:] in _READ_ONLY:
     gc.disable()
-
-PROTOCOL_VERBS = ("get", "store", "erase", "list")
 
 PROTOCOL_HELP = f"""{protocol.USAGE}
 
@@ -98,12 +98,13 @@ def _unknown_verb(args: list[str]) -> None:
 
     from .manage.verbs import FIRST_WORDS, help_lines
 
-    known = [*PROTOCOL_VERBS, "version", *sorted(FIRST_WORDS)]
+    known = [*protocol.VERBS, protocol.VERSION[0], *sorted(FIRST_WORDS)]
     close = difflib.get_close_matches(args[0], known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     lines = [f"{protocol.NAME}: unknown verb {args[0]!r}{hint}"]
     if len(args) > 1:  # a person typing a management verb: show every verb
-        lines += ["Protocol verbs: get, store, erase, list, version", "Management verbs:"]
+        verbs = ", ".join((*protocol.VERBS, protocol.VERSION[0]))
+        lines += [f"Protocol verbs: {verbs}", "Management verbs:"]
         lines += help_lines()
         lines.append(f"{protocol.NAME} --help explains each one.")
     sys.stderr.write("\n".join(lines) + "\n")
@@ -114,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 1:
         verb = args[0]
-        if verb in PROTOCOL_VERBS:
+        if verb in protocol.VERBS:
             return _protocol(verb)
-        if verb in ("version", "-v", "--version"):
+        if verb in protocol.VERSION:
             _write(f"{protocol.NAME} ({protocol.NAME}) {__version__}\n")
             return 0
         if verb in ("-h", "--help"):
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args[0] in FIRST_WORDS:
             return _admin(args)
-    if args and args[0] not in PROTOCOL_VERBS:
+    if args and args[0] not in protocol.VERBS:
         _unknown_verb(args)
     elif args:
         sys.stderr.write(f"{protocol.NAME}: {_STDIN_HINTS[args[0]]}\n")
@@ -183,15 +184,15 @@ def _protocol(verb: str) -> int:
             out = actions.list_(environ)  # never reads stdin: it may be a terminal
         else:
             out = getattr(actions, verb)(_read_stdin(verb), environ)
-    except protocol.HelperError as exc:
-        _write(f"{exc}\n")
-        return 1
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+        if _reported(exc, errors.STDOUT):
+            return _say(exc)
         from readystack.store.diag import warn
 
         warn(f"{verb} failed: {_first_line(exc)} (READYSTACK_LOG=debug shows where)")
         _traceback_if_debug()
-        # A lookup that breaks must not fail the pull: answer not-found, as the clients expect.
+        # Anything else (a management error, a bug) still answers on stdout, as the clients
+        # expect: a lookup that breaks must not fail the pull, so `get` answers not-found.
         _write(f"{protocol.NOT_FOUND if verb == 'get' else _store_error(verb, exc)}\n")
         return 1
     if out:
@@ -234,21 +235,10 @@ def _traceback_if_debug() -> None:
 
 
 def _admin(args: list[str]) -> int:
-    from readystack.store import dockerconfig, registries, secrets
-
     from .manage import admin
-    from .manage.adminlib import AdminError
 
     try:
         return admin.main(args, os.environ)
-    except (
-        AdminError,
-        registries.DatabaseError,
-        secrets.SecretStoreError,
-        dockerconfig.ConfigError,
-    ) as exc:
-        sys.stderr.write(f"{protocol.NAME}: {exc}\n")
-        return 1
     except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
@@ -256,9 +246,25 @@ def _admin(args: list[str]) -> int:
     except BrokenPipeError:
         raise  # the reader went away: `run` ends quietly
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+        if _reported(exc, errors.STDOUT, errors.STDERR):
+            return _say(exc)
         sys.stderr.write(
             f"{protocol.NAME}: {args[0]} failed: {_first_line(exc)} "
             "(READYSTACK_LOG=debug shows where)\n"
         )
         _traceback_if_debug()
         return 1
+
+
+def _reported(exc: Exception, *streams: str) -> bool:
+    """True when store/errors.py's table says ``exc`` is said as it is, on one of ``streams``."""
+    return isinstance(exc, errors.ReadyStackError) and exc.reported and exc.stream in streams
+
+
+def _say(exc: errors.ReadyStackError) -> int:
+    """Say a reported error where its class says (stdout: as it is), and give its exit code."""
+    if exc.stream == errors.STDOUT:
+        _write(f"{exc}\n")
+    else:
+        sys.stderr.write(f"{protocol.NAME}: {exc}\n")
+    return exc.exit_code

@@ -42,6 +42,7 @@ import zlib
 from pathlib import Path
 
 from readystack.helper.lookup.importbudget import denied_among
+from readystack.store.conventions import DEFAULT_ORGANIZATION
 
 NAME = "docker-credential-readystack"
 DEFERRED_PREFIX = "_readystack_deferred_"
@@ -382,7 +383,7 @@ def _make_row(db: Path, url: str = "https://ghcr.io") -> None:
             'INSERT INTO "Registries" VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, 1)',
             (
                 "6F9619FF-8B86-D011-B42D-00C04FC964FF",
-                "00000000-0000-0000-0000-000000000001",
+                DEFAULT_ORGANIZATION,
                 "ghcr",
                 url,
                 "alice",

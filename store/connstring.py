@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 
+from .verberrors import ConnectionStringError
+
 # SqliteConnectionStringBuilder (dotnet/efcore, src/Microsoft.Data.Sqlite.Core) maps these three
 # keywords, compared case-insensitively, to its DataSource; every other keyword is ignored here.
 DATA_SOURCE_KEYWORDS = ("data source", "datasource", "filename")
-
-
-class ConnectionStringError(ValueError):
-    """The connection string cannot be parsed, or names no database file we can read."""
 
 
 def data_source(text: str) -> str:

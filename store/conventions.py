@@ -14,6 +14,17 @@ MISSING_USERNAME = "no credentials username"
 TOKEN_USERNAME = "<token>"
 # libpq's URI schemes: such a database is a server, never a local file.
 REMOTE_SCHEMES = ("postgresql://", "postgres://")
+# Where a row came from (the side table's Origin): a `docker login` kept by `store`, or an
+# administrator (ReadyStackGo, `registry add`). A row the side table does not list is ADMIN's.
+LOGIN, ADMIN = "login", "admin"
+# Where a row's secret lives (the side table's SecretStore): the Password column, or the OS
+# keyring (a row then says `keyring:<backend class>`). The values READYSTACK_SECRETS,
+# `secrets =`, --secret-store and --to accept, in the order their messages name them.
+DATABASE, KEYRING = "database", "keyring"
+SECRET_STORES = (DATABASE, KEYRING)
+KEYRING_PREFIX = KEYRING + ":"
+# The organization of rows written to a database without an Organizations row (DESIGN.md).
+DEFAULT_ORGANIZATION = "00000000-0000-0000-0000-000000000001"
 REMOTE_REFUSAL = (
     "the database is a PostgreSQL URI; the protocol verbs use only a local file: keep a local copy "
     "with `sync --to FILE` and point READYSTACK_DB at FILE"

@@ -9,13 +9,11 @@ from collections.abc import Callable, Mapping
 from . import hosts
 from .conventions import NOT_FOUND, SELF, TOKEN_USERNAME, Answer
 from .diag import warn
+from .errors import BadJSON, ConfigError, HostError
+from .jsonread import read_json
 
 DELEGATE_TIMEOUT = 10.0
 Trace = Callable[[str], None]
-
-
-class ConfigError(Exception):
-    """A config file that cannot be read or parsed; the lookup moves on to the next file."""
 
 
 def existing_files(candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -40,8 +38,6 @@ def load(path: str, missing_ok: bool = False) -> dict:
 
     ``missing_ok``: a missing file is an empty config (for a file about to be written).
     """
-    import json
-
     try:
         with open(path, "rb") as fh:
             text = fh.read().decode("utf-8-sig")
@@ -52,11 +48,9 @@ def load(path: str, missing_ok: bool = False) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({_reason(exc)})") from None
     try:
-        data = json.loads(text) if text.strip() else {}
-    except ValueError as exc:
+        data = read_json(text) if text.strip() else {}
+    except BadJSON as exc:
         raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a JSON object")
     return data
@@ -129,7 +123,7 @@ def _entry_for(table: object, host: str) -> tuple[str, object] | None:
         try:
             if hosts.host_of_url(key) == host:
                 return key, value
-        except hosts.HostError:
+        except HostError:
             continue
     return None
 
@@ -272,11 +266,9 @@ def look_path(program: str, path: str | None) -> str | None:
 
 
 def _parse_answer(out: str, program: str, server: str, note: Trace) -> Answer | None:
-    import json
-
     try:
-        answer, _ = json.JSONDecoder().raw_decode(out)
-    except (ValueError, RecursionError):
+        answer = read_json(out, first=True)
+    except BadJSON:
         warn(f"{program} answered something that is not JSON; skipped")
         return None
     if not isinstance(answer, dict):

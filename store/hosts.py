@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .errors import HostError
+
 # Docker Hub answers under several names; every one of them means this one host.
 HUB = "docker.io"
 HUB_ALIASES = frozenset(
@@ -23,10 +25,6 @@ _HEX_COLON = frozenset("0123456789abcdef:.")
 # DNS limits (RFC 1035 section 2.3.4): a name has at most 253 characters, a label at most 63.
 # Checked before any SQL sees the name: a longer one can name no registry.
 MAX_HOST, MAX_LABEL = 253, 63
-
-
-class HostError(ValueError):
-    """The text does not name a registry host."""
 
 
 def canonical(host: str) -> str:

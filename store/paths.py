@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from . import settings
+from . import errors, settings
 from .conventions import get_ci
 
 TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
@@ -35,10 +35,11 @@ def database_path(environ: Mapping[str, str], explicit: str | None = None) -> tu
         return environ["READYSTACK_DB"], "READYSTACK_DB"
     if environ.get(CONNECTION_STRING):
         from . import connstring  # only where ReadyStackGo's own variable is set
+        from .verberrors import ConnectionStringError
 
         try:
             return connstring.data_source(environ[CONNECTION_STRING]), CONNECTION_STRING
-        except connstring.ConnectionStringError:
+        except ConnectionStringError:
             pass
     if environ.get("DataPath"):
         return os.path.join(environ["DataPath"], "readystackgo.db"), "DataPath"
@@ -55,10 +56,11 @@ def database_problems(environ: Mapping[str, str]) -> list[str]:
     found = []
     if environ.get(CONNECTION_STRING):
         from . import connstring
+        from .verberrors import ConnectionStringError
 
         try:
             connstring.data_source(environ[CONNECTION_STRING])
-        except connstring.ConnectionStringError as exc:
+        except ConnectionStringError as exc:
             found.append(f"{CONNECTION_STRING} is passed over: {exc}")
     return found + settings.problems(environ)
 
@@ -103,18 +105,18 @@ def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | No
         if not os.path.exists(READYSTACK_CONTAINER_SETTINGS):
             return None
         settings = READYSTACK_CONTAINER_SETTINGS
-    import json  # only reached when ReadyStackGo's settings file is in play
-
     from .diag import warn
+    from .jsonread import read_json  # only where ReadyStackGo's settings file is in play
 
     try:
         with open(settings, encoding="utf-8-sig") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError) as exc:
-        warn(f"skipping {settings}: {getattr(exc, 'strerror', None) or exc}")
+            data = read_json(fh.read())
+    except errors.BadJSON as exc:
+        why = f"{exc} to be ReadyStackGo's settings" if exc.nested else str(exc)
+        warn(f"skipping {settings}: {why}")
         return None
-    except RecursionError:
-        warn(f"skipping {settings}: nested too deeply to be ReadyStackGo's settings")
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8
+        warn(f"skipping {settings}: {getattr(exc, 'strerror', None) or exc}")
         return None
     # .NET configuration keys are case-insensitive.
     docker = get_ci(data, "Docker")

@@ -7,7 +7,6 @@ never imports it (the protocol verbs read only a local file).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 
 import psycopg
@@ -16,7 +15,9 @@ from psycopg import conninfo
 from . import writes
 from .conventions import NAME, shown
 from .diag import printable
-from .registries import DatabaseError, Dialect, Registries
+from .errors import BadJSON, ClosedOnFailure, DatabaseError
+from .jsonread import read_json
+from .registries import Dialect, Registries
 from .rows import Row, make_row
 from .schema import PATTERNS_USABLE, registries_ddl
 
@@ -32,8 +33,8 @@ def patterns_of(text: object) -> list[str] | None:
     if text is None or (isinstance(text, str) and not text.strip()):
         return []
     try:
-        value = json.loads(str(text))
-    except (ValueError, RecursionError):
+        value = read_json(str(text))
+    except BadJSON:
         return None
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
         return None
@@ -191,19 +192,13 @@ def connect(uri: str) -> Connection:
 def open_read(uri: str) -> Registries:
     """Open the table for reading (a database without it is an empty table)."""
     conn = connect(uri)
-    try:
+    with ClosedOnFailure(conn):
         return Registries(conn, uri, dialect=POSTGRES)  # type: ignore[arg-type]
-    except BaseException:
-        conn.close()
-        raise
 
 
 def open_write(uri: str) -> Registries:
     """Open the table for writing, creating both tables on first use."""
     db = open_read(uri)
-    try:
+    with ClosedOnFailure(db):
         writes.create_schema(db)
-        return db
-    except BaseException:
-        db.close()
-        raise
+    return db

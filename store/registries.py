@@ -11,6 +11,7 @@ except ImportError:  # pragma: no cover - interpreters without the private modul
 
 from . import hosts, sqliteread
 from .conventions import REMOTE_REFUSAL, is_remote
+from .errors import ClosedOnFailure, DatabaseError, Internal
 from .rows import Row, make_row
 from .schema import (
     BY_NAME,
@@ -58,14 +59,6 @@ _ORIGIN = {False: None, True: 'h."Origin"'}
 # skips it in SQL, before Python ever holds its cells (doctor lists them: Registries.too_long).
 _WITHIN_LIMITS = {side: within_limits(origin) for side, origin in _ORIGIN.items()}
 _ID = at("Id", LOOKUP)
-
-
-class DatabaseError(Exception):
-    """The database cannot be used for what was asked; SQLite's errors arrive as this."""
-
-
-class Replaced(DatabaseError):
-    """The file was replaced (by `sync`) after it was opened: open it again and retry."""
 
 
 # How often a lookup reads again when ReadyStackGo wrote under its unlocked read.
@@ -134,7 +127,7 @@ def failure(path: str, doing: str, exc: object) -> DatabaseError:
     return DatabaseError(problem or f"cannot {doing} {path}: {exc}")
 
 
-class _ReadAgain(Exception):
+class _ReadAgain(Internal):
     """The unlocked read may have missed a write; the query runs again on a locked connection."""
 
 
@@ -312,11 +305,8 @@ def open_read(path: str) -> Registries | None:
             raise DatabaseError(REMOTE_REFUSAL)
         return None
     try:
-        assert reader.conn is not None
-        return Registries(reader.conn, path, reader)
+        with ClosedOnFailure(reader):
+            assert reader.conn is not None
+            return Registries(reader.conn, path, reader)
     except sqlite3.Error as exc:
-        reader.close()
         raise failure(path, "read", exc) from None
-    except BaseException:
-        reader.close()
-        raise

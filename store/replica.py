@@ -16,7 +16,9 @@ import tempfile
 from collections.abc import Callable
 
 from . import conventions, registries, schema, sqliteread, syncstamp, writes
-from .registries import SQLITE, DatabaseError, Registries
+from .conventions import ADMIN, DATABASE, KEYRING_PREFIX, LOGIN
+from .errors import DatabaseError
+from .registries import SQLITE, Registries
 from .schema import INSERT, NAMES, QUOTED, SIDE_INSERT, SIDE_TABLE, at, too_long, within_limits
 
 Full = tuple  # a DEST row as raw_rows reads it: schema.FULL, the cells then Origin, SecretStore
@@ -33,6 +35,8 @@ AT_STORE = at("SecretStore")
 COPY = f'COPY "Registries" ({QUOTED}) FROM STDIN'
 # A 0/1 integer on SQLite, a boolean on PostgreSQL: 0/1 from both.
 BOOL01 = 'CASE WHEN r."IsDefault" THEN 1 ELSE 0 END'
+# The side table's values as SQL literals (constants of ours, never input).
+_LOGIN, _ADMIN, _DATABASE = (f"'{v}'" for v in (LOGIN, ADMIN, DATABASE))
 # A SQLite database whose header says WAL (bytes 18-19 are 2): see `_refuse_wal`.
 WAL_HEADER_BYTE = 18
 
@@ -71,13 +75,13 @@ class Plan:
 
 def python_plan(old: list[Full], source: list[Cells]) -> tuple[Plan, list[Cells]]:
     """The plan for a PostgreSQL DEST, compared in Python, and DEST's new rows."""
-    logins = [r for r in old if r[AT_ORIGIN] == "login"]
-    copied = {r[AT_ID]: r for r in old if r[AT_ORIGIN] != "login"}
+    logins = [r for r in old if r[AT_ORIGIN] == LOGIN]
+    copied = {r[AT_ID]: r for r in old if r[AT_ORIGIN] != LOGIN}
     login_ids = {r[AT_ID] for r in logins}
     source = [r for r in source if r[AT_ID] not in login_ids]
     matched = [r for r in source if r[AT_ID] in copied]
     # Copied rows are plain rows: an administrator's row with its password, or none.
-    updated = sum(1 for r in matched if (*r, "admin", "database") != copied[r[AT_ID]])
+    updated = sum(1 for r in matched if (*r, ADMIN, DATABASE) != copied[r[AT_ID]])
     new_logins = _renamed(logins, {str(r[AT_NAME]).lower() for r in source})
     plan = Plan(len(source) - len(matched), updated, len(copied) - len(matched), logins, new_logins)
     return plan, source + [r[:WIDTH] for r in new_logins]
@@ -106,9 +110,9 @@ def _with(row: Full, changes: dict[int, object]) -> Full:
 def _side(db: Registries) -> tuple[str, str, str]:
     # Rows the side table does not list are an administrator's, with the secret in the table.
     if "ReadyStackHelper" not in db.tables:
-        return "", "'admin'", "'database'"
+        return "", _ADMIN, _DATABASE
     join = ' LEFT JOIN "ReadyStackHelper" h ON h."RegistryId" = r."Id"'
-    return join, "coalesce(h.\"Origin\", 'admin')", "coalesce(h.\"SecretStore\", 'database')"
+    return join, f'coalesce(h."Origin", {_ADMIN})', f'coalesce(h."SecretStore", {_DATABASE})'
 
 
 def raw_rows(db: Registries, logins_only: bool = False) -> list[Full]:
@@ -123,7 +127,7 @@ def raw_rows(db: Registries, logins_only: bool = False) -> list[Full]:
     columns[AT_IS_DEFAULT] = BOOL01
     sql = f'SELECT {", ".join(columns)}, {origin}, {store} FROM "Registries" r{join}'
     if logins_only:
-        sql += f" WHERE {origin} = 'login'"
+        sql += f" WHERE {origin} = {_LOGIN}"
     return db.query(sql + " ORDER BY " + db.dialect.r_order + db.lock_rows)
 
 
@@ -135,7 +139,7 @@ def _source_select(db: Registries) -> tuple[str, str, tuple]:
     join, origin, store = _side(db)
     columns = [f'r."{c}"' for c in NAMES]
     columns[AT_IS_DEFAULT] = BOOL01
-    columns[AT_PASSWORD] = f"CASE WHEN {store} = 'database' THEN r.\"Password\" END"
+    columns[AT_PASSWORD] = f'CASE WHEN {store} = {_DATABASE} THEN r."Password" END'
     where, params = _copied(db, join, origin)
     where += f" AND {within_limits()}"  # longer cells are none of ReadyStackGo's: not copied
     return f"SELECT {', '.join(columns)}{where}", where, params
@@ -143,7 +147,7 @@ def _source_select(db: Registries) -> tuple[str, str, tuple]:
 
 def _copied(db: Registries, join: str, origin: str) -> tuple[str, tuple]:
     """The FROM/WHERE part selecting SOURCE's rows that are not logins, and its parameters."""
-    where = f" FROM \"Registries\" r{join} WHERE {origin} <> 'login'"
+    where = f' FROM "Registries" r{join} WHERE {origin} <> {_LOGIN}'
     if db.organization is None:
         return where, ()
     return where + ' AND upper(r."OrganizationId") = ?', (db.organization,)
@@ -172,7 +176,8 @@ def _keyring_names(db: Registries, where: str, params: tuple) -> list[str]:
     if "ReadyStackHelper" not in db.tables:
         return []
     store = _side(db)[2]
-    keyring = f"{where} AND substr({store}, 1, 8) = 'keyring:' ORDER BY {db.dialect.r_order}"
+    in_keyring = f"substr({store}, 1, {len(KEYRING_PREFIX)}) = '{KEYRING_PREFIX}'"
+    keyring = f"{where} AND {in_keyring} ORDER BY {db.dialect.r_order}"
     return [str(name) for (name,) in db.query(f'SELECT r."Name"{keyring}', params)]
 
 
@@ -256,7 +261,7 @@ def unchanged(path: str, digest: str) -> Plan | None:
         if db.is_readystackgo or syncstamp.read(db) != digest:
             return None
         join, origin, _store = _side(db)
-        logins = db.query(f"SELECT count(*) FROM \"Registries\" r{join} WHERE {origin} = 'login'")
+        logins = db.query(f'SELECT count(*) FROM "Registries" r{join} WHERE {origin} = {_LOGIN}')
     except (DatabaseError, registries.sqlite3.Error):
         return None
     finally:
@@ -318,7 +323,7 @@ def _write_side(db: Registries, plan: Plan) -> None:
     if "ReadyStackHelper" in db.tables:
         db.conn.execute('DELETE FROM "ReadyStackHelper"')
     for row in plan.new_logins:
-        writes.record_side(db, row[AT_ID], "login", row[AT_STORE])
+        writes.record_side(db, row[AT_ID], LOGIN, row[AT_STORE])
 
 
 def _write_file(path: str, source: list[Cells], digest: str | None) -> Plan:
@@ -334,7 +339,7 @@ def _write_file(path: str, source: list[Cells], digest: str | None) -> Plan:
         with writes.transaction(db):
             join, origin, _store = _side(db)
             copied = db.query(
-                f"SELECT count(*) FROM \"Registries\" r{join} WHERE {origin} <> 'login'"
+                f'SELECT count(*) FROM "Registries" r{join} WHERE {origin} <> {_LOGIN}'
             )
             logins = raw_rows(db, logins_only=True)
             old = Old(path, logins, copied[0][0], bool(join), syncstamp.read(db))
@@ -432,7 +437,7 @@ def _fill(
     for statement in indexes:  # built once from the rows: faster than row by row
         conn.execute(statement)
     conn.execute(SIDE_TABLE)
-    conn.executemany(SIDE_INSERT, ((r[AT_ID], "login", r[AT_STORE]) for r in new_logins))
+    conn.executemany(SIDE_INSERT, ((r[AT_ID], LOGIN, r[AT_STORE]) for r in new_logins))
     if digest is not None:
         syncstamp.install(conn, digest)
     return plan, True
@@ -445,8 +450,8 @@ def _compare(conn: registries.sqlite3.Connection, side: bool) -> tuple[int, int]
     join = ""
     if side:  # a copied row is an administrator's row with its secret in the table
         join = ' LEFT JOIN old."ReadyStackHelper" h ON h."RegistryId" = o."Id"'
-        differs.append("coalesce(h.\"Origin\", 'admin') <> 'admin'")
-        differs.append("coalesce(h.\"SecretStore\", 'database') <> 'database'")
+        differs.append(f'coalesce(h."Origin", {_ADMIN}) <> {_ADMIN}')
+        differs.append(f'coalesce(h."SecretStore", {_DATABASE}) <> {_DATABASE}')
     found = conn.execute(
         f"SELECT count(*), coalesce(sum({' OR '.join(differs)}), 0) "
         f'FROM main."Registries" n JOIN old."Registries" o ON o."Id" = n."Id"{join}'

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from . import hosts
+from .conventions import ADMIN, DATABASE, KEYRING_PREFIX, LOGIN
 from .diag import warn
+from .errors import BadRow, HostError
 from .schema import LOOKUP, LOOKUP_TYPES, PATTERNS_USABLE, at
 
 AT_ID = at("Id", LOOKUP)
-
-
-class BadRow(ValueError):
-    """A row whose cells do not have the types ReadyStackGo's schema gives them."""
 
 
 _SQL_TYPE = {str: "text", bytes: "a BLOB", int: "an integer", float: "a real", type(None): "NULL"}
@@ -63,13 +61,13 @@ class Row:
         self.username: str | None = username
         self.password: str | None = password
         self.is_default = bool(is_default)
-        self.origin: str = origin or "admin"
-        self.secret_store: str = store or "database"
+        self.origin: str = origin or ADMIN
+        self.secret_store: str = store or DATABASE
         # None means the column is not a JSON array of strings: no pattern of it can match.
         self.patterns: list[str] | None = [] if values[PATTERNS_USABLE] else None
         try:
             self.host: str | None = hosts.host_of_url(self.url)
-        except hosts.HostError:
+        except HostError:
             self.host = None
 
     def __repr__(self) -> str:
@@ -82,7 +80,7 @@ class Row:
     @property
     def is_login(self) -> bool:
         """Rows `store` wrote for a `docker login`."""
-        return self.origin == "login"
+        return self.origin == LOGIN
 
     @property
     def login_host(self) -> str | None:
@@ -91,7 +89,7 @@ class Row:
             return None
         try:
             return hosts.login_host(self.url)
-        except hosts.HostError:
+        except HostError:
             return None
 
     @property
@@ -102,7 +100,7 @@ class Row:
     @property
     def in_keyring(self) -> bool:
         """The secret lives in the OS keyring, not in the Password column."""
-        return self.secret_store.startswith("keyring:")
+        return self.secret_store.startswith(KEYRING_PREFIX)
 
     @property
     def has_credentials(self) -> bool:

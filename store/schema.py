@@ -5,6 +5,8 @@ Imported by every lookup: plain classes and tuples, nothing from `typing` or `da
 
 from __future__ import annotations
 
+from .conventions import LOGIN
+
 TEXT, INTEGER, BOOLEAN = "text", "integer", "boolean"
 # What a cell of each kind may hold when read back. SQLite stores whatever it is given whatever
 # the declared type; PostgreSQL's booleans arrive as bool, which is an int.
@@ -91,7 +93,7 @@ def _limit(column: Column, origin: str | None) -> str:
     if column.name == "Password" and origin is not None:
         # A login row's secret is a token `store` took from Docker (registries' identity tokens
         # and ECR's passwords run past 1000 characters): it is bounded by the protocol's input.
-        return f"CASE WHEN {origin} = 'login' THEN {LOGIN_SECRET_MAX} ELSE {column.max_len} END"
+        return f"CASE WHEN {origin} = '{LOGIN}' THEN {LOGIN_SECRET_MAX} ELSE {column.max_len} END"
     return str(column.max_len)
 
 
@@ -115,7 +117,7 @@ def too_long(origin: str | None = None) -> str:
 
 def limit_of(name: str, origin: object) -> int:
     """The maximum length of column ``name`` in a row of this Origin."""
-    if name == "Password" and origin == "login":
+    if name == "Password" and origin == LOGIN:
         return LOGIN_SECRET_MAX
     return max_len(name)
 

@@ -6,11 +6,11 @@ import os
 from collections.abc import Mapping
 
 from . import settings
+from .conventions import DATABASE, KEYRING_PREFIX, SECRET_STORES
 from .diag import warn
+from .errors import HostMismatch, SecretStoreError
 
 SERVICE = "docker-credential-readystack"
-DATABASE = "database"
-KEYRING_PREFIX = "keyring:"
 # Backends that would lose the secret or keep it in plaintext: refused, never a silent fallback.
 _REFUSED = (
     "keyring.backends.fail.",
@@ -42,18 +42,15 @@ _LOCKED = (
 _SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 
 
-class SecretStoreError(Exception):
-    """The secret store cannot be used; the message says what to do."""
-
-
 def wanted_store(environ: dict[str, str] | os._Environ[str]) -> str:
     """Where new secrets go: READYSTACK_SECRETS, else the config file, else ``database``."""
     found = settings.lookup(environ, "secrets")
     if found is None:
         return DATABASE
     value = found[0].strip().lower()
-    if value not in (DATABASE, "keyring"):
-        raise SecretStoreError(f"{found[1]} says secrets = {value!r}; use 'database' or 'keyring'")
+    if value not in SECRET_STORES:
+        allowed = " or ".join(map(repr, SECRET_STORES))
+        raise SecretStoreError(f"{found[1]} says secrets = {value!r}; use {allowed}")
     return value
 
 
@@ -156,10 +153,6 @@ ALLOWED_BACKENDS = {
 # Secret Service items carry attributes: the host goes into one of them. Other backends keep a
 # plain (service, username) pair, so there the host is part of the username.
 HOST_ATTRIBUTE = "host"
-
-
-class HostMismatch(SecretStoreError):
-    """The keyring entry was written for another host than the row now names."""
 
 
 def backend_for(label: str) -> object:

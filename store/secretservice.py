@@ -31,6 +31,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
+from .errors import Internal
+
 BUS_NAME = "org.freedesktop.secrets"
 # secretstorage.collection.DEFAULT_COLLECTION: keyring's collection when none is preferred.
 DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
@@ -44,7 +46,7 @@ REPLY_TIMEOUT = 25.0
 _PROPERTY_MARK = "KEYRING_PROPERTY_"
 
 
-class NotServed(Exception):
+class NotServed(Internal):
     """The fast read cannot decide this case; keyring must."""
 
 

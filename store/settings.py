@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from . import fileaccess
-from .conventions import is_remote
+from .conventions import SECRET_STORES, is_remote
+from .errors import Internal
 
 TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ TRUE = ("true", "1", "yes", "on")
 FALSE = ("false", "0", "no", "off")
 # Values each key accepts (case-insensitive), and how a refusal names them.
 _ALLOWED = {
-    "secrets": (("database", "keyring"), "database or keyring"),
+    "secrets": (SECRET_STORES, " or ".join(SECRET_STORES)),
     "readonly": (TRUE + FALSE, "true or false"),
     "image-hint": (TRUE + FALSE, "true or false"),
 }
@@ -168,7 +169,7 @@ def _parse(path: str) -> _File:
     return parsed
 
 
-class Distrusted(OSError):
+class Distrusted(Internal, OSError):
     """A config file that someone else than this user or root could have written."""
 
 
@@ -230,7 +231,7 @@ def _parse_line(values: dict[str, str], raw: bytes) -> str | None:
     return None
 
 
-class UnsafeValue(ValueError):
+class UnsafeValue(Internal, ValueError):
     """A value that cannot be written as one ``key = value`` line."""
 
 

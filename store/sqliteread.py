@@ -24,6 +24,8 @@ import atexit
 import os
 import stat
 
+from .errors import ClosedOnFailure, Internal
+
 try:
     import _sqlite3 as sqlite3  # see registries.py: the C module, without the date adapters
 except ImportError:  # pragma: no cover
@@ -52,7 +54,7 @@ def close_all() -> None:
 atexit.register(close_all)
 
 
-class Unreadable(sqlite3.OperationalError):
+class Unreadable(Internal, sqlite3.OperationalError):
     """The file cannot be read without writing beside it, or is not a regular file."""
 
 
@@ -169,11 +171,8 @@ def open_reader(path: str, timeout: float) -> Reader | None:
     if fd is None:
         return None
     reader = Reader(path, fd, timeout)
-    try:
+    with ClosedOnFailure(reader):
         reader.connect()
-    except BaseException:
-        reader.close()
-        raise
     return reader
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 
 from . import sqliteread
-from .conventions import REMOTE_REFUSAL, is_remote
+from .conventions import ADMIN, DATABASE, REMOTE_REFUSAL, is_remote
 from .diag import debug, warn
-from .registries import DatabaseError, Registries, Replaced, failure, sqlite3
+from .errors import ClosedOnFailure, DatabaseError, Replaced
+from .registries import Registries, failure, sqlite3
 from .schema import INSERT, NAMES, SIDE_INSERT, SIDE_TABLE, max_len
 
 TYPE_CHECKING = False
@@ -83,16 +84,13 @@ def open_write(path: str, create_folder: bool = True, foreign_ok: bool = False) 
     except sqlite3.Error as exc:
         raise failure(path, "write", exc) from None
     try:
-        db = Registries(conn, path)
-        db.identity = identity
-        create_schema(db)
-        return db
+        with ClosedOnFailure(conn):
+            db = Registries(conn, path)
+            db.identity = identity
+            create_schema(db)
+            return db
     except sqlite3.Error as exc:
-        conn.close()
         raise failure(path, "write", exc) from None
-    except BaseException:
-        conn.close()
-        raise
 
 
 def readable_by_others(path: str) -> int | None:
@@ -262,7 +260,7 @@ def insert_row(
 
 def record_side(db: Registries, row_id: str, origin: str, secret_store: str) -> None:
     """Write what only this helper needs about a row; ReadyStackGo's own rows stay unlisted."""
-    if origin == "admin" and secret_store == "database" and "ReadyStackHelper" not in db.tables:
+    if origin == ADMIN and secret_store == DATABASE and "ReadyStackHelper" not in db.tables:
         return
     ensure_side_table(db)
     db.conn.execute(

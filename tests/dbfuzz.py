@@ -27,6 +27,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from readystack.store import errors, verberrors
 
 sys.path.insert(0, str(Path(__file__).parent))
 import rawdb  # noqa: E402 - the shared test module beside this file
@@ -296,7 +297,7 @@ class DatabaseMachine(RuleBasedStateMachine):
         try:
             with deadline(HANG_GUARD):
                 out = actions.get(question.encode("utf-8", "surrogatepass"), self.environ)
-        except protocol.HelperError:
+        except errors.HelperError:
             return
         answer = json.loads(out)
         CASES["answers"] += 1
@@ -311,7 +312,7 @@ class DatabaseMachine(RuleBasedStateMachine):
         try:
             with deadline(HANG_GUARD):
                 response = kubelet.respond(json.dumps(request).encode(), self.environ, "5m")
-        except kubelet.KubeletError:
+        except verberrors.KubeletError:
             return
         host = targets.parse(image, bare_name_is_image=True).host
         for auth in response["auth"].values():

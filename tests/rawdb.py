@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from readystack.store.conventions import DEFAULT_ORGANIZATION as ORG
 from readystackgo import DDL
 
 SIDE = (
     'CREATE TABLE "ReadyStackHelper" ("RegistryId" TEXT NOT NULL PRIMARY KEY, '
     '"Origin" TEXT NOT NULL, "SecretStore" TEXT NOT NULL)'
 )
-ORG = "00000000-0000-0000-0000-000000000001"
 
 
 def make(path: Path | str, *, typeless: bool = False) -> None:

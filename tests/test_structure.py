@@ -137,3 +137,27 @@ def test_every_verb_of_the_table_is_in_the_help_and_dispatches() -> None:
         assert ns.verb_entry is verb
         module = __import__(f"readystack.helper.{verb.module}", fromlist=[verb.function])
         assert callable(getattr(module, verb.function)), verb
+
+
+def test_every_exception_class_is_in_the_error_table_or_an_internal_signal_below_it() -> None:
+    """store/errors.py is the table cli maps by; a class outside it would end as `X failed`."""
+    import importlib
+
+    from readystack.store import errors, verberrors
+
+    homes = {errors.__name__, verberrors.__name__}
+
+    for name in modules():
+        if name.endswith("__main__"):
+            continue  # importing it runs the executable
+        for cls in vars(importlib.import_module(name)).values():
+            if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+                continue
+            if cls.__module__ != name or name in homes:
+                continue  # imported here, or the table itself
+            where = f"{name}.{cls.__name__}"
+            assert issubclass(cls, errors.Internal), (
+                f"{where}: define it in store/errors.py (or verberrors.py, off a pull's path) with "
+                "its exit code and stream, or derive it from errors.Internal when it never leaves "
+                "its module"
+            )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from readystack.store import conventions, hosts, paths, registries, settings
+from readystack.store import conventions, errors, hosts, paths, registries, settings
+from readystack.store.conventions import DATABASE, KEYRING, LOGIN
 from readystack.store.diag import debug, warn
 
 from . import protocol
@@ -36,15 +37,15 @@ def get(data: bytes, environ: Mapping[str, str]) -> str:
     server = protocol.server_text(data)
     try:
         target = targets.parse(server)
-    except targets.TargetError as exc:
+    except errors.TargetError as exc:
         debug(f"get: {exc}")
-        raise protocol.NotFound() from None
+        raise errors.NotFound() from None
     db_path, how = paths.database_path(environ)
     debug(f"get: {target.describe()}; database {db_path} ({how})")
     answer = resolve(target, environ, db_path, docker_argv=lambda: _docker_argv(environ))
     if answer is None:
         debug("get: not found")
-        raise protocol.NotFound()
+        raise errors.NotFound()
     debug(f"get: answered from {answer.source} for user {answer.username!r}")
     return protocol.encode_credentials(server, answer.username, answer.secret)
 
@@ -59,10 +60,10 @@ def _docker_argv(environ: Mapping[str, str]) -> list[str] | str | None:
 def _login_target(server: str) -> targets.Target:
     try:
         target = targets.parse(server)
-    except targets.TargetError as exc:
-        raise protocol.HelperError(f"{protocol.NAME}: invalid server URL: {exc}") from None
+    except errors.TargetError as exc:
+        raise errors.HelperError(f"{protocol.NAME}: invalid server URL: {exc}") from None
     if target.kind == targets.REPOSITORY:
-        raise protocol.HelperError(
+        raise errors.HelperError(
             f"{protocol.NAME}: logins are kept per registry server, not per repository; "
             f"log in to {target.host} instead"
         )
@@ -81,13 +82,13 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     try:
         wanted = secrets.wanted_store(environ)
-        backend = secrets.write_backend() if wanted == "keyring" else None
+        backend = secrets.write_backend() if wanted == KEYRING else None
         # A login that waited for `sync`'s lock finds the file replaced: it is kept in the new one.
         return writes.retry_replaced(
             db_path, "store", lambda: _store(db_path, target, server, username, secret, backend)
         )
-    except (secrets.SecretStoreError, registries.DatabaseError) as exc:
-        raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
+    except (errors.SecretStoreError, errors.DatabaseError) as exc:
+        raise errors.HelperError(f"{protocol.NAME}: {exc}") from None
 
 
 def _store(
@@ -104,12 +105,12 @@ def _store(
     stale_label = ""
     try:
         if db.is_readystackgo:
-            raise protocol.HelperError(refusal(db_path))
+            raise errors.HelperError(refusal(db_path))
         writes.warn_if_readable(db_path)
         with writes.transaction(db):
             existing = _login_rows(db, target)
             row_id = existing[0].id if existing else writes.new_id()
-            label = secrets.DATABASE
+            label = DATABASE
             password: str | None = secret
             if backend is not None:
                 label = secrets.put(backend, row_id, target.host, secret)
@@ -117,7 +118,7 @@ def _store(
             if existing:
                 row = existing[0]
                 writes.update_row(db, row.id, Username=username, Password=password)
-                writes.record_side(db, row.id, "login", label)
+                writes.record_side(db, row.id, LOGIN, label)
                 if row.in_keyring and row.secret_store != label:
                     stale_label = row.secret_store
             else:
@@ -131,7 +132,7 @@ def _store(
                     password=password,
                     patterns_json="[]",
                     is_default=False,
-                    origin="login",
+                    origin=LOGIN,
                     secret_store=label,
                     row_id=row_id,
                 )
@@ -173,7 +174,7 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
     server = protocol.server_text(data)
     try:
         target = targets.parse(server)
-    except targets.TargetError:
+    except errors.TargetError:
         debug(f"erase: {server!r} names no server, so nothing is stored under it")
         return ""
     if target.kind == targets.REPOSITORY or readonly(environ):
@@ -187,8 +188,8 @@ def erase(data: bytes, environ: Mapping[str, str]) -> str:
     try:
         logins, others = writes.retry_replaced(db_path, "erase", lambda: _erase(db_path, target))
         return _erased(target, logins, others)
-    except registries.DatabaseError as exc:
-        raise protocol.HelperError(f"{protocol.NAME}: {exc}") from None
+    except errors.DatabaseError as exc:
+        raise errors.HelperError(f"{protocol.NAME}: {exc}") from None
 
 
 def _erase(db_path: str, target: targets.Target) -> tuple[list[registries.Row], list[str]]:
@@ -198,7 +199,7 @@ def _erase(db_path: str, target: targets.Target) -> tuple[list[registries.Row], 
     db = writes.open_write(db_path, foreign_ok=True)
     try:
         if db.is_readystackgo:
-            raise protocol.HelperError(refusal(db_path))
+            raise errors.HelperError(refusal(db_path))
         with writes.transaction(db):
             logins = _login_rows(db, target)
             for row in logins:
@@ -240,7 +241,7 @@ def list_(environ: Mapping[str, str]) -> str:
     db_path, _ = paths.database_path(environ)
     try:
         entries = list_entries(db_path)
-    except (registries.DatabaseError, OSError) as exc:
+    except (errors.DatabaseError, OSError) as exc:
         # An erroring list breaks `docker run --use-api-socket` and legacy builds: answer empty.
         where = conventions.shown(db_path)
         warn(f"skipping the Registries table in {where}: {getattr(exc, 'strerror', None) or exc}")

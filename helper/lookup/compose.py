@@ -7,6 +7,7 @@ import stat
 import time
 
 from readystack.store.diag import debug
+from readystack.store.errors import BadJSON, Internal
 
 from . import composeargv
 
@@ -25,7 +26,7 @@ _RESULT_MAX = 1 << 20
 _IMAGES_MAX = 4096
 
 
-class Unknown(Exception):
+class Unknown(Internal):
     """The project's images cannot be known with certainty: the host ranking decides."""
 
 
@@ -205,8 +206,9 @@ def _run_config(
     executable: str | None = None,
 ) -> bytes:
     """Run `config --format json` as the parent would; the result to store, failures included."""
-    import json
     import subprocess
+
+    from readystack.store.jsonread import read_json
 
     cwd = _readlink(f"/proc/{pid}/cwd")
     env = dict(environ)
@@ -234,11 +236,11 @@ def _run_config(
     if proc.returncode != 0:
         return _failure(f"compose config failed (exit {proc.returncode})")
     try:
-        project = json.loads(stdout)
+        project = read_json(stdout)
         services = {
             name: (service or {}).get("image") for name, service in project["services"].items()
         }
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (BadJSON, KeyError, TypeError, AttributeError):
         return _failure("compose config printed no project")
     return _encode(services)
 

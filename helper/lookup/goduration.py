@@ -9,6 +9,9 @@ same overflow checks and the same float expression are applied.
 
 from __future__ import annotations
 
+from readystack.store.errors import Internal
+from readystack.store.verberrors import DurationError
+
 NANOSECOND = 1
 MICROSECOND = 1000 * NANOSECOND
 MILLISECOND = 1000 * MICROSECOND
@@ -31,11 +34,7 @@ UNITS = {
 FORM = "Go's form: 5m, 1h30m, 1.5h; units ns, us, µs, ms, s, m, h"
 
 
-class DurationError(ValueError):
-    """Text that is not a Go duration, or one the kubelet cannot use; the message says which."""
-
-
-class _Overflow(Exception):
+class _Overflow(Internal):
     """The value left uint64/int64 where Go's ParseDuration reports it as invalid."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from readystack.store import settings
+from readystack.store import errors, settings
 from readystack.store.diag import debug
 
 from . import target as targets
@@ -117,7 +117,7 @@ def references(
             word = f"{asked.host}/{word}"
         try:
             hinted = targets.image(word)
-        except targets.TargetError:
+        except errors.TargetError:
             # Not quoted: a word that is no image may be anything, a secret included.
             return no(note, f"the {client} command names an invalid image reference")
         if hinted.host == asked.host:

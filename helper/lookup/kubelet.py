@@ -9,6 +9,9 @@ from collections.abc import Mapping
 
 from readystack.store import hosts, paths, registries
 from readystack.store.conventions import NAME
+from readystack.store.errors import BadJSON, DatabaseError, TargetError
+from readystack.store.jsonread import read_json
+from readystack.store.verberrors import DurationError, KubeletError
 
 from . import target as targets
 from .resolver import compile_row
@@ -17,28 +20,23 @@ API_GROUP = "credentialprovider.kubelet.k8s.io"
 API_VERSIONS = (f"{API_GROUP}/v1", f"{API_GROUP}/v1beta1")
 
 
-class KubeletError(Exception):
-    """A request the provider cannot answer; the kubelet logs the message from stderr."""
-
-
 def cache_duration(text: str) -> str:
     """``--cache-duration`` as the response writes it: Go's Duration.String of Go's parse."""
     from . import goduration
 
     try:
         return goduration.string(goduration.parse(text))
-    except goduration.DurationError as exc:
+    except DurationError as exc:
         raise KubeletError(f"--cache-duration: {exc}") from None
 
 
 def read_request(data: bytes) -> tuple[str, str]:
     """(apiVersion, image) from a CredentialProviderRequest, validated."""
     try:
-        request = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise KubeletError(f"the request is not JSON: {exc}") from None
-    except RecursionError:
-        raise KubeletError("the request is nested too deeply") from None
+        request = read_json(data.decode("utf-8"))
+    except (UnicodeDecodeError, BadJSON) as exc:
+        nested = isinstance(exc, BadJSON) and exc.nested
+        raise KubeletError(f"the request is {'' if nested else 'not JSON: '}{exc}") from None
     if not isinstance(request, dict):
         raise KubeletError("the request is not a JSON object")
     version = request.get("apiVersion")
@@ -66,7 +64,7 @@ def image_independent(db_path: str, host: str) -> bool:
             rows = db.rows_for_host(host)
         finally:
             db.close()
-    except (registries.DatabaseError, OSError):
+    except (DatabaseError, OSError):
         return False  # the table could not be read: the per-image key is the safe answer
     for row in rows:
         if row.has_credentials and any(not p.host_wide for p in compile_row(row)):
@@ -82,7 +80,7 @@ def respond(data: bytes, environ: Mapping[str, str], cache: str) -> dict:
     version, image = read_request(data)
     try:
         target = targets.parse(image, bare_name_is_image=True)
-    except targets.TargetError as exc:
+    except TargetError as exc:
         raise KubeletError(f"invalid image {image!r}: {exc}") from None
     if target.kind != targets.REPOSITORY:
         raise KubeletError(f"{image!r} is a registry host, not an image")

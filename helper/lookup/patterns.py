@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from readystack.store import hosts
+from readystack.store.errors import HostError, PatternError
 
 STAR = "*"  # any characters except "/"
 GLOBSTAR = "**"  # any characters, "/" included
@@ -13,10 +14,6 @@ GLOBSTAR = "**"  # any characters, "/" included
 MAX_WILDCARDS = 16
 MAX_PATTERNS = 100
 MAX_PATTERN_LENGTH = 512
-
-
-class PatternError(ValueError):
-    """A pattern that can never be used: it names another host, or is malformed."""
 
 
 class Pattern:
@@ -76,7 +73,7 @@ def compile_pattern(text: str, registry_host: str) -> Pattern:
             raise PatternError(f"pattern {text!r} has a wildcard in its host part")
         try:
             host = hosts.check_host(first)
-        except hosts.HostError as exc:
+        except HostError as exc:
             raise PatternError(f"pattern {text!r}: {exc}") from None
         if host != registry_host:
             raise PatternError(

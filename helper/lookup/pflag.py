@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from readystack.store.errors import Internal
+
 # The rules are those of spf13/pflag v1.0.6 (parseArgs, parseLongArg, parseSingleShortArg),
 # which the docker CLI, compose v2, skopeo, podman and buildah all parse their argv with. Only
 # boolean flags have a no-option default in the tables read here, so a bool never takes the
@@ -16,7 +18,7 @@ _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 STOPPERS = frozenset({"help", "version"})
 
 
-class Uncertain(Exception):
+class Uncertain(Internal):
     """The command line is one the client rejects or this parser cannot read with certainty."""
 
 

@@ -6,25 +6,21 @@ from readystack.store.conventions import (
     MISSING_SERVER_URL,
     MISSING_USERNAME,
     NAME,
-    NOT_FOUND,
+    NOT_FOUND,  # noqa: F401 - cli and the tests read the protocol's texts here
     get_ci,
 )
+from readystack.store.errors import BadJSON, HelperError, NotFound
 
+# The protocol's verbs, in the order the help lists them; `get` and `list` only read.
+VERBS = ("get", "store", "erase", "list")
+READ_ONLY = ("get", "list")
+# The verb that prints the version, then its two flags.
+VERSION = ("version", "-v", "--version")
+# docker-credential-helpers' text (credentials.go) byte for byte, in its own order of the verbs.
 USAGE = f"Usage: {NAME} <store|get|erase|list|version>"
 # The protocol defines no limit; a credential is never this large, and reading less keeps a
 # runaway client from making the helper allocate without bound.
 MAX_INPUT = 1 << 20
-
-
-class HelperError(Exception):
-    """A protocol error: its message goes to stdout and the helper exits 1."""
-
-
-class NotFound(HelperError):
-    """No source has credentials for the question."""
-
-    def __init__(self) -> None:
-        super().__init__(NOT_FOUND)
 
 
 def read_input(stream: object) -> bytes:
@@ -53,18 +49,18 @@ def parse_store(data: bytes) -> tuple[str, str, str]:
         raise HelperError(f"credentials payload is larger than {MAX_INPUT} bytes")
     if not data.strip():
         raise HelperError(MISSING_SERVER_URL)  # empty input, as for get and erase
-    import json
+    from readystack.store.jsonread import read_json  # only `store` reads JSON
 
     try:
-        # Like Go's json.Decoder, read the first JSON value and ignore what follows it.
-        payload, _ = json.JSONDecoder().raw_decode(data.decode("utf-8").lstrip())
+        text = data.decode("utf-8").lstrip()
     except UnicodeDecodeError:
         raise HelperError("invalid credentials payload: not UTF-8") from None
-    except ValueError as exc:
+    try:
+        # Like Go's json.Decoder, read the first JSON value and ignore what follows it.
+        payload = read_json(text, first=True)
+    except BadJSON as exc:
         # The decoder's message names a position, never the document's text.
         raise HelperError(f"invalid credentials payload: {exc}") from None
-    except RecursionError:
-        raise HelperError("invalid credentials payload: nested too deeply") from None
     if not isinstance(payload, dict):
         raise HelperError("invalid credentials payload: expected a JSON object")
     fields = {}

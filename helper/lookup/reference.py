@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from readystack.store.errors import InvalidReference
+
 # The grammar of distribution/reference (regexp.go) checked with str methods instead of `re`:
 # importing and compiling `re` costs a lookup more than the rest of it, every piece below is
 # linear in its input, and every class is ASCII only, as Go's are.
@@ -116,10 +118,6 @@ _NAME_TOTAL_LENGTH_MAX = 255
 # go-digest's registered algorithms and the length of their hex encoding.
 _DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _SHOWN_MAX = 256
-
-
-class InvalidReference(ValueError):
-    """An image reference that Docker's reference grammar rejects."""
 
 
 def _shown(value: str) -> str:

@@ -5,9 +5,16 @@ from __future__ import annotations
 from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import TOKEN_USERNAME, Answer
 from readystack.store.diag import debug, warn
+from readystack.store.errors import (
+    ConfigError,
+    DatabaseError,
+    HostError,
+    PatternError,
+    SecretStoreError,
+)
 
 from . import target as targets
-from .patterns import MAX_PATTERNS, Pattern, PatternError, compile_pattern
+from .patterns import MAX_PATTERNS, Pattern, compile_pattern
 
 TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
 if TYPE_CHECKING:
@@ -87,7 +94,7 @@ def resolve(
     with _Indent(trace):
         try:
             answer = from_table(target, db_path, note, skip_tokens, docker_argv, open_db)
-        except registries.DatabaseError as exc:
+        except DatabaseError as exc:
             warn(f"skipping the Registries table: {exc}")
             note(f"unusable: {exc}")
         except OSError as exc:
@@ -124,7 +131,7 @@ def from_config_files(
             with _Indent(trace):
                 try:
                     found = dockerconfig.lookup(path, target.host, environ, note)
-                except dockerconfig.ConfigError as exc:
+                except ConfigError as exc:
                     warn(f"skipping Docker config {exc}")
                     note(f"unusable: {exc}")
                     continue
@@ -242,7 +249,7 @@ def secret_of(row: registries.Row) -> str | None:
 
     try:
         secret, bound = secrets.get(row.secret_store, row.id, row.host or "")
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         warn(f"skipping registry {row.name!r}: {exc}")
         return None
     if secret is None:
@@ -341,7 +348,7 @@ def _asked_login(target: targets.Target) -> str | None:
         return None
     try:
         return hosts.login_host(target.raw)
-    except hosts.HostError:
+    except HostError:
         return None
 
 

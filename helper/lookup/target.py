@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from readystack.store import hosts
+from readystack.store.errors import HostError, InvalidReference, TargetError
 
 SERVER = "server"
 REPOSITORY = "repository"
 OAUTH = "oauth key"
-
-
-class TargetError(ValueError):
-    """The text names neither a registry server nor a valid image reference."""
 
 
 class Target:
@@ -62,19 +59,19 @@ def parse(raw: str, *, bare_name_is_image: bool = False) -> Target:
         if raw.endswith("/") and _looks_like_host(raw.split("/", 1)[0]):
             # `host/`, `host/v2/`: a server URL without its scheme, never a valid reference.
             return Target(raw, SERVER, hosts.host_of_url(raw))
-    except hosts.HostError as exc:
+    except HostError as exc:
         raise TargetError(str(exc)) from None
     return image(raw)
 
 
 def image(raw: str, note: str = "") -> Target:
     """``raw`` read as an image reference (a bare name is a Docker Hub image), as a repository."""
-    from .reference import InvalidReference, parse_normalized
+    from .reference import parse_normalized
 
     try:
         domain, path = parse_normalized(raw)
         host = hosts.check_host(domain)
-    except (InvalidReference, hosts.HostError) as exc:
+    except (InvalidReference, HostError) as exc:
         raise TargetError(str(exc)) from None
     return Target(raw, REPOSITORY, host, path, note)
 

@@ -1,4 +1,4 @@
-"""What every management verb shares: its error, and opening the database to read or to write."""
+"""What every management verb shares: opening the database to read or to write."""
 
 from __future__ import annotations
 
@@ -13,11 +13,8 @@ from types import ModuleType
 from readystack.store import conventions, paths, registries, writes
 from readystack.store.conventions import NAME
 from readystack.store.diag import printable
-
-
-class AdminError(Exception):
-    """A management verb failed; the message goes to stderr and the exit status is 1."""
-
+from readystack.store.errors import DatabaseError
+from readystack.store.verberrors import AdminError
 
 # Settings where a person typed the database's path for this run: a missing folder there is a
 # typo to report, while a missing database chosen any other way is an empty table (DESIGN.md).
@@ -94,7 +91,7 @@ def open_read(ns: argparse.Namespace) -> registries.Registries | None:
     path = db_path(ns)[0]
     try:
         return backend(path).open_read(path)
-    except registries.DatabaseError as exc:
+    except DatabaseError as exc:
         raise AdminError(str(exc)) from None
 
 
@@ -120,7 +117,7 @@ def open_write(ns: argparse.Namespace) -> registries.Registries:
             db = writes.open_write(
                 path, create_folder=how == paths.DEFAULT, foreign_ok=how == "--db"
             )
-    except registries.DatabaseError as exc:
+    except DatabaseError as exc:
         raise AdminError(str(exc)) from None
     if db.is_readystackgo:
         sys.stderr.write(f"{NAME}: note: writing to ReadyStackGo's database {path}\n")
@@ -134,7 +131,7 @@ def writing(ns: argparse.Namespace) -> Iterator[registries.Registries]:
     try:
         with writes.transaction(db):
             yield db
-    except registries.DatabaseError as exc:
+    except DatabaseError as exc:
         raise AdminError(str(exc)) from None
     finally:
         db.close()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 from collections.abc import Mapping
 
 from readystack.store import registries
 from readystack.store.diag import printable
+from readystack.store.errors import BadJSON, TargetError
+from readystack.store.jsonread import read_json
+from readystack.store.verberrors import AdminError
 
 from ..lookup import target as targets
 from ..lookup.compose import TIMEOUT
 from ..lookup.resolver import DEFAULT_ROW, PATTERN, agreed, choose, choose_how, repository_matters
-from .adminlib import AdminError, db_path, table_opener
+from .adminlib import db_path, table_opener
 
 Image = tuple[str, str, targets.Target]  # service, image as written, the image read
 
@@ -34,7 +36,7 @@ def explain_compose(ns: argparse.Namespace) -> int:
             continue
         try:
             read = targets.image(image)
-        except targets.TargetError as exc:
+        except TargetError as exc:
             _say(f"  {service}: {image!r} is not a valid image reference ({exc})")
             continue
         by_host.setdefault(read.host, []).append((service, image, read))
@@ -70,9 +72,9 @@ def _project(where: str, environ: Mapping[str, str]) -> dict[str, str | None]:
         first = (proc.stderr.strip().splitlines() or ["no message"])[-1]
         raise AdminError(f"docker compose config failed (exit {proc.returncode}): {first}")
     try:
-        project = json.loads(proc.stdout)
+        project = read_json(proc.stdout)
         return {n: (s or {}).get("image") for n, s in project["services"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (BadJSON, KeyError, TypeError, AttributeError):
         raise AdminError("docker compose config printed no project") from None
 
 

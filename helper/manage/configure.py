@@ -8,8 +8,10 @@ import sys
 from readystack.store import hosts
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
+from readystack.store.errors import HostError
+from readystack.store.verberrors import AdminError
 
-from .adminlib import AdminError, all_rows
+from .adminlib import all_rows
 from .dockerwiring import commit, plan_helpers, table_hosts, writable_config
 
 
@@ -23,7 +25,7 @@ def _wanted_hosts(ns: argparse.Namespace) -> list[str]:
             continue
         try:
             out.append(hosts.host_of_url(item))
-        except hosts.HostError as exc:
+        except HostError as exc:
             raise AdminError(f"--registries: {item!r} is not a registry host: {exc}") from None
     return out
 

@@ -10,11 +10,12 @@ from collections.abc import Mapping
 
 from readystack.store import hosts, registries
 from readystack.store.conventions import Answer
+from readystack.store.verberrors import UsageError
 
 from ..lookup import target as targets
 from ..lookup.resolver import choose
 from ..online import regcheck
-from .regtest import UsageError, parse_image_option
+from .regtest import parse_image_option
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

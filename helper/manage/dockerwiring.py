@@ -9,8 +9,8 @@ import sys
 from readystack.store import dockerconfig, paths, registries
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
-
-from .adminlib import AdminError
+from readystack.store.errors import ConfigError
+from readystack.store.verberrors import AdminError
 
 
 def table_hosts(rows: list[registries.Row]) -> list[str]:
@@ -22,7 +22,7 @@ def load_config(path: str) -> dict:
     """The Docker config file's content (empty when missing); a broken file is refused."""
     try:
         return dockerconfig.load(path, missing_ok=True)
-    except dockerconfig.ConfigError as exc:
+    except ConfigError as exc:
         raise AdminError(f"{exc}; fix it first, it was not changed") from None
 
 
@@ -58,7 +58,7 @@ def commit(path: str, config: dict, changes: list[str]) -> None:
         return
     try:
         dockerconfig.save(path, config)
-    except dockerconfig.ConfigError as exc:
+    except ConfigError as exc:
         raise AdminError(str(exc)) from None
     for line in changes:
         print(line)

@@ -18,13 +18,15 @@ from readystack.store import (
     registries,
     secrets,
 )
-from readystack.store.conventions import NAME, SELF
+from readystack.store.conventions import DATABASE, KEYRING, NAME, SELF
 from readystack.store.diag import printable
 from readystack.store.dockerconfig import keys_for
+from readystack.store.errors import ConfigError, DatabaseError, HostError, SecretStoreError
+from readystack.store.verberrors import AdminError
 
 from ..lookup.resolver import choose, compile_row, repository_matters
 from ..lookup.target import SERVER, Target
-from .adminlib import AdminError, missing_credentials, missing_folder, open_read
+from .adminlib import missing_credentials, missing_folder, open_read
 from .dockerwiring import table_hosts
 
 
@@ -93,7 +95,7 @@ def _check_server(
         finally:
             db.close()
     # A query the server refuses (a role without SELECT on the table) is a DatabaseError.
-    except (AdminError, registries.DatabaseError) as exc:
+    except (AdminError, DatabaseError) as exc:
         report.problem(f"PostgreSQL database {shown}: {exc}")
         return []
     report.ok(f"PostgreSQL database {shown} (--db) answers")
@@ -136,7 +138,7 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
     mode = stat.S_IMODE(info.st_mode)
     try:
         db = registries.open_read(path)
-    except registries.DatabaseError as exc:
+    except DatabaseError as exc:
         report.problem(str(exc))
         return [], False
     assert db is not None
@@ -149,7 +151,7 @@ def _check_database(report: Report, path: str, how: str) -> tuple[list[registrie
         _check_mode(report, path, mode, db.is_readystackgo)
         rows = db.all_rows()
         oversized = db.too_long()
-    except registries.DatabaseError as exc:
+    except DatabaseError as exc:
         report.problem(str(exc))
         return [], False
     finally:
@@ -249,7 +251,7 @@ def _check_plaintext(report: Report, path: str, config: dict, table: set[str]) -
     for key in dockerconfig.plaintext_auths(config):
         try:
             host = hosts.host_of_url(key) if "://" in key else hosts.check_host(key)
-        except hosts.HostError:
+        except HostError:
             host = key
         (inside if host in table else outside).append(printable(key))
     if outside:
@@ -277,7 +279,7 @@ def _check_docker_config(
     path = paths.docker_config_path(environ)
     try:
         config = dockerconfig.load(path) if os.path.exists(path) else {}
-    except dockerconfig.ConfigError as exc:
+    except ConfigError as exc:
         report.problem(f"Docker config {exc}")
         return
     helpers = config.get("credHelpers") if isinstance(config.get("credHelpers"), dict) else {}
@@ -313,7 +315,7 @@ def _check_docker_config(
         try:
             dockerconfig.load(cfg)
             report.ok(f"fallback config {cfg} ({how}) is readable")
-        except dockerconfig.ConfigError as exc:
+        except ConfigError as exc:
             report.problem(f"fallback config {exc}")
 
 
@@ -321,22 +323,22 @@ def _check_keyring(report: Report, rows: list[registries.Row], environ: Mapping[
     in_keyring = [r for r in rows if r.in_keyring]
     try:
         wanted = secrets.wanted_store(environ)
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         report.problem(str(exc))
-        wanted = secrets.DATABASE
-    in_use = bool(in_keyring) or wanted == "keyring"
+        wanted = DATABASE
+    in_use = bool(in_keyring) or wanted == KEYRING
     if not in_use:
         report.info("secrets are kept in the database (READYSTACK_SECRETS=database)")
     try:
         backend = secrets.write_backend()
         secrets.check_writable(backend)  # what a write needs, found without writing
         report.ok(f"keyring backend {secrets.class_path(backend)} is ready for writes")
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         (report.problem if in_use else report.info)(str(exc))
     for row in in_keyring:
         try:
             value, bound = secrets.get(row.secret_store, row.id, row.host or "")
-        except secrets.SecretStoreError as exc:
+        except SecretStoreError as exc:
             report.problem(f"row {row.name!r}: {exc}")
             continue
         if value is None:

@@ -6,14 +6,16 @@ import argparse
 import sys
 from collections.abc import Mapping
 
-from readystack.store import conventions, hosts, registries
+from readystack.store import conventions, hosts
 from readystack.store.conventions import NAME, Answer
 from readystack.store.diag import mask, printable
+from readystack.store.errors import DatabaseError, TargetError
+from readystack.store.verberrors import AdminError
 
 from ..lookup import protocol
 from ..lookup import target as targets
 from ..lookup.resolver import Trace, repository_matters, resolve
-from .adminlib import AdminError, db_path, table_opener
+from .adminlib import db_path, table_opener
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ def _say(line: str) -> None:
 def _target(text: str) -> targets.Target:
     try:
         return targets.parse(text.strip(), bare_name_is_image=True)
-    except targets.TargetError as exc:
+    except TargetError as exc:
         raise AdminError(
             f"{text!r} is neither a registry server nor an image reference: {exc}"
         ) from None
@@ -188,5 +190,5 @@ def _repository_matters(target: targets.Target, path: str, open_db: Opener) -> b
             return repository_matters(db.rows_for_host(target.host))
         finally:
             db.close()
-    except (registries.DatabaseError, OSError):
+    except (DatabaseError, OSError):
         return False  # resolve() above already said why the table is unusable

@@ -8,9 +8,11 @@ import sys
 from collections.abc import Mapping
 
 from readystack.store import registries, secrets, writes
-from readystack.store.conventions import NAME
+from readystack.store.conventions import DATABASE, KEYRING, NAME
+from readystack.store.errors import SecretStoreError
+from readystack.store.verberrors import AdminError
 
-from .adminlib import AdminError, keyring_advice, missing_row, open_write
+from .adminlib import keyring_advice, missing_row, open_write
 
 
 def _interrupt_point(environ: Mapping[str, str], step: str) -> None:
@@ -24,7 +26,7 @@ def run(ns: argparse.Namespace) -> int:
     """Move each selected row, one at a time: write the new place, verify it, clear the old."""
     db = open_write(ns)
     try:
-        if ns.to == "keyring" and db.is_readystackgo and not ns.force:
+        if ns.to == KEYRING and db.is_readystackgo and not ns.force:
             raise AdminError(
                 "refusing to move secrets out of a ReadyStackGo database: ReadyStackGo itself "
                 "would no longer find those passwords (use --force if that is what you want)"
@@ -38,15 +40,15 @@ def run(ns: argparse.Namespace) -> int:
                 raise AdminError(missing_row(missing[0], names))
             rows = [r for r in rows if r.name.lower() in wanted]
         backend = None
-        if ns.to == "keyring":
+        if ns.to == KEYRING:
             try:
                 backend = secrets.write_backend()
-            except secrets.SecretStoreError as exc:
+            except SecretStoreError as exc:
                 # --to keyring asked for the keyring: "use the database" is no fix for that.
                 raise AdminError(keyring_advice(exc, "")) from None
         moved = 0
         for row in rows:
-            if ns.to == "keyring":
+            if ns.to == KEYRING:
                 moved += _to_keyring(db, row, backend, ns.environ)
             else:
                 moved += _to_database(db, row, ns.environ)
@@ -65,7 +67,7 @@ def _to_keyring(
         return 0
     try:
         label = secrets.put(backend, row.id, row.host or "", row.password)  # read back too
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         why = keyring_advice(exc, "")
         raise AdminError(f"{row.name!r}: {why}; its password stays in the database") from None
     _interrupt_point(environ, "after-new-secret")
@@ -87,7 +89,7 @@ def _bind(row: registries.Row) -> int:
     """
     try:
         changed = secrets.rebind(row.secret_store, row.id, row.host or "", row.host or "")
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         raise AdminError(f"{row.name!r}: {exc}") from None
     if changed:
         print(f"{row.name}: keyring entry bound to {row.host}")
@@ -99,17 +101,17 @@ def _to_database(db: registries.Registries, row: registries.Row, environ: Mappin
         return 0
     try:
         secret, _ = secrets.get(row.secret_store, row.id, row.host or "")
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         raise AdminError(f"{row.name!r}: {exc}") from None
     if secret is None:
         raise AdminError(f"{row.name!r}: its keyring entry is missing; nothing to move")
     with writes.transaction(db):
         writes.update_row(db, row.id, Password=secret)
-        writes.record_side(db, row.id, row.origin, secrets.DATABASE)
+        writes.record_side(db, row.id, row.origin, DATABASE)
     _interrupt_point(environ, "after-new-secret")
     try:
         secrets.delete(row.secret_store, row.id, row.host or "")
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         sys.stderr.write(f"{NAME}: {row.name}: moved, but the old keyring entry stays: {exc}\n")
     print(f"{row.name}: password moved to the database")
     return 1

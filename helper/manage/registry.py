@@ -7,11 +7,12 @@ import json
 import sys
 
 from readystack.store import dockerconfig, hosts, paths, registries, schema, secrets, writes
-from readystack.store.conventions import NAME, SELF
+from readystack.store.conventions import ADMIN, DATABASE, KEYRING, NAME, SELF
 from readystack.store.diag import mask, printable
+from readystack.store.errors import ConfigError, HostError, PatternError, SecretStoreError
 
 from ..lookup import protocol
-from ..lookup.patterns import MAX_PATTERNS, PatternError, compile_pattern
+from ..lookup.patterns import MAX_PATTERNS, compile_pattern
 from .adminlib import (
     AdminError,
     all_rows,
@@ -38,7 +39,7 @@ def _check_url(url: str) -> tuple[str, str]:
         raise AdminError("the URL carries user information; use --username and --password-stdin")
     try:
         host = hosts.host_of_url(url)
-    except hosts.HostError as exc:
+    except HostError as exc:
         # Name the URL as typed: the https:// added above is ours, not the user's.
         shown = typed if len(typed) <= 100 else typed[:60] + "…"
         raise AdminError(f"invalid registry URL {shown!r}: {exc}") from None
@@ -90,7 +91,7 @@ def _secret_store(ns: argparse.Namespace) -> str:
         return ns.secret_store
     try:
         return secrets.wanted_store(ns.environ)
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         raise AdminError(str(exc)) from None
 
 
@@ -98,12 +99,12 @@ def _put_secret(
     ns: argparse.Namespace, store: str, row_id: str, host: str, password: str | None
 ) -> tuple[str | None, str]:
     """(Password column value, SecretStore label) for a new password, bound to ``host``."""
-    if store != "keyring" or password is None:
-        return password, secrets.DATABASE
+    if store != KEYRING or password is None:
+        return password, DATABASE
     try:
         label = secrets.put(secrets.write_backend(), row_id, host, password)
-    except secrets.SecretStoreError as exc:
-        if ns.secret_store != "keyring":
+    except SecretStoreError as exc:
+        if ns.secret_store != KEYRING:
             raise AdminError(str(exc)) from None  # READYSTACK_SECRETS chose it: that is the fix
         raise AdminError(keyring_advice(exc, " or use --secret-store database")) from None
     return None, label
@@ -112,7 +113,7 @@ def _put_secret(
 def _rebind(row: registries.Row, host: str) -> None:
     try:
         secrets.rebind(row.secret_store, row.id, row.host or "", host)
-    except secrets.SecretStoreError as exc:
+    except SecretStoreError as exc:
         raise AdminError(f"{row.name!r}: cannot move its keyring entry to {host}: {exc}") from None
 
 
@@ -143,7 +144,7 @@ def add(ns: argparse.Namespace) -> int:
             password=column,
             patterns_json=json.dumps(patterns),
             is_default=ns.default,
-            origin="admin",
+            origin=ADMIN,
             secret_store=label,
             row_id=row_id,
         )
@@ -198,7 +199,7 @@ def _wiring_hint(ns: argparse.Namespace, host: str) -> None:
     path = paths.docker_config_path(ns.environ)
     try:
         config = dockerconfig.load(path, missing_ok=True)
-    except dockerconfig.ConfigError:
+    except ConfigError:
         return  # doctor reports a broken config file; adding a row does not depend on it
     if dockerconfig.hosts_without_helper(config, [host]):
         who = (
@@ -282,7 +283,7 @@ def _secret_change(
     """
     if password is None:
         return "", (host if row.in_keyring and host != row.host else "")
-    store = ns.secret_store or ("keyring" if row.in_keyring else _secret_store(ns))
+    store = ns.secret_store or (KEYRING if row.in_keyring else _secret_store(ns))
     changes["Password"], label = _put_secret(ns, store, row.id, host, password)
     writes.record_side(db, row.id, row.origin, label)
     return (row.secret_store if row.in_keyring and label != row.secret_store else ""), ""
@@ -360,7 +361,7 @@ def list_(ns: argparse.Namespace) -> int:
             for f in (
                 "default" if row.is_default else "",
                 row.origin if row.is_login else "",
-                "keyring" if row.in_keyring else "",
+                KEYRING if row.in_keyring else "",
             )
             if f
         )

@@ -12,21 +12,19 @@ from collections.abc import Mapping
 from readystack.store import hosts, registries
 from readystack.store.conventions import NAME
 from readystack.store.diag import printable
+from readystack.store.errors import HostError, InvalidReference
+from readystack.store.verberrors import AdminError, UsageError
 
-from ..lookup.reference import InvalidReference, parse_image
+from ..lookup.reference import parse_image
 from ..lookup.resolver import secret_of
 from ..online import regcheck
-from .adminlib import AdminError, all_rows, missing_row
+from .adminlib import all_rows, missing_row
 
 # Rows are checked in parallel, up to this many at a time: N timeouts cost about one timeout.
 MAX_PARALLEL = 32
 # Past the timeout, a check that has not ended (a name lookup can outlive socket timeouts) is
 # reported unreachable; this is the slack given to checks that are just finishing.
 GRACE = 1.0
-
-
-class UsageError(Exception):
-    """A command line that cannot mean anything: exit 2, like argparse's own errors."""
 
 
 class Result:
@@ -50,7 +48,7 @@ def parse_image_option(text: str) -> regcheck.Image:
     try:
         domain, path, tag, digest = parse_image(text.strip())
         host = hosts.check_host(domain)
-    except (InvalidReference, hosts.HostError) as exc:
+    except (InvalidReference, HostError) as exc:
         raise UsageError(f"--image {text!r} is not an image reference: {exc}") from None
     return regcheck.Image(host, path, digest or tag or "latest")
 
@@ -145,14 +143,7 @@ def print_results(results: list[Result], as_json: bool) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     """registry test [NAME…] [--image REF] [--timeout S] [--json]; exit 0 iff every row is ok."""
-    try:
-        return _run(ns)
-    except UsageError as exc:
-        sys.stderr.write(f"{NAME}: {exc}\n")
-        return 2
-
-
-def _run(ns: argparse.Namespace) -> int:
+    # A UsageError ends the verb with exit status 2: cli says it, from store/errors.py's table.
     if not ns.timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds")
     image = parse_image_option(ns.image) if ns.image else None

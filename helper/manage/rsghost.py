@@ -15,9 +15,10 @@ from typing import Any
 from readystack.store import connstring, fileaccess, registries, settings
 from readystack.store.conventions import NAME
 from readystack.store.diag import printable
+from readystack.store.errors import DatabaseError
+from readystack.store.verberrors import AdminError, ConnectionStringError
 
 from . import dockerwiring
-from .adminlib import AdminError
 
 DEFAULT_CONTAINER = "readystackgo"
 IMAGE = "wiesenwischer/readystackgo"
@@ -191,7 +192,7 @@ def database_in_container(attrs: dict) -> str:
             return posixpath.normpath(
                 posixpath.join(workdir, connstring.data_source_as_written(connection))
             )
-        except connstring.ConnectionStringError as exc:
+        except ConnectionStringError as exc:
             raise AdminError(f"the container's ConnectionStrings__ReadyStackGo: {exc}") from None
     data = env.get("DataPath") or DEFAULT_DATA_PATH
     return posixpath.normpath(posixpath.join(workdir, data, DB_FILE))
@@ -237,13 +238,13 @@ def readable_hosts(path: str, system: bool) -> list[str]:
         raise AdminError(f"cannot read {path} ({exc.strerror}); {advice}") from None
     try:
         db = registries.open_read(path)
-    except registries.DatabaseError as exc:
+    except DatabaseError as exc:
         raise AdminError(f"{exc}; {advice}") from None
     if db is None:
         raise AdminError(f"{path} disappeared while it was read; run this again")
     try:
         rows = db.all_rows()
-    except registries.DatabaseError as exc:
+    except DatabaseError as exc:
         raise AdminError(str(exc)) from None
     finally:
         db.close()

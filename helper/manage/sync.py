@@ -8,10 +8,12 @@ import signal
 import time
 from types import FrameType
 
-from readystack.store import conventions, registries, replica, settings
+from readystack.store import conventions, replica, settings
 from readystack.store.diag import warn
+from readystack.store.errors import DatabaseError, Internal
+from readystack.store.verberrors import AdminError
 
-from .adminlib import AdminError, db_path
+from .adminlib import db_path
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -36,14 +38,14 @@ def sync_once(source: str, dest: str) -> int:
     """Copy once; a SOURCE or DEST that fails leaves DEST as it was, with one stderr line."""
     try:
         read = replica.read_source(source, warn, dest)
-    except (registries.DatabaseError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         warn(f"sync: {exc}")
         return 1
     plan = read.unchanged  # DEST is stamped with SOURCE's rows: nothing to write
     if plan is None:
         try:
             plan = replica.write_dest(dest, read.rows, read.digest)
-        except (registries.DatabaseError, OSError) as exc:
+        except (DatabaseError, OSError) as exc:
             warn(f"sync: {exc}")
             return 1
     shown = conventions.shown
@@ -57,7 +59,7 @@ def _same(source: str, dest: str) -> bool:
     return os.path.realpath(source) == os.path.realpath(dest)
 
 
-class _Wake(Exception):
+class _Wake(Internal):
     """Raised by the signal handler to end the sleep between two rounds."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from readystack.store.conventions import SECRET_STORES
+
 if TYPE_CHECKING:
     import argparse
 
@@ -70,7 +72,7 @@ def _row_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--default", action="store_true", help="make this the default row")
     p.add_argument(
         "--secret-store",
-        choices=("database", "keyring"),
+        choices=SECRET_STORES,
         help="where the password goes (default: READYSTACK_SECRETS, else database)",
     )
 
@@ -105,8 +107,9 @@ def _name(p: argparse.ArgumentParser) -> None:
 
 def _move_secrets(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="rows to move (default: all)")
+    # Keyring first: moving passwords out of the table is what the verb is mostly for.
     p.add_argument(
-        "--to", required=True, choices=("keyring", "database"), help="where the passwords go"
+        "--to", required=True, choices=SECRET_STORES[::-1], help="where the passwords go"
     )
     p.add_argument("--force", action="store_true", help="allow it on a ReadyStackGo database")
 

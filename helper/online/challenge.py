@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from readystack.store.verberrors import ChallengeError
+
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _TOKEN68 = frozenset("-._~+/0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _OWS = " \t"
@@ -24,10 +26,6 @@ def _is_control(char: str) -> bool:
     """
     code = ord(char)
     return code < 0x20 or 0x7F <= code <= 0x9F
-
-
-class ChallengeError(ValueError):
-    """The header is not a list of RFC 7235 challenges."""
 
 
 class Challenge:

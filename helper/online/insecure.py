@@ -12,12 +12,13 @@ tries the next endpoint after any failure but a refusal of the credentials.
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 from collections.abc import Mapping
 
 from readystack.store import hosts
 from readystack.store.diag import debug
+from readystack.store.errors import BadJSON
+from readystack.store.jsonread import read_json
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 # Another daemon.json for the test suite, which must not touch the system's (see the README).
@@ -38,8 +39,8 @@ def insecure_entries(path: str) -> tuple[list[Network], set[str]]:
     """(CIDRs, host[:port] names) of `insecure-registries` in ``path``; none when unreadable."""
     try:
         with open(path, "rb") as f:
-            data = json.loads(f.read(_MAX_BYTES))
-    except (OSError, ValueError) as exc:
+            data = read_json(f.read(_MAX_BYTES))
+    except (OSError, BadJSON) as exc:
         if not isinstance(exc, FileNotFoundError):
             debug(f"{path} not read for insecure-registries: {type(exc).__name__}")
         return [], set()

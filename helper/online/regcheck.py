@@ -9,17 +9,19 @@ for an identity token, with an OAuth2 refresh-token grant (fetchTokenWithOAuth, 
 from __future__ import annotations
 
 import base64
-import json
 import threading
 from collections.abc import Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from readystack.store import hosts
 from readystack.store.conventions import TOKEN_USERNAME
+from readystack.store.errors import BadJSON, HostError
+from readystack.store.jsonread import read_json
+from readystack.store.verberrors import ChallengeError, Verdict
 
 from . import insecure
-from .challenge import Challenge, ChallengeError, parse_headers
-from .regtransport import ERROR, TLS, UNREACHABLE, Response, Transport, Verdict
+from .challenge import Challenge, parse_headers
+from .regtransport import ERROR, TLS, UNREACHABLE, Response, Transport
 
 OK = "ok"
 UNAUTHORIZED = "unauthorized"
@@ -112,7 +114,7 @@ def _check(
 ) -> tuple[str, str]:
     try:
         base, host = endpoint(url)
-    except hosts.HostError as exc:
+    except HostError as exc:
         return ERROR, f"the URL names no registry: {exc}"
     transport = Transport(host, environ, timeout)
     hidden: list[str] = []
@@ -287,8 +289,8 @@ class _Check:
         if status != 200:
             raise Verdict(ERROR, f"the token service at {realm_host} answered HTTP {status}")
         try:
-            data = json.loads(answer.body)
-        except ValueError:
+            data = read_json(answer.body)
+        except BadJSON:
             data = None
         # `access_token` wins over `token` when both are there, as in distribution.
         token = (data.get("access_token") or data.get("token")) if isinstance(data, dict) else None

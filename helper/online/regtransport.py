@@ -17,6 +17,7 @@ from urllib.request import proxy_bypass_environment
 
 import urllib3
 from readystack.store.diag import debug
+from readystack.store.verberrors import Verdict
 from urllib3 import exceptions as u3
 
 # Docker's per-registry certificate folders (docker/cli and moby: registry.CertsDir).
@@ -29,15 +30,6 @@ MAX_BODY = 1 << 20
 UNREACHABLE = "unreachable"
 TLS = "tls"
 ERROR = "error"
-
-
-class Verdict(Exception):
-    """The check ended: a status of DESIGN.md's table and its detail (never a secret)."""
-
-    def __init__(self, status: str, detail: str) -> None:
-        super().__init__(f"{status}: {detail}")
-        self.status = status
-        self.detail = detail
 
 
 class Response:

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from readystack.store.conventions import DEFAULT_ORGANIZATION  # DESIGN.md: an empty table
 
 from .backends import PostgresTable, SqliteTable, Table
 from .conftest import Run
 
 GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}")
-FIXED_ORGANIZATION = "00000000-0000-0000-0000-000000000001"  # DESIGN.md: an empty table
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{7}")
 
 
@@ -46,7 +46,7 @@ def test_add_writes_a_readystackgo_row(admin: Run, table: Table) -> None:
     (row,) = table.rows()
     assert row["Url"] == "https://ghcr.io" and row["Password"] == "pw"
     assert json.loads(row["ImagePatterns"]) == ["acme/*"]
-    assert GUID.fullmatch(row["Id"]) and row["OrganizationId"] == FIXED_ORGANIZATION
+    assert GUID.fullmatch(row["Id"]) and row["OrganizationId"] == DEFAULT_ORGANIZATION
     assert STAMP.fullmatch(row["CreatedAt"]) and row["UpdatedAt"] is None
     assert row["Version"] == 1 and row["IsDefault"] is False
 

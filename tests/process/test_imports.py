@@ -57,6 +57,8 @@ def test_get_on_a_database_row_imports_nothing_denied(env: dict[str, str], quest
     assert "readystack.store.writes" not in imported
     # A host without pattern rows never reads the parent's command line for the image hint.
     assert not {"readystack.helper.lookup.hint", "readystack.helper.lookup.dockerargv"} & imported
+    # Each error class costs a lookup to build: the errors a pull never meets stay unbuilt.
+    assert not {"readystack.store.verberrors", "readystack.store.jsonread"} & imported
 
 
 def test_get_reading_a_parent_that_is_no_client_imports_nothing_more(env: dict[str, str]) -> None:

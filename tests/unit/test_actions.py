@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from readystack.helper.lookup import actions, protocol
-from readystack.helper.lookup.protocol import HelperError, NotFound
+from readystack.store.errors import HelperError, NotFound
 
 HUB_V1 = "https://index.docker.io/v1/"
 ACCESS = HUB_V1 + "access-token"

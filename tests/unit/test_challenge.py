@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from readystack.helper.online.challenge import Challenge, ChallengeError, parse, parse_headers
+from readystack.helper.online.challenge import Challenge, parse, parse_headers
+from readystack.store.verberrors import ChallengeError
 
 
 def test_docker_hub_bearer_challenge() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from readystack.helper.manage import configure
-from readystack.helper.manage.adminlib import AdminError
 from readystack.store import dockerconfig, paths
+from readystack.store.verberrors import AdminError
 
 HUB_V1 = "https://index.docker.io/v1/"
 OTHER = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from readystack.store import connstring
+from readystack.store import connstring, verberrors
 
 
 @pytest.mark.parametrize(
@@ -51,5 +51,5 @@ def test_keywords_with_doubled_equals_and_empty_values() -> None:
     ],
 )
 def test_unusable_connection_strings_say_why(text: str, why: str) -> None:
-    with pytest.raises(connstring.ConnectionStringError, match=why.replace("|", r"\|")):
+    with pytest.raises(verberrors.ConnectionStringError, match=why.replace("|", r"\|")):
         connstring.data_source(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from readystack.helper.lookup import goduration
 from readystack.helper.lookup.goduration import HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND
+from readystack.store import verberrors
 
 MAX = (1 << 63) - 1
 
@@ -105,7 +106,7 @@ def test_string_writes_what_go_writes(text: str, ns: int) -> None:
     ],
 )
 def test_invalid_text_is_refused_as_invalid(text: str) -> None:
-    with pytest.raises(goduration.DurationError) as caught:
+    with pytest.raises(verberrors.DurationError) as caught:
         goduration.parse(text)
     assert "duration" in str(caught.value) and "Go's form: 5m, 1h30m, 1.5h" in str(caught.value)
     assert "out of range" not in str(caught.value) and "negative" not in str(caught.value)
@@ -124,7 +125,7 @@ def test_invalid_text_is_refused_as_invalid(text: str) -> None:
     ],
 )
 def test_beyond_int64_nanoseconds_is_refused_as_out_of_range(text: str) -> None:
-    with pytest.raises(goduration.DurationError) as caught:
+    with pytest.raises(verberrors.DurationError) as caught:
         goduration.parse(text)
     assert str(caught.value) == (
         f"duration {text!r} is out of range: Go's time.Duration holds at most "
@@ -134,7 +135,7 @@ def test_beyond_int64_nanoseconds_is_refused_as_out_of_range(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["-5m", "-1ns", "-9223372036854775808ns", "-3000000h"])
 def test_negative_is_refused_as_negative(text: str) -> None:
-    with pytest.raises(goduration.DurationError) as caught:
+    with pytest.raises(verberrors.DurationError) as caught:
         goduration.parse(text)
     assert str(caught.value) == f"negative duration {text!r}: a cache duration is 0 or more"
 

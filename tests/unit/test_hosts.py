@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from readystack.store import hosts
-from readystack.store.hosts import HostError
+from readystack.store.errors import HostError
 
 
 @pytest.mark.parametrize(

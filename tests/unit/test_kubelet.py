@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from readystack.helper.lookup import kubelet
-from readystack.helper.lookup.kubelet import KubeletError
+from readystack.store.verberrors import KubeletError
 
 V1 = "credentialprovider.kubelet.k8s.io/v1"
 V1BETA1 = "credentialprovider.kubelet.k8s.io/v1beta1"

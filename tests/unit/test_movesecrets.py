@@ -18,8 +18,8 @@ from keyringcontract import (
 )
 from readystack.helper.lookup import actions, resolver
 from readystack.helper.manage import admin
-from readystack.helper.manage.adminlib import AdminError
 from readystack.store import registries, secrets
+from readystack.store.verberrors import AdminError
 
 KEYRING = Callable[[type], None]
 RsgDb = Any  # tests/unit/conftest.py's RsgDb, reached through fixtures

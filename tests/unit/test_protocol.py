@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from readystack.helper.lookup import protocol
-from readystack.helper.lookup.protocol import HelperError, NotFound
 from readystack.store import conventions
+from readystack.store.errors import HelperError, NotFound
 
 
 def test_messages_are_docker_helpers_texts_byte_for_byte() -> None:
@@ -296,3 +296,16 @@ def test_a_store_payload_of_exactly_the_cap_is_read() -> None:
 def test_characters_next_to_the_surrogate_range_are_sent_unchanged() -> None:
     assert json.loads(protocol.quote("\ud7ff\ue000")) == "\ud7ff\ue000"
     assert json.loads(protocol.quote("\ud7ff\ud800\ue000")) == "\ud7ff\ufffd\ue000"
+
+
+def test_the_usage_line_names_exactly_the_protocol_verbs_and_version() -> None:
+    # USAGE is upstream's text byte for byte; the verb list itself is written once, in VERBS.
+    listed = protocol.USAGE.split("<", 1)[1].rstrip(">").split("|")
+    assert sorted(listed) == sorted((*protocol.VERBS, protocol.VERSION[0]))
+    assert set(protocol.READ_ONLY) < set(protocol.VERBS)
+
+
+def test_every_protocol_verb_has_its_stdin_hint() -> None:
+    from readystack.helper import cli
+
+    assert set(cli._STDIN_HINTS) == set(protocol.VERBS)

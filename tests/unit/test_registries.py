@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from readystack.store import registries, writes
+from readystack.store import conventions, errors, registries, writes
 
 GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}")
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{7}")
@@ -329,7 +329,7 @@ def test_open_read_odd_file_names(make_rsg: Any, tmp_path: Path, name: str) -> N
 def test_corrupt_database_raises_a_database_error(tmp_path: Path) -> None:
     path = tmp_path / "corrupt.db"
     path.write_bytes(b"definitely not sqlite\x00" * 100)
-    with pytest.raises(registries.DatabaseError, match="not a database"):
+    with pytest.raises(errors.DatabaseError, match="not a database"):
         db = registries.open_read(str(path))
         if db is not None:
             db.rows_for_host("ghcr.io")
@@ -352,7 +352,7 @@ def test_locked_database_fails_fast(rsg: Any) -> None:
     holder.execute("BEGIN EXCLUSIVE")
     try:
         start = time.monotonic()
-        with pytest.raises(registries.DatabaseError, match="locked"):
+        with pytest.raises(errors.DatabaseError, match="locked"):
             db = registries.open_read(str(rsg.path))
             if db is not None:
                 db.rows_for_host("ghcr.io")
@@ -374,9 +374,14 @@ def test_a_writer_refuses_a_database_another_user_owns_unless_told(
     else:
         owner = path.stat().st_uid
         monkeypatch.setattr(os, "geteuid", lambda: owner + 4242)  # as if another user ran this
-    with pytest.raises(registries.DatabaseError, match="belongs to .*name it with --db"):
+    with pytest.raises(errors.DatabaseError, match="belongs to .*name it with --db"):
         writes.open_write(str(path))
     writes.open_write(str(path), foreign_ok=True).close()
     reader = registries.open_read(str(path))  # reading someone else's table is fine
     assert reader is not None
     reader.close()
+
+
+def test_the_fixed_organization_is_the_one_design_md_names() -> None:
+    # The one place the value is written in the tests: everything else reads conventions.
+    assert conventions.DEFAULT_ORGANIZATION == "00000000-0000-0000-0000-000000000001"

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from keyringcontract import LockedKeyring, MemoryKeyring, path_of
-from readystack.helper.lookup import actions, protocol, resolver
+from readystack.helper.lookup import actions, resolver
 from readystack.helper.lookup import target as targets
 from readystack.helper.lookup.patterns import MAX_PATTERNS
 from readystack.helper.lookup.resolver import Trace
-from readystack.store import paths, registries, secrets
+from readystack.store import errors, paths, registries, secrets
 
 RsgDb = Any  # tests/unit/conftest.py's RsgDb, reached through fixtures
 
@@ -100,7 +100,7 @@ def test_design_table_through_get(
 ) -> None:
     build(rsg, scenario)
     if expected is None:
-        with pytest.raises(protocol.NotFound):
+        with pytest.raises(errors.NotFound):
             actions.get(question.encode() + b"\n", environ)
         return
     answer = json.loads(actions.get(question.encode() + b"\n", environ))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from readystack.helper.manage import rsghost
-from readystack.helper.manage.adminlib import AdminError
 from readystack.store import settings
+from readystack.store.verberrors import AdminError
 
 
 def _attrs(env: list[str] | None = None, mounts: list[dict] | None = None, workdir: str = "/app"):

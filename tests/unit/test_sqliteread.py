@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from readystack.store import registries, sqliteread
+from readystack.store import errors, registries, sqliteread
 from readystackgo import RunningReadyStackGo, create_readystackgo_database
 
 
@@ -69,7 +69,7 @@ def test_a_wal_without_its_shm_is_refused_in_one_sentence(db: Path, tmp_path: Pa
         rsg.add("a", "https://ghcr.io", "u", "p")
         shutil.copy(f"{db}-wal", tmp_path / "kept-wal")
     shutil.copy(tmp_path / "kept-wal", f"{db}-wal")  # as after a crash that lost the -shm
-    with pytest.raises(registries.DatabaseError, match="-wal file exists without its -shm"):
+    with pytest.raises(errors.DatabaseError, match="-wal file exists without its -shm"):
         registries.open_read(str(db))
     assert sorted(os.listdir(db.parent)) == ["readystackgo.db", "readystackgo.db-wal"]
 
@@ -79,7 +79,7 @@ def test_a_non_regular_file_is_refused_without_blocking(tmp_path: Path, kind: st
     path = tmp_path / "registries.db"
     os.mkfifo(path) if kind == "fifo" else path.mkdir()
     expected = "not a regular file" if kind == "fifo" else "is a folder, not a database file"
-    with pytest.raises(registries.DatabaseError, match=expected):
+    with pytest.raises(errors.DatabaseError, match=expected):
         registries.open_read(str(path))
 
 
@@ -104,7 +104,7 @@ def test_a_missing_database_is_none_and_an_unopenable_one_an_sqlite_error(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(sqliteread.os, "open", refuse)
-    with pytest.raises(registries.DatabaseError, match="cannot read .*: Permission denied"):
+    with pytest.raises(errors.DatabaseError, match="cannot read .*: Permission denied"):
         registries.open_read(str(tmp_path / "any.db"))
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from readystack.store import pgsql, registries, schema, writes
+from readystack.store import errors, pgsql, registries, schema, writes
 
 GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}")
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{7}")
@@ -132,7 +132,7 @@ class StorageContract:
 
     def test_names_are_unique_per_organization(self, db: registries.Registries) -> None:
         self.add(db, "ghcr", "https://ghcr.io")
-        with pytest.raises(registries.DatabaseError):
+        with pytest.raises(errors.DatabaseError):
             self.add(db, "ghcr", "https://other.example.com")
         organization = writes.write_organization(db)
         assert writes.unique_name(db, organization, "GHCR") == "GHCR (login)"

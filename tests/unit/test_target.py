@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from readystack.helper.lookup import target as targets
-from readystack.helper.lookup.target import OAUTH, REPOSITORY, SERVER, Target, TargetError
+from readystack.helper.lookup.target import OAUTH, REPOSITORY, SERVER, Target
+from readystack.store.errors import TargetError
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -78,7 +79,7 @@ def test_a_host_or_server_url_reads_as_a_server(raw: str, host: str) -> None:
     ],
 )
 def test_userinfo_backslash_space_and_control_are_refused(raw: str) -> None:
-    with pytest.raises(targets.TargetError):
+    with pytest.raises(TargetError):
         targets.parse(raw)
 
 
