@@ -60,8 +60,11 @@ class SecretService:
             )
             bus = self._workdir / "bus"
             deadline = time.monotonic() + timeout
-            while not bus.exists() and time.monotonic() < deadline:
-                time.sleep(0.02)
+            while not bus.exists():
+                if time.monotonic() >= deadline:
+                    self.stop()
+                    raise RuntimeError(f"dbus-daemon did not create {bus} within {timeout:g} s")
+                time.sleep(0.02)  # the poll's interval
             keyring = subprocess.Popen(
                 [
                     self._tools["gnome-keyring-daemon"],
