@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from . import sqliteread
-from .conventions import ADMIN, DATABASE, REMOTE_REFUSAL, is_remote
+from .conventions import ADMIN, DATABASE, DEFAULT_ORGANIZATION, REMOTE_REFUSAL, is_remote
 from .diag import debug, warn
 from .errors import ClosedOnFailure, DatabaseError, Replaced
 from .registries import Registries, failure, sqlite3
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
 # Writers wait longer: a `docker login` racing ReadyStackGo should succeed, not fail.
 WRITE_TIMEOUT = 10.0
-# Used for writes to an empty database that has no Organizations table.
-DEFAULT_ORGANIZATION = "00000000-0000-0000-0000-000000000001"
-
 # How often a writer reopens a file that `sync` replaced while it waited for the lock.
 REPLACED_RETRIES = 10
 

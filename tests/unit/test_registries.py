@@ -122,7 +122,7 @@ def test_a_written_row_has_readystackgos_column_formats(
     ).fetchone()
     conn.close()
     assert row[0] == row_id and GUID.fullmatch(row_id)
-    assert row[1] == writes.DEFAULT_ORGANIZATION == row[1].upper()
+    assert row[1] == conventions.DEFAULT_ORGANIZATION == row[1].upper()
     assert STAMP.fullmatch(row[2])
     assert row[3] is None and row[4] == 1
     assert json.loads(row[5]) == ["acme/*"]
