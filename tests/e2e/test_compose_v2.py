@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from . import tokenregistry
 from .composev2 import find_compose_v2, project
 from .dockerd import Dockerd
 from .registry import Registry
 from .rsgdb import add_registry, create_database
 from .sandbox import Sandbox, output
-from .tokenserver import ISSUER, SERVICE, TokenServer
-from .tools import require_tool
+from .tokenregistry import token_server
+from .tokenserver import TokenServer
 
 pytestmark = [
     pytest.mark.e2e,
@@ -39,38 +40,15 @@ CONFIG_RUN = "image hint: running compose config"
 @pytest.fixture(scope="module")
 def tokens() -> Iterator[TokenServer]:
     """The token server: grants pull and push per user and repository prefix."""
-    workdir = Path(tempfile.mkdtemp(prefix="rse2e-ctokens-"))
-    server = TokenServer(workdir, USERS, GRANTS)
-    server.start()
-    try:
+    with token_server(USERS, GRANTS, "rse2e-ctokens-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def token_registry(tokens: TokenServer) -> Iterator[Registry]:
-    """The CNCF registry with `auth: token`; seed() pushes with a token minted for it."""
-    binary, htpasswd = require_tool("docker-registry"), require_tool("htpasswd")
-    workdir = Path(tempfile.mkdtemp(prefix="rse2e-ctoken-"))
-    auth = (
-        f"{{token: {{realm: '{tokens.realm}', service: {SERVICE}, issuer: {ISSUER}, "
-        f"rootcertbundle: '{tokens.cert_path}'}}}}"
-    )
-    server = Registry(workdir, USERS, htpasswd, binary, auth_config=auth)
-    server.authorization = lambda repo: (
-        "Bearer "
-        + tokens.mint(
-            "alice", SERVICE, [{"type": "repository", "name": repo, "actions": ["pull", "push"]}]
-        )
-    )
-    try:
-        server.start()
+    """The CNCF registry with `auth: token`; seed() pushes with a token minted for alice."""
+    with tokenregistry.token_registry(tokens, USERS, "rse2e-ctoken-", "alice") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ import pytest
 from .registry import Registry
 from .rsgdb import add_registry, create_database
 from .sandbox import HELPER_NAME, Sandbox, output
-from .tokenserver import ISSUER, SERVICE, TokenServer
+from .tokenregistry import token_registry, token_server
+from .tokenserver import TokenServer
 from .tools import require_tool
 
 pytestmark = pytest.mark.e2e
@@ -43,39 +44,16 @@ def self_signed(workdir: Path, name: str, subject: str, *extra: str) -> tuple[Pa
 @pytest.fixture(scope="module")
 def tokens() -> Iterator[TokenServer]:
     """The token server that signs the Bearer registry's tokens."""
-    workdir = Path(tempfile.mkdtemp(prefix="rse2e-tokens-"))
-    server = TokenServer(workdir, USERS, GRANTS)
-    server.start()
-    try:
+    with token_server(USERS, GRANTS, "rse2e-tokens-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def bearer_registry(tokens: TokenServer) -> Iterator[Registry]:
     """The CNCF registry with `auth: token`, seeded with team/app:1."""
-    binary, htpasswd = require_tool("docker-registry"), require_tool("htpasswd")
-    workdir = Path(tempfile.mkdtemp(prefix="rse2e-bearer-"))
-    auth = (
-        f"{{token: {{realm: '{tokens.realm}', service: {SERVICE}, issuer: {ISSUER}, "
-        f"rootcertbundle: '{tokens.cert_path}'}}}}"
-    )
-    server = Registry(workdir, USERS, htpasswd, binary, auth_config=auth)
-    push = [{"type": "repository", "name": "", "actions": ["pull", "push"]}]
-
-    def bearer(repo: str) -> str:
-        return "Bearer " + tokens.mint("alice", SERVICE, [{**push[0], "name": repo}])
-
-    server.authorization = bearer
-    try:
-        server.start()
+    with token_registry(tokens, USERS, "rse2e-bearer-", "alice") as server:
         server.seed("team/app", "1")
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
