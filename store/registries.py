@@ -154,7 +154,14 @@ class Registries:
         self.skipped: list[str] = []
 
     def _learn_shape(self) -> None:
-        self.tables = self.read_tables()
+        try:
+            self.tables = self.read_tables()
+        except sqlite3.DatabaseError as exc:
+            if self.reader is None or not sqliteread.hot_journal(exc):
+                raise
+            # A writer was killed inside its commit: never wait for another one to clean up.
+            self.conn = self.reader.rolled_back()
+            self.tables = self.read_tables()
         self.organization = self._organization()
 
     def read_tables(self) -> set[str]:
@@ -183,7 +190,12 @@ class Registries:
     def _fetch(self, sql: str, params: tuple) -> list[tuple]:
         try:
             rows = self.conn.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if self.reader is not None and sqliteread.hot_journal(exc):
+                # A writer died inside its commit since we opened: never wait for another one.
+                self.conn = self.reader.rolled_back()
+                self._learn_shape()
+                raise _ReadAgain() from None
             if self.reader is None or not self.reader.stale():
                 raise
             rows = None  # a checkpoint rewrote pages under our unlocked read

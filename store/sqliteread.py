@@ -16,6 +16,15 @@ https://sqlite.org/wal.html#readonly:
   SQLITE_CANTOPEN for a user who cannot write the folder: refused with one sentence instead.
 - Rollback-journal file: ``mode=ro``, which creates nothing and holds its SHARED lock only for
   the statement.
+- Rollback-journal file with a *hot* journal (a writer was killed, or the power cut, inside its
+  commit): ``mode=ro`` cannot roll it back and fails with SQLITE_READONLY_ROLLBACK until some
+  writer comes along. A pull must not depend on a writer having finished cleanly, and must not
+  write beside the database either (it may be ReadyStackGo's, or a root-owned replica the reader
+  may only read). So ``rolled_back()`` copies the file and its journal, under our SHARED lock (no
+  writer can roll back or write meanwhile), into a private folder in memory-backed storage,
+  lets SQLite roll the copy back there, and reads the result from memory. The hot journal stays
+  for the next writer, which rolls the real file back itself
+  (sqlite.org/lockingv3.html#hot_journals).
 """
 
 from __future__ import annotations
@@ -52,6 +61,15 @@ def close_all() -> None:
 
 
 atexit.register(close_all)
+
+
+# SQLITE_READONLY_ROLLBACK (sqlite3.h): a read-only connection found a hot journal.
+READONLY_ROLLBACK = 776
+
+
+def hot_journal(exc: BaseException) -> bool:
+    """A read-only connection met a journal it cannot roll back (a writer died mid-commit)."""
+    return getattr(exc, "sqlite_errorcode", None) == READONLY_ROLLBACK
 
 
 class Unreadable(Internal, sqlite3.OperationalError):
@@ -120,6 +138,32 @@ class Reader:
         self.fd = fd
         return self.connect()
 
+    def rolled_back(self) -> sqlite3.Connection:
+        """A connection to the file as its hot journal says it was, read without writing beside it.
+
+        Called after SQLITE_READONLY_ROLLBACK; see the module's docstring for why a copy.
+        """
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        journal = self.path + "-journal"
+        self._lock_shared()  # no writer can roll back, or write, while we copy
+        try:
+            image = _read_all(self.fd)
+            try:
+                jfd = os.open(journal, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            except FileNotFoundError:
+                jfd = -1  # a writer rolled it back before our lock: the file is whole
+            try:
+                log = _read_all(jfd) if jfd >= 0 else b""
+            finally:
+                if jfd >= 0:
+                    os.close(jfd)
+        finally:
+            self._unlock()
+        self.conn = _roll_back_in_private(image, log)
+        return self.conn
+
     def close(self) -> None:
         """Close the connection, then our descriptor (closing it drops this process's locks)."""
         try:
@@ -163,6 +207,61 @@ class Reader:
         import fcntl
 
         fcntl.lockf(self.fd, fcntl.LOCK_UN, _SHARED_SIZE, _SHARED_FIRST)
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    parts, offset = [], 0
+    while offset < size:
+        part = os.pread(fd, size - offset, offset)
+        if not part:
+            break
+        parts.append(part)
+        offset += len(part)
+    return b"".join(parts)
+
+
+def _private_folder() -> str:
+    import tempfile  # only after a writer died inside its commit
+
+    # Memory-backed where there is one: a full disk must not fail a pull (DESIGN.md, faults).
+    for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm", None):
+        if base is None or os.path.isdir(base):
+            try:
+                return tempfile.mkdtemp(prefix="readystack-rollback.", dir=base)  # mode 0700
+            except OSError:
+                continue
+    raise Unreadable("no private folder to roll its hot journal back in")
+
+
+def _roll_back_in_private(image: bytes, log: bytes) -> sqlite3.Connection:
+    """SQLite rolls a copy back in a private folder; the result lives on in memory only."""
+    folder = _private_folder()
+    copy = os.path.join(folder, "db")
+    try:
+        for name, data in ((copy, image), (copy + "-journal", log)):
+            if name == copy or data:
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+        private = sqlite3.connect(f"file:{uri_path(copy)}?mode=rw", uri=True, isolation_level=None)
+        try:
+            private.execute("SELECT count(*) FROM sqlite_master").fetchone()  # rolls it back
+            rolled = private.serialize()
+        finally:
+            private.close()
+    finally:
+        for name in (copy + "-journal", copy):
+            if os.path.exists(name):
+                os.unlink(name)
+        os.rmdir(folder)
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.deserialize(rolled)
+    return conn
 
 
 def open_reader(path: str, timeout: float) -> Reader | None:

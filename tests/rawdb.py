@@ -52,3 +52,31 @@ def insert(
         if store is not None:
             db.execute('INSERT INTO "ReadyStackHelper" VALUES (?, ?, ?)', (row_id, "admin", store))
     db.close()
+
+
+# A writer killed inside its commit: SQLite spills pages into the file once its cache (one page
+# here) is full, after syncing the journal, so SIGKILL then leaves a hot journal, every time.
+_DIE_MID_COMMIT = """
+import os, signal, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA cache_size = 1")
+db.execute("BEGIN IMMEDIATE")
+for i in range(200):
+    db.execute(
+        'INSERT INTO "Registries" VALUES (?, ?, ?, ?, NULL, ?, 0, '
+        "'2025-01-01 00:00:00.0000000', NULL, '[]', 1)",
+        (f"DEAD-{i}", sys.argv[2], f"dead {i}", "https://dead.example", "x" * 900),
+    )
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def leave_hot_journal(path: Path | str) -> None:
+    """Kill a writer of ``path`` inside its commit, leaving a hot rollback journal beside it."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _DIE_MID_COMMIT, str(path), ORG], timeout=60)
+    assert proc.returncode == -9, proc
+    with open(f"{path}-journal", "rb") as journal:
+        assert journal.read(8) == bytes.fromhex("d9d505f920a163d7"), "the journal is not hot"
