@@ -65,6 +65,8 @@ def save(path: str, data: dict) -> None:
     import json
     import tempfile
 
+    from .faultpoint import reached
+
     real = os.path.realpath(path)
     folder = os.path.dirname(real)
     try:
@@ -80,6 +82,7 @@ def save(path: str, data: dict) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         _copy_permissions(old, tmp)
+        reached("after-config-fsync")
         os.replace(tmp, real)
     except OSError as exc:
         try:
@@ -87,6 +90,23 @@ def save(path: str, data: dict) -> None:
         except OSError:
             pass
         raise ConfigError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
+    reached("after-config-rename")
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    # The rename itself survives a power cut only once the folder is on disk; too late to undo
+    # it now, so a failure here is not an error (the new file is already what Docker reads).
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _copy_permissions(old: os.stat_result | None, tmp: str) -> None:

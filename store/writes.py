@@ -12,6 +12,7 @@ from . import sqliteread
 from .conventions import ADMIN, DATABASE, DEFAULT_ORGANIZATION, REMOTE_REFUSAL, is_remote
 from .diag import debug, warn
 from .errors import ClosedOnFailure, DatabaseError, Replaced
+from .faultpoint import reached
 from .registries import Registries, failure, sqlite3
 from .schema import INSERT, NAMES, SIDE_INSERT, SIDE_TABLE, max_len
 
@@ -131,6 +132,7 @@ class transaction:
                 db.conn.execute(statement)
         except sqlite3.Error as exc:
             raise failure(db.path, "write", exc) from None
+        reached("after-begin")
         # A writer that waited for `sync`'s lock may hold it on a file sync has replaced. Check
         # before the first write: SQLite names its journal after the path (the new file's).
         if db.identity is not None and moved(db.path, db.identity):
@@ -150,12 +152,17 @@ class transaction:
         self.db.lock_rows = ""
         try:
             if exc_type is None:
+                reached("before-commit")
                 self.db.conn.execute("COMMIT")
                 return
-            self.db.conn.execute("ROLLBACK")
+            # SQLite itself ends the transaction on some errors (SQLITE_FULL): then no ROLLBACK,
+            # whose "no transaction is active" would hide the disk that is full.
+            if getattr(self.db.conn, "in_transaction", True):
+                self.db.conn.execute("ROLLBACK")
             self.db.tables = self.db.read_tables()  # a table created inside is gone again
         except sqlite3.Error as error:
-            raise failure(self.db.path, "write", error) from None
+            cause = exc if isinstance(exc, sqlite3.Error) else error
+            raise failure(self.db.path, "write", cause) from None
         if isinstance(exc, sqlite3.Error):
             raise failure(self.db.path, "write", exc) from None
 
@@ -252,6 +259,7 @@ def insert_row(
     }
     db.conn.execute(INSERT, tuple(cells[name] for name in NAMES))
     record_side(db, row_id, origin, secret_store)
+    reached("after-row-write")
     return row_id
 
 
@@ -276,6 +284,7 @@ def update_row(db: Registries, row_id: str, **columns: object) -> None:
         f'UPDATE "Registries" SET {sets}"UpdatedAt" = ?, "Version" = "Version" + 1 WHERE "Id" = ?',
         (*columns.values(), now(), row_id),
     )
+    reached("after-row-write")
 
 
 def delete_row(db: Registries, row_id: str) -> None:
@@ -283,6 +292,7 @@ def delete_row(db: Registries, row_id: str) -> None:
     db.conn.execute('DELETE FROM "Registries" WHERE "Id" = ?', (row_id,))
     if "ReadyStackHelper" in db.tables:
         db.conn.execute('DELETE FROM "ReadyStackHelper" WHERE "RegistryId" = ?', (row_id,))
+    reached("after-row-write")
 
 
 def set_default(db: Registries, row_id: str) -> None:
@@ -294,6 +304,7 @@ def set_default(db: Registries, row_id: str) -> None:
         'WHERE "Id" = ? AND "IsDefault" = ?',
         (True, now(), row_id, False),
     )
+    reached("after-row-write")
 
 
 def _clear_default(db: Registries, organization: str, keep: str = "") -> None:

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Mapping
 
 from readystack.store import registries, secrets, writes
 from readystack.store.conventions import DATABASE, KEYRING, NAME
 from readystack.store.errors import SecretStoreError
+from readystack.store.faultpoint import reached
 from readystack.store.verberrors import AdminError
 
 from .adminlib import keyring_advice, missing_row, open_write
-
-
-def _interrupt_point(environ: Mapping[str, str], step: str) -> None:
-    # Tests kill the move between its steps to prove that nothing is lost; never set otherwise.
-    if environ.get("READYSTACK_TEST_INTERRUPT") == step:
-        sys.stdout.flush()
-        os._exit(137)
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -49,18 +41,16 @@ def run(ns: argparse.Namespace) -> int:
         moved = 0
         for row in rows:
             if ns.to == KEYRING:
-                moved += _to_keyring(db, row, backend, ns.environ)
+                moved += _to_keyring(db, row, backend)
             else:
-                moved += _to_database(db, row, ns.environ)
+                moved += _to_database(db, row)
     finally:
         db.close()
     print(f"moved {moved} secret(s) to the {ns.to}")
     return 0
 
 
-def _to_keyring(
-    db: registries.Registries, row: registries.Row, backend: object, environ: Mapping[str, str]
-) -> int:
+def _to_keyring(db: registries.Registries, row: registries.Row, backend: object) -> int:
     if row.in_keyring:
         return _bind(row)
     if row.password is None:
@@ -70,7 +60,7 @@ def _to_keyring(
     except SecretStoreError as exc:
         why = keyring_advice(exc, "")
         raise AdminError(f"{row.name!r}: {why}; its password stays in the database") from None
-    _interrupt_point(environ, "after-new-secret")
+    reached("after-new-secret")
     with writes.transaction(db):
         current = writes.password_of(db, row.id)
         if current is None or current[0] != row.password:
@@ -96,7 +86,7 @@ def _bind(row: registries.Row) -> int:
     return int(changed)
 
 
-def _to_database(db: registries.Registries, row: registries.Row, environ: Mapping[str, str]) -> int:
+def _to_database(db: registries.Registries, row: registries.Row) -> int:
     if not row.in_keyring:
         return 0
     try:
@@ -108,7 +98,7 @@ def _to_database(db: registries.Registries, row: registries.Row, environ: Mappin
     with writes.transaction(db):
         writes.update_row(db, row.id, Password=secret)
         writes.record_side(db, row.id, row.origin, DATABASE)
-    _interrupt_point(environ, "after-new-secret")
+    reached("after-new-secret")
     try:
         secrets.delete(row.secret_store, row.id, row.host or "")
     except SecretStoreError as exc:
