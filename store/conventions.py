@@ -25,6 +25,9 @@ SECRET_STORES = (DATABASE, KEYRING)
 KEYRING_PREFIX = KEYRING + ":"
 # The organization of rows written to a database without an Organizations row (DESIGN.md).
 DEFAULT_ORGANIZATION = "00000000-0000-0000-0000-000000000001"
+# DESIGN.md "Every wait ends": what bounds connecting, each statement and each lock wait on a
+# server (`sync --timeout`'s default; the management verbs on --db postgresql:// use it too).
+REMOTE_TIMEOUT = 30.0
 REMOTE_REFUSAL = (
     "the database is a PostgreSQL URI; the protocol verbs use only a local file: keep a local copy "
     "with `sync --to FILE` and point READYSTACK_DB at FILE"

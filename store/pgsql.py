@@ -7,21 +7,27 @@ never imports it (the protocol verbs read only a local file).
 from __future__ import annotations
 
 import hashlib
+import signal
 from collections.abc import Iterable, Sequence
 
 import psycopg
 from psycopg import conninfo
 
 from . import writes
-from .conventions import NAME, shown
+from .conventions import NAME, REMOTE_TIMEOUT, shown
 from .diag import printable
 from .errors import BadJSON, ClosedOnFailure, DatabaseError
+from .faultpoint import reached
 from .jsonread import read_json
 from .registries import Dialect, Registries
 from .rows import Row, make_row
 from .schema import PATTERNS_USABLE, registries_ddl
 
-CONNECT_TIMEOUT = 10
+DEFAULT_TIMEOUT = REMOTE_TIMEOUT
+# The server enforces statement_timeout and lock_timeout itself; a server that cannot answer at
+# all (stopped, or behind a network that drops packets) is ended by our own deadline this much
+# later, so that the server's clearer message wins whenever it can still speak.
+CLIENT_GRACE = 2.0
 # Every writer takes this transaction-scoped lock first, as SQLite's BEGIN IMMEDIATE lets one
 # writer in at a time: under READ COMMITTED two concurrent `set-default`s could otherwise each
 # clear the old default and leave two. Readers never wait for it.
@@ -92,11 +98,55 @@ class Result(list):
         return self
 
 
+class Stalled(DatabaseError):
+    """PostgreSQL did not answer within the timeout (our own deadline, not the server's)."""
+
+
+class _Deadline:
+    """A client-side end to one wait on the server, by SIGALRM (psycopg polls every 0.1 s and
+    lets signal handlers run; our exception is not one it catches to cancel and wait again)."""
+
+    def __init__(self, seconds: float, what: str, conn: Connection | None = None) -> None:
+        self.seconds, self.what, self.conn = seconds, what, conn
+        self.previous: object = None
+
+    def __enter__(self) -> None:
+        if self.conn is not None and self.conn.stalled:
+            # Its state is unknown after a stall: not even a ROLLBACK waits on it again.
+            raise Stalled(self.conn.stalled)
+        try:
+            self.previous = signal.signal(signal.SIGALRM, self._expired)
+        except ValueError:  # not the main thread: the server's own timeouts still hold
+            self.previous = None
+            return
+        signal.setitimer(signal.ITIMER_REAL, self.seconds + CLIENT_GRACE)
+
+    def __exit__(self, *_: object) -> None:
+        if self.previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)  # type: ignore[arg-type]
+
+    def _expired(self, *_: object) -> None:
+        text = f"PostgreSQL did not answer {self.what} within {self.seconds:g}s (--timeout)"
+        if self.conn is not None:
+            self.conn.stalled = text
+        raise Stalled(text)
+
+
+def _reason(exc: psycopg.Error, timeout: float) -> str:
+    text = first_line(exc)
+    if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+        text += f" (--timeout {timeout:g}s)"  # statement_timeout or lock_timeout, set below
+    return text
+
+
 class Connection:
     """A psycopg connection that takes SQLite's ``?`` placeholders and raises DatabaseError."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.raw = conn
+        self.timeout = timeout
+        self.stalled = ""  # why the server stopped answering, once it did
         self._converted: dict[str, str] = {}
 
     def _query(self, sql: str) -> str:
@@ -110,19 +160,26 @@ class Connection:
         """Run one statement; every driver error becomes the store's DatabaseError."""
         query = self._query(sql)
         try:
-            cursor = self.raw.execute(query, tuple(params))  # type: ignore[arg-type]
-            return Result(cursor.fetchall() if cursor.description else ())
+            with _Deadline(self.timeout, "a statement", self):
+                cursor = self.raw.execute(query, tuple(params))  # type: ignore[arg-type]
+                return Result(cursor.fetchall() if cursor.description else ())
         except psycopg.Error as exc:
-            raise DatabaseError(first_line(exc)) from None
+            raise DatabaseError(_reason(exc, self.timeout)) from None
 
     def copy_rows(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         """COPY ... FROM STDIN: the fast path for many rows."""
         try:
-            with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in rows:
+            with (
+                _Deadline(self.timeout, "a COPY", self),
+                self.raw.cursor() as cursor,
+                cursor.copy(sql) as copy,
+            ):
+                for i, row in enumerate(rows):
                     copy.write_row(row)
+                    if i == 0:
+                        reached("mid-copy")
         except psycopg.Error as exc:
-            raise DatabaseError(first_line(exc)) from None
+            raise DatabaseError(_reason(exc, self.timeout)) from None
 
     def digest(self, sql: str, params: Sequence[object] = ()) -> str:
         """A digest of the query and of what ``COPY (sql) TO STDOUT`` sends, hashed as it comes.
@@ -134,15 +191,19 @@ class Connection:
         summed = hashlib.blake2b(f"{query}\0{params!r}\0".encode(), digest_size=32)
         copy_sql = f"COPY ({query}) TO STDOUT"
         try:
-            with self.raw.cursor() as cursor, cursor.copy(copy_sql, tuple(params) or None) as copy:
+            with (
+                _Deadline(self.timeout, "a COPY", self),
+                self.raw.cursor() as cursor,
+                cursor.copy(copy_sql, tuple(params) or None) as copy,
+            ):
                 for chunk in copy:
                     summed.update(chunk)
         except psycopg.Error as exc:
-            raise DatabaseError(first_line(exc)) from None
+            raise DatabaseError(_reason(exc, self.timeout)) from None
         return summed.hexdigest()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (it only sends a goodbye: a stalled server cannot hold it)."""
         self.raw.close()
 
 
@@ -178,27 +239,52 @@ def _scrubbed(exc: BaseException, uri: str) -> str:
     return text
 
 
-def connect(uri: str) -> Connection:
-    """Connect (autocommit: transactions are explicit, as on SQLite)."""
+def bounds(params: dict[str, str], timeout: float) -> dict[str, object]:
+    """libpq settings that end every wait after ``timeout``: connect, statements, lock waits,
+    a dead peer (TCP keepalives, unacknowledged data); a URI's own connect_timeout wins."""
+    ms = max(1, int(timeout * 1000))
+    options = f"-c statement_timeout={ms} -c lock_timeout={ms}"
+    # A client that vanished mid-transaction must not keep its locks from the next round.
+    options += f" -c idle_in_transaction_session_timeout={ms}"
+    idle = max(1, int(timeout) // 3)
+    extra: dict[str, object] = {
+        "options": f"{params['options']} {options}" if params.get("options") else options,
+        "keepalives": 1,
+        "keepalives_idle": idle,
+        "keepalives_interval": idle,
+        "keepalives_count": 3,
+        "tcp_user_timeout": ms,
+    }
+    if "connect_timeout" not in params:
+        extra["connect_timeout"] = max(2, round(timeout))  # libpq's minimum is 2
+    return extra
+
+
+def connect(uri: str, timeout: float = DEFAULT_TIMEOUT) -> Connection:
+    """Connect (autocommit: transactions are explicit, as on SQLite), every wait bounded."""
     params = check_uri(uri)
-    extra = {} if "connect_timeout" in params else {"connect_timeout": CONNECT_TIMEOUT}
     try:
-        raw = psycopg.connect(uri, autocommit=True, application_name=NAME, **extra)
+        with _Deadline(timeout, "the connection"):
+            raw = psycopg.connect(
+                uri, autocommit=True, application_name=NAME, **bounds(params, timeout)
+            )
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to PostgreSQL: {_scrubbed(exc, uri)}") from None
-    return Connection(raw)
+    except Stalled as exc:
+        raise DatabaseError(f"cannot connect to PostgreSQL: {exc}") from None
+    return Connection(raw, timeout)
 
 
-def open_read(uri: str) -> Registries:
+def open_read(uri: str, timeout: float = DEFAULT_TIMEOUT) -> Registries:
     """Open the table for reading (a database without it is an empty table)."""
-    conn = connect(uri)
+    conn = connect(uri, timeout)
     with ClosedOnFailure(conn):
         return Registries(conn, uri, dialect=POSTGRES)  # type: ignore[arg-type]
 
 
-def open_write(uri: str) -> Registries:
+def open_write(uri: str, timeout: float = DEFAULT_TIMEOUT) -> Registries:
     """Open the table for writing, creating both tables on first use."""
-    db = open_read(uri)
+    db = open_read(uri, timeout)
     with ClosedOnFailure(db):
         writes.create_schema(db)
     return db

@@ -190,15 +190,21 @@ class Source:
         self.rows, self.digest, self.unchanged = rows, digest, unchanged
 
 
-def read_source(location: str, warn: Callable[[str], None], dest: str) -> Source:
+def read_source(
+    location: str,
+    warn: Callable[[str], None],
+    dest: str,
+    timeout: float = conventions.REMOTE_TIMEOUT,
+) -> Source:
     """SOURCE's rows to copy: no login rows, no cell too long; keyring-held secrets left out.
 
-    One line each goes to ``warn`` for a secret left out and a row refused.
+    One line each goes to ``warn`` for a secret left out and a row refused. ``timeout`` bounds
+    every wait on PostgreSQL.
 
     From PostgreSQL the rows are fetched as tuples only when ``dest`` is not stamped with them.
     """
     try:
-        source, notes = _read_source(location, dest)
+        source, notes = _read_source(location, dest, timeout)
     except (DatabaseError, registries.sqlite3.Error, OSError) as exc:
         raise DatabaseError(f"cannot read {conventions.shown(location)}: {_reason(exc)}") from None
     for line in notes:
@@ -215,8 +221,8 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-def _read_source(location: str, dest: str) -> tuple[Source, list[str]]:
-    db = _open_source(location)
+def _read_source(location: str, dest: str, timeout: float) -> tuple[Source, list[str]]:
+    db = _open_source(location, timeout)
     try:
         if "Registries" not in db.tables:
             raise DatabaseError("it has no Registries table")
@@ -269,25 +275,30 @@ def unchanged(path: str, digest: str) -> Plan | None:
     return Plan.nothing(logins[0][0])
 
 
-def _open_source(location: str) -> Registries:
+def _open_source(location: str, timeout: float) -> Registries:
     if conventions.is_remote(location):
         from . import pgsql
 
-        return pgsql.open_read(location)
+        return pgsql.open_read(location, timeout)
     db = registries.open_read(location)  # reads without leaving a trace, even ReadyStackGo's
     if db is None:
         raise DatabaseError("it does not exist")
     return db
 
 
-def write_dest(location: str, source: list[Cells], digest: str | None) -> Plan:
+def write_dest(
+    location: str,
+    source: list[Cells],
+    digest: str | None,
+    timeout: float = conventions.REMOTE_TIMEOUT,
+) -> Plan:
     """Make DEST's rows SOURCE's, keeping DEST's login rows; returns what changed.
 
     ``digest`` (SOURCE's, from PostgreSQL) is stamped into a SQLite DEST.
     """
     try:
         if conventions.is_remote(location):
-            return _write_postgres(location, source)
+            return _write_postgres(location, source, timeout)
         # Another sync may replace the file while this one waits for its lock: read it again.
         return writes.retry_replaced(
             location, "sync", lambda: _write_file(location, source, digest)
@@ -303,10 +314,10 @@ def _refuse(db: Registries) -> None:
         )
 
 
-def _write_postgres(uri: str, source: list[Cells]) -> Plan:
+def _write_postgres(uri: str, source: list[Cells], timeout: float) -> Plan:
     from . import pgsql
 
-    db = pgsql.open_write(uri)
+    db = pgsql.open_write(uri, timeout)
     try:
         with writes.transaction(db):
             plan, rows = python_plan(raw_rows(db), source)
@@ -371,11 +382,15 @@ def _refuse_wal(path: str) -> None:
 
 def _replace(path: str, source: list[Cells], old: Old, digest: str | None) -> Plan:
     """Build the new table; if it differs, write it beside ``path``, fsync it, rename it over."""
+    from .faultpoint import reached
+
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}."
+    _remove_leftovers(folder, prefix)
     plan, image = _build(source, old, digest)
     if image is None:
         return plan
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".sync", dir=folder)
+    fd, temp = tempfile.mkstemp(prefix=prefix, suffix=".sync", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:  # mkstemp made it 0600
             fh.write(image)
@@ -384,17 +399,32 @@ def _replace(path: str, source: list[Cells], old: Old, digest: str | None) -> Pl
         st = os.stat(path)
         if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
             os.chown(temp, st.st_uid, st.st_gid)  # root syncing a user's replica keeps it theirs
+        reached("after-replica-fsync")
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+    reached("after-replica-rename")
     dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # the rename itself survives a crash
     finally:
         os.close(dir_fd)
     return plan
+
+
+def _remove_leftovers(folder: str, prefix: str) -> None:
+    """Remove the new files of syncs killed before their rename (each holds every secret).
+
+    Only the holder of DEST's write lock writes one, and that is us now: any other is dead.
+    """
+    for name in os.listdir(folder):
+        if name.startswith(prefix) and name.endswith(".sync"):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except FileNotFoundError:
+                pass
 
 
 def _build(source: list[Cells], old: Old, digest: str | None) -> tuple[Plan, bytes | None]:

@@ -25,26 +25,31 @@ def run(ns: argparse.Namespace) -> int:
     if _same(source, dest):
         raise AdminError(f"{conventions.shown(source)} is both SOURCE and DEST")
     if not ns.every:
-        return sync_once(source, dest)
+        return sync_once(source, dest, ns.timeout)
     stop = _Stop()
     status = 0
     while not stop.requested:
-        status = sync_once(source, dest)
+        # A round that failed or timed out ends with its connections closed: the next one
+        # starts clean, so one stalled server never stops the rounds after it.
+        status = sync_once(source, dest, ns.timeout)
         stop.sleep(ns.every)
     return status
 
 
-def sync_once(source: str, dest: str) -> int:
-    """Copy once; a SOURCE or DEST that fails leaves DEST as it was, with one stderr line."""
+def sync_once(source: str, dest: str, timeout: float = conventions.REMOTE_TIMEOUT) -> int:
+    """Copy once; a SOURCE or DEST that fails leaves DEST as it was, with one stderr line.
+
+    ``timeout`` bounds connecting, each statement and each lock wait on PostgreSQL.
+    """
     try:
-        read = replica.read_source(source, warn, dest)
+        read = replica.read_source(source, warn, dest, timeout)
     except (DatabaseError, OSError) as exc:
         warn(f"sync: {exc}")
         return 1
     plan = read.unchanged  # DEST is stamped with SOURCE's rows: nothing to write
     if plan is None:
         try:
-            plan = replica.write_dest(dest, read.rows, read.digest)
+            plan = replica.write_dest(dest, read.rows, read.digest, timeout)
         except (DatabaseError, OSError) as exc:
             warn(f"sync: {exc}")
             return 1

@@ -225,6 +225,13 @@ def _sync(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--every", type=_seconds, metavar="S", help="repeat every S seconds until SIGTERM/SIGINT"
     )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="S",
+        default=30.0,  # store.conventions.REMOTE_TIMEOUT: this table is imported by --help
+        help="bound connecting, each statement and each lock wait on PostgreSQL (default 30)",
+    )
 
 
 _ROW = "[--username U] [--password-stdin] [--pattern P]… [--default] [--secret-store S]"
@@ -332,7 +339,7 @@ VERBS: tuple[Verb, ...] = (
     ),
     Verb(
         "sync",
-        "[--from SOURCE] [--to DEST] [--every S]",
+        "[--from SOURCE] [--to DEST] [--every S] [--timeout S]",
         "copy the table between SQLite files and PostgreSQL, keeping login rows",
         "manage.sync",
         "run",

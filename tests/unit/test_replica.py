@@ -54,3 +54,17 @@ def test_the_digest_and_the_rows_come_from_one_snapshot(
         assert [r.username for r in db.all_rows()] == ["later"]
     finally:
         db.close()
+
+
+def test_every_wait_on_postgresql_is_bounded_by_the_timeout() -> None:
+    """sync --timeout: connect, statements, lock waits, and a peer that vanished."""
+    from readystack.store import pgsql
+
+    bounds = pgsql.bounds({}, 2.5)
+    assert bounds["connect_timeout"] == 2  # libpq's minimum is 2 s
+    assert "-c statement_timeout=2500" in str(bounds["options"])
+    assert "-c lock_timeout=2500" in str(bounds["options"])
+    assert bounds["keepalives"] == 1 and bounds["tcp_user_timeout"] == 2500
+    kept = pgsql.bounds({"connect_timeout": "7", "options": "-c search_path=fleet"}, 30)
+    assert "connect_timeout" not in kept  # the URI's own value wins
+    assert str(kept["options"]).startswith("-c search_path=fleet -c statement_timeout=30000")
