@@ -29,6 +29,11 @@ settings.register_profile("random", derandomize=False, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--long``: the fault-injection suite (tests/faults) kills each writer 2000 times."""
+    parser.addoption("--long", action="store_true", help="tests/faults: 2000 kills per writer")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     """One private PostgreSQL server for the whole run (skipped without PostgreSQL, CI fails)."""
