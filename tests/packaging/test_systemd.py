@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from e2e.tools import unavailable
 
 UNITS = Path(__file__).resolve().parents[2] / "packaging" / "systemd"
 SERVICE = UNITS / "docker-credential-readystack-sync.service"
@@ -27,7 +28,9 @@ def test_the_service_runs_sync_with_the_source_from_the_config_file() -> None:
     service = _unit(SERVICE)
     assert service["Service"]["Type"] == "oneshot"
     # No --from: the source is `sync-from` in the config file, so no URI sits in the unit.
-    assert service["Service"]["ExecStart"] == "/usr/bin/docker-credential-readystack sync"
+    assert (
+        service["Service"]["ExecStart"] == "/usr/bin/docker-credential-readystack sync --timeout 30"
+    )
     assert service["Service"]["UMask"] == "0077"
     assert "network-online.target" in service["Unit"]["After"]
 
@@ -42,7 +45,7 @@ def test_the_timer_repeats_and_is_installed_disabled() -> None:
 def test_systemd_accepts_both_units(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze not installed (package systemd)")
+        unavailable("systemd-analyze not installed: apt-get install -y systemd")
     helper = os.environ.get("READYSTACK_HELPER_EXE") or str(
         Path(sys.executable).parent / "docker-credential-readystack"
     )
@@ -57,3 +60,30 @@ def test_systemd_accepts_both_units(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_stalled_round_ends_before_the_unit_is_killed() -> None:
+    """TimeoutStartSec is above --timeout (DESIGN.md, "Every wait ends")."""
+    service = _unit(SERVICE)["Service"]
+    timeout = float(service["ExecStart"].split("--timeout", 1)[1].split()[0])
+    assert float(service["TimeoutStartSec"]) > 4 * timeout
+
+
+def test_the_service_is_hardened(tmp_path: Path) -> None:
+    """`systemd-analyze security`: 9.1 UNSAFE before this hardening; now at most 3.0."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        unavailable("systemd-analyze not installed: apt-get install -y systemd")
+    proc = subprocess.run(
+        [analyze, "security", "--offline=true", str(SERVICE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", proc.stdout)
+    assert found, proc.stdout + proc.stderr
+    print(f"systemd-analyze security: {found.group(1)}")
+    assert float(found.group(1)) <= 3.0, proc.stdout
+    service = _unit(SERVICE)["Service"]
+    assert service["ProtectSystem"] == "strict" and service["PrivateDevices"] == "yes"
+    assert service["RestrictAddressFamilies"] == "AF_UNIX AF_INET AF_INET6"
