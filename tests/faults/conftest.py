@@ -28,7 +28,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture
 def kills(request: pytest.FixtureRequest) -> int:
-    """Kills per writer: READYSTACK_FAULT_KILLS, else 2000 with --long, else 200."""
+    """Kills per writer: READYSTACK_FAULT_KILLS, else 2000 with --long, else 100."""
     from .harness import kills_wanted
 
     return kills_wanted(request.config)

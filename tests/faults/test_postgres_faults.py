@@ -68,9 +68,12 @@ def _server_pids(cluster: Cluster) -> list[int]:
 def _frozen(cluster: Cluster) -> Iterator[None]:
     """The whole server SIGSTOPped: its kernel still accepts connections, nothing answers."""
     pids = _server_pids(cluster)
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
     try:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass  # a backend that ended meanwhile
         yield
     finally:
         for pid in pids:
