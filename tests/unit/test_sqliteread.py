@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import rawdb
-from readystack.store import errors, registries, sqliteread
+from readystack.store import errors, registries, sqliteread, writes
 from readystackgo import RunningReadyStackGo, create_readystackgo_database
 
 
@@ -167,7 +167,7 @@ def test_a_writer_rolls_the_hot_journal_back_and_keeps_every_committed_row(tmp_p
     rawdb.make(path)
     rawdb.insert(path, "A", "kept", "https://ghcr.io")
     rawdb.leave_hot_journal(path)
-    db = registries.open_write(str(path))
+    db = writes.open_write(str(path))
     try:
         assert [r.name for r in db.all_rows()] == ["kept"]
         assert db.query("PRAGMA integrity_check") == [("ok",)]
