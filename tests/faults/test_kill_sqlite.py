@@ -50,11 +50,14 @@ def test_erase(fast_tmp: Path, kills: int) -> None:
         assert run(["store"], env, login(f"keep{n}.example", f"k{n}")).returncode == 0
     kept = logins(db)
 
-    def attempt(i: int, point: str | None, delay: float) -> int:
+    def prepare(i: int) -> None:
+        # Outside the timed run: the random instants scale to `erase` alone.
         host = f"gone{i % 5}.example"
         if f"https://{host}" not in logins(db):
             assert run(["store"], env, login(host, f"g{i}")).returncode == 0
-        return launch(["erase"], env, point, delay, host.encode())
+
+    def attempt(i: int, point: str | None, delay: float) -> int:
+        return launch(["erase"], env, point, delay, f"gone{i % 5}.example".encode())
 
     def check(i: int, status: int) -> int:
         integrity(db)
@@ -70,8 +73,10 @@ def test_erase(fast_tmp: Path, kills: int) -> None:
         }
         answer = get(env, url.removeprefix("https://"))
         assert (answer or {}).get("Secret") == found.get(url)
+        prepare(i + 1)
         return 4
 
+    prepare(0)
     drive("erase", kills, TX, attempt, check)
 
 
@@ -149,11 +154,14 @@ def test_registry_remove(fast_tmp: Path, kills: int) -> None:
     _add(env, "keep", "https://keep.example", "kept")
     kept = admin_rows(db)
 
-    def attempt(i: int, point: str | None, delay: float) -> int:
+    def prepare(i: int) -> None:
+        # Outside the timed run: the random instants scale to `registry remove` alone.
         name = f"r{i % 4}"
         if name not in admin_rows(db):
             _add(env, name, f"https://{name}.example", f"p{i}")
-        return launch(["registry", "remove", name], env, point, delay, b"")
+
+    def attempt(i: int, point: str | None, delay: float) -> int:
+        return launch(["registry", "remove", f"r{i % 4}"], env, point, delay, b"")
 
     def check(i: int, status: int) -> int:
         integrity(db)
@@ -163,8 +171,10 @@ def test_registry_remove(fast_tmp: Path, kills: int) -> None:
             assert f"r{i % 4}" not in found
         answer = get(env, f"r{i % 4}.example")
         assert (answer is None) == (f"r{i % 4}" not in found)
+        prepare(i + 1)
         return 3
 
+    prepare(0)
     drive("registry remove", kills, TX, attempt, check)
 
 
