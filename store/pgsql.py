@@ -22,6 +22,7 @@ from .jsonread import read_json
 from .registries import Dialect, Registries
 from .rows import Row, make_row
 from .schema import PATTERNS_USABLE, registries_ddl
+from .verberrors import Stalled
 
 DEFAULT_TIMEOUT = REMOTE_TIMEOUT
 # The server enforces statement_timeout and lock_timeout itself; a server that cannot answer at
@@ -96,10 +97,6 @@ class Result(list):
     def fetchall(self) -> Result:
         """Every row (already fetched)."""
         return self
-
-
-class Stalled(DatabaseError):
-    """PostgreSQL did not answer within the timeout (our own deadline, not the server's)."""
 
 
 class _Deadline:

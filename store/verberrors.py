@@ -6,7 +6,7 @@ and stream), kept apart so that a pull never builds their classes (see errors.py
 
 from __future__ import annotations
 
-from .errors import Internal, ReadyStackError
+from .errors import DatabaseError, Internal, ReadyStackError
 
 # ---- reported: cli says the message on `stream` and exits with `exit_code` ----------------
 
@@ -19,6 +19,10 @@ class UsageError(ReadyStackError):
     """A command line that cannot mean anything: exit 2, like argparse's own errors."""
 
     exit_code = 2
+
+
+class Stalled(DatabaseError):
+    """PostgreSQL did not answer within `sync --timeout` (our own deadline, not the server's)."""
 
 
 class KubeletError(ReadyStackError):
