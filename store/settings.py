@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from . import fileaccess
 from .conventions import SECRET_STORES, is_remote
 from .errors import Internal
 
@@ -181,13 +180,17 @@ def _read_bytes(path: str) -> bytes:
     flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW
     try:
         fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise  # the usual case on every lookup: no file here, and nothing more to import
     except OSError as exc:
-        import errno  # only when the open failed: a lookup never needs it
+        import errno  # only when the open failed otherwise: a lookup never needs it
 
         if exc.errno == errno.ELOOP:
             raise Distrusted("it is a symbolic link, which is not followed") from None
         raise
     try:
+        from . import fileaccess  # only once a config file exists: most lookups have none
+
         # One fstat for the file; the folders above it only once the file exists and passes.
         why = fileaccess.distrust(os.fstat(fd), "it") or fileaccess.distrusted_folder(path)
         if why:
