@@ -55,16 +55,8 @@ class DatabaseError(ReadyStackError):
     """The database cannot be used for what was asked; SQLite's errors arrive as this."""
 
 
-class Replaced(DatabaseError):
-    """The file was replaced (by `sync`) after it was opened: open it again and retry."""
-
-
 class SecretStoreError(ReadyStackError):
     """The secret store cannot be used; the message says what to do."""
-
-
-class HostMismatch(SecretStoreError):
-    """The keyring entry was written for another host than the row now names."""
 
 
 class ConfigError(ReadyStackError):

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from . import settings
 from .conventions import DATABASE, KEYRING_PREFIX, SECRET_STORES
 from .diag import warn
-from .errors import HostMismatch, SecretStoreError
+from .errors import SecretStoreError
+from .verberrors import HostMismatch
 
 SERVICE = "docker-credential-readystack"
 # Backends that would lose the secret or keep it in plaintext: refused, never a silent fallback.

@@ -234,13 +234,11 @@ def _parse_line(values: dict[str, str], raw: bytes) -> str | None:
     return None
 
 
-class UnsafeValue(Internal, ValueError):
-    """A value that cannot be written as one ``key = value`` line."""
-
-
 def check_value(key: str, value: str) -> None:
     """Refuse what would not read back as this one line: an unknown key, a control character."""
     # Not an assert: `python -O` drops those, and a newline here writes a second setting.
+    from .verberrors import UnsafeValue  # only writers of the config file check values
+
     if key not in KEYS:
         raise UnsafeValue(f"{key!r} is not a key of the config file")
     if any(not ch.isprintable() for ch in value) or value != value.strip():
@@ -252,6 +250,8 @@ def check_value(key: str, value: str) -> None:
 
 def set_value(path: str, key: str, value: str) -> None:
     """Set ``key = value`` in the config file at ``path``, atomically, keeping every other line."""
+    from .verberrors import UnsafeValue
+
     check_value(key, value)
     try:
         text = _read_bytes(path).decode("utf-8", "surrogateescape")

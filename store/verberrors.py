@@ -6,7 +6,7 @@ and stream), kept apart so that a pull never builds their classes (see errors.py
 
 from __future__ import annotations
 
-from .errors import DatabaseError, Internal, ReadyStackError
+from .errors import DatabaseError, Internal, ReadyStackError, SecretStoreError
 
 # ---- reported: cli says the message on `stream` and exits with `exit_code` ----------------
 
@@ -23,6 +23,14 @@ class UsageError(ReadyStackError):
 
 class Stalled(DatabaseError):
     """PostgreSQL did not answer within `sync --timeout` (our own deadline, not the server's)."""
+
+
+class Replaced(DatabaseError):
+    """The file was replaced (by `sync`) after it was opened: open it again and retry."""
+
+
+class HostMismatch(SecretStoreError):
+    """The keyring entry was written for another host than the row now names."""
 
 
 class KubeletError(ReadyStackError):
@@ -44,6 +52,10 @@ class ChallengeError(Internal, ValueError):
 
 class DurationError(Internal, ValueError):
     """Text that is not a Go duration, or one the kubelet cannot use; the message says which."""
+
+
+class UnsafeValue(Internal, ValueError):
+    """A value that cannot be written as one ``key = value`` line of the config file."""
 
 
 class Verdict(Internal):

@@ -11,10 +11,11 @@ import os
 from . import sqliteread
 from .conventions import ADMIN, DATABASE, DEFAULT_ORGANIZATION, REMOTE_REFUSAL, is_remote
 from .diag import debug, warn
-from .errors import ClosedOnFailure, DatabaseError, Replaced
+from .errors import ClosedOnFailure, DatabaseError
 from .faultpoint import reached
 from .registries import Registries, failure, sqlite3
 from .schema import INSERT, NAMES, SIDE_INSERT, SIDE_TABLE, max_len
+from .verberrors import Replaced
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from readystack.store import connstring, fileaccess, registries, settings
 from readystack.store.conventions import NAME
 from readystack.store.diag import printable
 from readystack.store.errors import DatabaseError
-from readystack.store.verberrors import AdminError, ConnectionStringError
+from readystack.store.verberrors import AdminError, ConnectionStringError, UnsafeValue
 
 from . import dockerwiring
 
@@ -49,7 +49,7 @@ def run(ns: argparse.Namespace) -> int:
     host_path, mount = host_path_of(container.attrs, inside, name)
     try:
         settings.check_value("database", host_path)
-    except settings.UnsafeValue:
+    except UnsafeValue:
         raise AdminError(
             f"the database's path on this host, {printable(host_path)}, has a control character "
             "or leading or trailing blanks: it cannot be written into the config file"
@@ -63,7 +63,7 @@ def run(ns: argparse.Namespace) -> int:
     print(f"ReadyStackGo container {name}: database {inside} is {host_path} ({mount})")
     try:
         settings.set_value(config_file, "database", host_path)
-    except settings.UnsafeValue as exc:
+    except UnsafeValue as exc:
         raise AdminError(str(exc)) from None
     print(f"wrote database = {host_path} into {config_file}")
     if planned is None:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from readystack.store import paths, settings
+from readystack.store import paths, settings, verberrors
 
 
 @pytest.fixture
@@ -198,10 +198,10 @@ def test_another_users_file_is_ignored_and_ours_and_roots_are_trusted(
 )
 def test_set_value_refuses_control_characters_explicitly(tmp_path: Path, value: str) -> None:
     path = tmp_path / "config"
-    with pytest.raises(settings.UnsafeValue):
+    with pytest.raises(verberrors.UnsafeValue):
         settings.set_value(str(path), "database", value)
     assert not path.exists()
-    with pytest.raises(settings.UnsafeValue):
+    with pytest.raises(verberrors.UnsafeValue):
         settings.set_value(str(path), "colour", "/x")
 
 
@@ -211,9 +211,9 @@ def test_set_value_refuses_under_python_o(tmp_path: Path) -> None:
 
     path = tmp_path / "config"
     code = (
-        "import sys\nfrom readystack.store import settings\n"
+        "import sys\nfrom readystack.store import settings, verberrors\n"
         "try:\n    settings.set_value(sys.argv[1], 'database', '/x/nl\\nsync-from = /y')\n"
-        "except settings.UnsafeValue:\n    sys.exit(3)\n"
+        "except verberrors.UnsafeValue:\n    sys.exit(3)\n"
     )
     proc = subprocess.run([sys.executable, "-O", "-c", code, str(path)], timeout=60)
     assert proc.returncode == 3
@@ -229,6 +229,6 @@ def test_set_value_keeps_lines_byte_for_byte_and_refuses_to_edit_a_symlink(
     assert path.read_bytes() == b"# caf\xc3\xa9 \xff\r\nsecrets = keyring\ndatabase = /a.db\n"
     link = tmp_path / "link"
     link.symlink_to(path)
-    with pytest.raises(settings.UnsafeValue, match="symbolic link"):
+    with pytest.raises(verberrors.UnsafeValue, match="symbolic link"):
         settings.set_value(str(link), "database", "/b.db")
     assert link.is_symlink()
