@@ -1,4 +1,4 @@
-"""The errors only the other verbs meet: management, kubelet, registry checks, durations.
+"""The errors a lookup of a database row never meets: writes, the keyring, the other verbs.
 
 They are part of errors.py's table (each derives from a class there, which gives its exit code
 and stream), kept apart so that a pull never builds their classes (see errors.py).
