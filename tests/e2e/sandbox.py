@@ -109,6 +109,18 @@ class Sandbox:
             wrapper.chmod(0o755)
         return log
 
+    def spy_helper(self) -> Path:
+        """`docker-credential-spy`: logs each server a client asks about, answers not-found."""
+        log = self.root / "asked.log"
+        spy = self.bin_dir / "docker-credential-spy"
+        spy.write_text(
+            "#!/bin/sh\nread -r server\n"
+            f"printf '%s\\n' \"$server\" >> '{log}'\n"
+            "echo 'credentials not found in native keychain'; exit 1\n"
+        )
+        spy.chmod(0o755)
+        return log
+
     @staticmethod
     def calls(log: Path) -> list[tuple[str, str, str]]:
         """The (name, verb, delegated) lines a spy log holds."""

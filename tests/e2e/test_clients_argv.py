@@ -44,14 +44,7 @@ BUILDAH = [
 
 def _spy(sandbox: Sandbox, lines: list[list[str]]) -> tuple[str, object]:
     """An auth file sending every host of ``lines`` to a spy helper; (auth file, log path)."""
-    log = sandbox.root / "asked.log"
-    spy = sandbox.bin_dir / "docker-credential-spy"
-    spy.write_text(
-        "#!/bin/sh\nread -r server\n"
-        f"printf '%s\\n' \"$server\" >> '{log}'\n"
-        "echo 'credentials not found in native keychain'; exit 1\n"
-    )
-    spy.chmod(0o755)
+    log = sandbox.spy_helper()
     hosts = {w.removeprefix("docker://").split("/")[0] for line in lines for w in line if "/" in w}
     sandbox.authfile.write_text(json.dumps({"credHelpers": dict.fromkeys(hosts, "spy")}))
     return str(sandbox.authfile), log

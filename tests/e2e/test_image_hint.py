@@ -129,14 +129,7 @@ CLI_LINES = [
 def test_the_parser_reads_the_image_the_real_cli_reads(sandbox: Sandbox) -> None:
     from readystack.helper.lookup.dockerargv import image_operand
 
-    log = sandbox.root / "asked.log"
-    spy = sandbox.bin_dir / "docker-credential-spy"
-    spy.write_text(
-        "#!/bin/sh\nread -r server\n"
-        f"printf '%s\\n' \"$server\" >> '{log}'\n"
-        "echo 'credentials not found in native keychain'; exit 1\n"
-    )
-    spy.chmod(0o755)
+    log = sandbox.spy_helper()
     sandbox.write_docker_config({"credsStore": "spy"})
     for line in CLI_LINES:
         args = [word.format(config=sandbox.docker_config) for word in line]
