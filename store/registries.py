@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-try:
-    # The C module itself: `sqlite3` adds only date adapters we never use, and costs ~7% of a
-    # lookup's instructions. connect, Connection and Error are the very same objects.
-    import _sqlite3 as sqlite3
-except ImportError:  # pragma: no cover - interpreters without the private module
-    import sqlite3  # type: ignore[no-redef]
-
 from . import hosts, sqliteread
 from .conventions import REMOTE_REFUSAL, is_remote
 from .errors import ClosedOnFailure, DatabaseError, Internal
@@ -25,6 +18,7 @@ from .schema import (
     too_long,
     within_limits,
 )
+from .sqliteread import sqlite3
 
 TYPE_CHECKING = False  # `typing` itself is never imported by a lookup
 if TYPE_CHECKING:

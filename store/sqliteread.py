@@ -32,13 +32,64 @@ from __future__ import annotations
 import atexit
 import os
 import stat
+import sys
 
 from .errors import ClosedOnFailure, Internal
 
-try:
-    import _sqlite3 as sqlite3  # see registries.py: the C module, without the date adapters
-except ImportError:  # pragma: no cover
-    import sqlite3  # type: ignore[no-redef]
+# SQLite's C module as a lookup loads it, for this module and registries.py. The C module itself:
+# the `sqlite3` package adds only date adapters we never use, and costs ~7% of a lookup's
+# instructions. connect, Connection and Error are the very same objects.
+#
+# CPython's _sqlite3 (Modules/_sqlite/module.c, load_functools_lru_cache) imports functools at
+# import time for one thing: `lru_cache`, which each connection wraps around itself as its
+# statement cache (connection.c, new_statement_cache: `lru_cache(maxsize)(connection)`).
+# functools pulls in collections, operator, keyword, reprlib and types: 13 M instructions, a
+# fifth of the binary's whole `get`. The console script's `re` has loaded functools already, so
+# this only matters where nothing has: the PyInstaller binary. There, the import sees a stand-in
+# whose lru_cache builds the very same C cache (`_functools._lru_cache_wrapper`, what
+# functools.lru_cache returns) and is gone from sys.modules once _sqlite3 is loaded; anything
+# that imports functools later gets the real one. tests/unit/test_sqliteread.py checks the cache.
+
+
+def _lru_cache(maxsize: int = 128, typed: bool = False) -> object:
+    """functools.lru_cache(maxsize, typed) for a callable: the C cache without its extras."""
+    import _functools
+
+    if maxsize < 0:  # as functools.lru_cache: a negative size caches nothing
+        maxsize = 0
+
+    def decorate(user_function: object) -> object:
+        # cache_info() is the only user of the fourth argument, and sqlite never calls it.
+        return _functools._lru_cache_wrapper(user_function, maxsize, typed, tuple)
+
+    return decorate
+
+
+def _load_sqlite3() -> object:
+    """Import _sqlite3, with the stand-in for functools if nothing has imported it yet."""
+    if "functools" in sys.modules:
+        import _sqlite3
+
+        return _sqlite3
+    stand_in = type(sys)("functools")
+    stand_in.lru_cache = _lru_cache  # type: ignore[attr-defined]
+    sys.modules["functools"] = stand_in
+    try:
+        import _sqlite3
+    finally:
+        if sys.modules.get("functools") is stand_in:
+            del sys.modules["functools"]
+    return _sqlite3
+
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+else:
+    try:
+        sqlite3 = _load_sqlite3()
+    except ImportError:  # pragma: no cover - interpreters without the private module
+        import sqlite3
 
 # SQLite's lock bytes (src/os.h): a SHARED lock is a read lock on one byte of this range, and
 # EXCLUSIVE a write lock on all of it.

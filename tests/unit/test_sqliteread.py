@@ -174,3 +174,61 @@ def test_a_writer_rolls_the_hot_journal_back_and_keeps_every_committed_row(tmp_p
     finally:
         db.close()
     assert not os.path.exists(f"{path}-journal")
+
+
+# What a process that has not imported functools (the PyInstaller binary) does with _sqlite3:
+# load it without functools, and still cache statements with the C cache functools would give.
+_WITHOUT_FUNCTOOLS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from readystack.store.sqliteread import sqlite3
+assert sqlite3.__name__ == "_sqlite3", sqlite3
+assert "functools" not in sys.modules and "collections" not in sys.modules, sorted(sys.modules)
+conn = sqlite3.connect(":memory:", cached_statements=4)
+conn.execute("CREATE TABLE t (n INTEGER)")
+conn.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(10)])
+# More distinct statements than the cache holds, each run twice: evicted and cached ones alike.
+for _ in range(2):
+    for n in range(10):
+        assert conn.execute(f"SELECT n FROM t WHERE n = {n}").fetchall() == [(n,)]
+import functools
+assert functools.reduce(lambda a, b: a + b, range(4)) == 6  # the real module, imported later
+print("ok")
+"""
+
+
+def test_without_functools_loaded_sqlite_gets_the_c_statement_cache(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    package = tmp_path / "readystack"
+    package.mkdir()
+    (package / "store").symlink_to(Path(sqliteread.__file__).parent)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _WITHOUT_FUNCTOOLS, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
+
+
+def test_the_stand_in_lru_cache_caches_as_functools_does() -> None:
+    import functools
+
+    calls: list[str] = []
+
+    def compile_statement(sql: str) -> str:
+        calls.append(sql)
+        return sql.upper()
+
+    for size in (2, -1):
+        calls.clear()
+        ours = sqliteread._lru_cache(size)(compile_statement)
+        theirs = functools.lru_cache(size)(compile_statement)
+        for sql in ("a", "b", "a", "c", "a", "b"):
+            assert ours(sql) == theirs(sql) == sql.upper()
+        # Each miss calls the function once for each cache: the two caches missed alike.
+        assert calls[0::2] == calls[1::2]
+        assert len(calls) == (8 if size > 0 else 12)  # a, b and c missed; then a and b again
+        assert type(ours) is type(theirs)
