@@ -176,14 +176,18 @@ def run() -> None:
 
 
 def _protocol(verb: str) -> int:
-    from .lookup import actions
+    # A lookup loads only the read verbs; store and erase (docker login/logout) live apart.
+    if verb in protocol.READ_ONLY:
+        from .lookup import actions as verbs
+    else:
+        from .lookup import logins as verbs
 
     environ = os.environ
     try:
         if verb == "list":
-            out = actions.list_(environ)  # never reads stdin: it may be a terminal
+            out = verbs.list_(environ)  # never reads stdin: it may be a terminal
         else:
-            out = getattr(actions, verb)(_read_stdin(verb), environ)
+            out = getattr(verbs, verb)(_read_stdin(verb), environ)
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
         if _reported(exc, errors.STDOUT):
             return _say(exc)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from readystack.helper.lookup import actions, protocol
+from readystack.helper.lookup import actions, logins, protocol
 from readystack.store.errors import HelperError, NotFound
 
 HUB_V1 = "https://index.docker.io/v1/"
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("no_root_config")
 
 def store(environ: dict, server: str, username: str = "u", secret: str = "s") -> str:
     payload = {"ServerURL": server, "Username": username, "Secret": secret}
-    return actions.store(json.dumps(payload).encode() + b"\n", environ)
+    return logins.store(json.dumps(payload).encode() + b"\n", environ)
 
 
 def get(environ: dict, server: str) -> dict | None:
@@ -31,7 +31,7 @@ def get(environ: dict, server: str) -> dict | None:
 
 
 def erase(environ: dict, server: str) -> str:
-    return actions.erase(server.encode() + b"\n", environ)
+    return logins.erase(server.encode() + b"\n", environ)
 
 
 def rows(environ: dict) -> list[tuple]:
@@ -172,7 +172,7 @@ def test_store_invalid_server_refused(environ: dict, server: str) -> None:
 
 def test_store_missing_username(environ: dict) -> None:
     with pytest.raises(HelperError) as info:
-        actions.store(b'{"ServerURL":"ghcr.io","Secret":"s"}', environ)
+        logins.store(b'{"ServerURL":"ghcr.io","Secret":"s"}', environ)
     assert str(info.value) == protocol.MISSING_USERNAME
 
 
@@ -204,7 +204,7 @@ def test_erase_nothing_succeeds(environ: dict, server: str) -> None:
 
 def test_erase_empty_input(environ: dict) -> None:
     with pytest.raises(HelperError) as info:
-        actions.erase(b"\n", environ)
+        logins.erase(b"\n", environ)
     assert str(info.value) == protocol.MISSING_SERVER_URL
 
 
@@ -315,6 +315,6 @@ def test_list_never_reads_stdin_and_survives_broken_db(
 
 def test_readonly_flag_values() -> None:
     for value in ["1", "true", "YES", " on "]:
-        assert actions.readonly({"READYSTACK_READONLY": value})
+        assert logins.readonly({"READYSTACK_READONLY": value})
     for value in ["", "0", "false", "no"]:
-        assert not actions.readonly({"READYSTACK_READONLY": value})
+        assert not logins.readonly({"READYSTACK_READONLY": value})

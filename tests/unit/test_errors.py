@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from readystack.helper import cli
-from readystack.helper.lookup import actions
+from readystack.helper.lookup import actions, logins
 from readystack.helper.manage import admin
 from readystack.store import errors, verberrors
 from readystack.store.conventions import NAME, NOT_FOUND
@@ -104,7 +104,8 @@ def test_a_protocol_error_goes_to_stdout_as_it_is(
     verb: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(cli, "_read_stdin", lambda verb: b"")
-    monkeypatch.setattr(actions, verb, _raising(errors.HelperError("no credentials username")))
+    module = actions if verb == "get" else logins
+    monkeypatch.setattr(module, verb, _raising(errors.HelperError("no credentials username")))
     assert cli._protocol(verb) == 1
     assert capsys.readouterr() == ("no credentials username\n", "")
 
@@ -129,7 +130,7 @@ def test_a_database_error_in_store_answers_on_stdout_and_warns(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(cli, "_read_stdin", lambda verb: b"")
-    monkeypatch.setattr(actions, "store", _raising(errors.DatabaseError("locked")))
+    monkeypatch.setattr(logins, "store", _raising(errors.DatabaseError("locked")))
     assert cli._protocol("store") == 1
     out, err = capsys.readouterr()
     assert out == f"{NAME}: store failed: locked\n"
