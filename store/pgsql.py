@@ -20,8 +20,7 @@ from .errors import BadJSON, ClosedOnFailure, DatabaseError
 from .faultpoint import reached
 from .jsonread import read_json
 from .registries import Dialect, Registries
-from .rows import Row, make_row
-from .schema import PATTERNS_USABLE, registries_ddl
+from .schema import PATTERNS_USABLE, Row, make_row, registries_ddl
 from .verberrors import Stalled
 
 DEFAULT_TIMEOUT = REMOTE_TIMEOUT

@@ -5,7 +5,6 @@ from __future__ import annotations
 from . import hosts, sqliteread
 from .conventions import REMOTE_REFUSAL, is_remote
 from .errors import ClosedOnFailure, DatabaseError, Internal
-from .rows import Row, make_row
 from .schema import (
     BY_NAME,
     LOOKUP,
@@ -13,8 +12,10 @@ from .schema import (
     PATTERN_TYPE,
     SIDE_COLUMNS,
     SQLITE_DDL,
+    Row,
     at,
     limit_of,
+    make_row,
     too_long,
     within_limits,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readystack.store import pgsql, registries, rows, schema
+from readystack.store import pgsql, registries, schema
 
 
 def test_maximums_are_readystackgos() -> None:
@@ -25,7 +25,7 @@ def test_row_takes_the_lookup_cells_by_name() -> None:
     }
     values = [f"cell-{name}" for name in schema.LOOKUP]
     values[schema.at("IsDefault", schema.LOOKUP)] = 1
-    row = rows.Row((*values, True, None, None))
+    row = schema.Row((*values, True, None, None))
     for name, attr in attribute.items():
         assert getattr(row, attr) == f"cell-{name}"
     assert row.is_default is True
@@ -43,7 +43,7 @@ def test_type_checks_follow_nullability() -> None:
         # The side table's cells are NULL for ReadyStackGo's own rows: a LEFT JOIN.
         may_be_null = column.nullable or column in schema.SIDE_COLUMNS
         skipped: list[str] = []
-        made = rows.make_row((*cells, True), skipped)
+        made = schema.make_row((*cells, True), skipped)
         assert (made is not None) == may_be_null, name
         assert bool(skipped) != may_be_null
 
