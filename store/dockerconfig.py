@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from . import hosts
 from .conventions import NOT_FOUND, SELF, TOKEN_USERNAME, Answer
 from .diag import warn
-from .errors import BadJSON, ConfigError, HostError
-from .jsonread import read_json
+from .errors import ConfigError, HostError
+from .jsonread import BadJSON, read_json
 
 DELEGATE_TIMEOUT = 10.0
 Trace = Callable[[str], None]

@@ -95,14 +95,6 @@ class BadRow(Internal, ValueError):
     """A row whose cells do not have the types ReadyStackGo's schema gives them."""
 
 
-class BadJSON(Internal):
-    """Text that is not one JSON value: the decoder's message, or ``nested too deeply``."""
-
-    def __init__(self, message: str, nested: bool = False) -> None:
-        super().__init__(message)
-        self.nested = nested  # the decoder ran out of stack: the text is no longer its position
-
-
 # ---- what an opener does when it fails -------------------------------------------------------
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from .errors import BadJSON
+from .errors import Internal
 
 NESTED = "nested too deeply"
+
+
+# Beside the parser that raises it, as json.JSONDecodeError is: a lookup of a database row reads
+# no JSON, so it never builds this class (tests/test_structure.py allows it as an Internal one).
+class BadJSON(Internal):
+    """Text that is not one JSON value: the decoder's message, or ``nested too deeply``."""
+
+    def __init__(self, message: str, nested: bool = False) -> None:
+        super().__init__(message)
+        self.nested = nested  # the decoder ran out of stack: the text is no longer its position
 
 
 def read_json(text: str | bytes, *, first: bool = False) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from . import errors, settings
+from . import settings
 from .conventions import get_ci
 
 TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
@@ -106,12 +106,12 @@ def _appsettings_config_path(environ: Mapping[str, str]) -> tuple[str, str] | No
             return None
         settings = READYSTACK_CONTAINER_SETTINGS
     from .diag import warn
-    from .jsonread import read_json  # only where ReadyStackGo's settings file is in play
+    from .jsonread import BadJSON, read_json  # only where ReadyStackGo's settings file is in play
 
     try:
         with open(settings, encoding="utf-8-sig") as fh:
             data = read_json(fh.read())
-    except errors.BadJSON as exc:
+    except BadJSON as exc:
         why = f"{exc} to be ReadyStackGo's settings" if exc.nested else str(exc)
         warn(f"skipping {settings}: {why}")
         return None

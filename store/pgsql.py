@@ -16,9 +16,9 @@ from psycopg import conninfo
 from . import writes
 from .conventions import NAME, REMOTE_TIMEOUT, shown
 from .diag import printable
-from .errors import BadJSON, ClosedOnFailure, DatabaseError
+from .errors import ClosedOnFailure, DatabaseError
 from .faultpoint import reached
-from .jsonread import read_json
+from .jsonread import BadJSON, read_json
 from .registries import Dialect, Registries
 from .schema import PATTERNS_USABLE, Row, make_row, registries_ddl
 from .verberrors import Stalled

@@ -7,7 +7,7 @@ import stat
 import time
 
 from readystack.store.diag import debug
-from readystack.store.errors import BadJSON, Internal
+from readystack.store.errors import Internal
 
 from . import composeargv
 
@@ -208,7 +208,7 @@ def _run_config(
     """Run `config --format json` as the parent would; the result to store, failures included."""
     import subprocess
 
-    from readystack.store.jsonread import read_json
+    from readystack.store.jsonread import BadJSON, read_json
 
     cwd = _readlink(f"/proc/{pid}/cwd")
     env = dict(environ)

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 from readystack.store import hosts, paths, registries
 from readystack.store.conventions import NAME
-from readystack.store.errors import BadJSON, DatabaseError, TargetError
-from readystack.store.jsonread import read_json
+from readystack.store.errors import DatabaseError, TargetError
+from readystack.store.jsonread import BadJSON, read_json
 from readystack.store.verberrors import DurationError, KubeletError
 
 from . import target as targets

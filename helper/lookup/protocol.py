@@ -9,7 +9,7 @@ from readystack.store.conventions import (
     NOT_FOUND,  # noqa: F401 - cli and the tests read the protocol's texts here
     get_ci,
 )
-from readystack.store.errors import BadJSON, HelperError, NotFound
+from readystack.store.errors import HelperError, NotFound
 
 # The protocol's verbs, in the order the help lists them; `get` and `list` only read.
 VERBS = ("get", "store", "erase", "list")
@@ -49,7 +49,7 @@ def parse_store(data: bytes) -> tuple[str, str, str]:
         raise HelperError(f"credentials payload is larger than {MAX_INPUT} bytes")
     if not data.strip():
         raise HelperError(MISSING_SERVER_URL)  # empty input, as for get and erase
-    from readystack.store.jsonread import read_json  # only `store` reads JSON
+    from readystack.store.jsonread import BadJSON, read_json  # only `store` reads JSON
 
     try:
         text = data.decode("utf-8").lstrip()

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 from readystack.store import registries
 from readystack.store.diag import printable
-from readystack.store.errors import BadJSON, TargetError
-from readystack.store.jsonread import read_json
+from readystack.store.errors import TargetError
+from readystack.store.jsonread import BadJSON, read_json
 from readystack.store.verberrors import AdminError
 
 from ..lookup import target as targets

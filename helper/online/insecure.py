@@ -17,8 +17,7 @@ from collections.abc import Mapping
 
 from readystack.store import hosts
 from readystack.store.diag import debug
-from readystack.store.errors import BadJSON
-from readystack.store.jsonread import read_json
+from readystack.store.jsonread import BadJSON, read_json
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 # Another daemon.json for the test suite, which must not touch the system's (see the README).

@@ -15,8 +15,8 @@ from urllib.parse import urlencode, urlsplit
 
 from readystack.store import hosts
 from readystack.store.conventions import TOKEN_USERNAME
-from readystack.store.errors import BadJSON, HostError
-from readystack.store.jsonread import read_json
+from readystack.store.errors import HostError
+from readystack.store.jsonread import BadJSON, read_json
 from readystack.store.verberrors import ChallengeError, Verdict
 
 from . import insecure

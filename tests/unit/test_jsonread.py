@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from readystack.store.errors import BadJSON, ClosedOnFailure
-from readystack.store.jsonread import NESTED, read_json
+from readystack.store.errors import ClosedOnFailure
+from readystack.store.jsonread import NESTED, BadJSON, read_json
 
 
 def test_read_json_gives_the_value() -> None:
