@@ -5,6 +5,14 @@ from __future__ import annotations
 import os
 import stat
 
+from .errors import Internal
+
+
+class Distrusted(Internal, OSError):
+    """A config file that someone else than this user or root could have written."""
+
+    # Here, beside the checks, not in settings.py: a lookup with no config file never builds it.
+
 
 def access_problem(path: str, write: bool = False, foreign_ok: bool = True) -> str | None:
     """Why this user cannot read (or write) the database at ``path``, and what to do; else None.

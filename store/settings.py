@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from .conventions import SECRET_STORES, is_remote
-from .errors import Internal
 
 TYPE_CHECKING = False  # collections.abc serves annotations only: a lookup never imports it
 if TYPE_CHECKING:
@@ -149,15 +148,17 @@ def _parse(path: str) -> _File:
         data = _read_bytes(path)
     except FileNotFoundError:
         return parsed
-    except Distrusted as exc:
+    except OSError as exc:
+        from .fileaccess import Distrusted
+
+        if not isinstance(exc, Distrusted):
+            parsed.problems.append(f"cannot read {path}: {exc.strerror or exc}")
+            return parsed
         # Another user could have chosen where our secrets go: the whole file is ignored.
         parsed.problems.append(f"ignoring {path}: {exc}")
         from .diag import warn
 
         warn(f"ignoring the config file {path}: {exc}")
-        return parsed
-    except OSError as exc:
-        parsed.problems.append(f"cannot read {path}: {exc.strerror or exc}")
         return parsed
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -166,10 +167,6 @@ def _parse(path: str) -> _File:
         if problem:
             parsed.problems.append(f"{path} line {number}: {problem}; line skipped")
     return parsed
-
-
-class Distrusted(Internal, OSError):
-    """A config file that someone else than this user or root could have written."""
 
 
 def _read_bytes(path: str) -> bytes:
@@ -186,6 +183,8 @@ def _read_bytes(path: str) -> bytes:
         import errno  # only when the open failed otherwise: a lookup never needs it
 
         if exc.errno == errno.ELOOP:
+            from .fileaccess import Distrusted
+
             raise Distrusted("it is a symbolic link, which is not followed") from None
         raise
     try:
@@ -194,7 +193,9 @@ def _read_bytes(path: str) -> bytes:
         # One fstat for the file; the folders above it only once the file exists and passes.
         why = fileaccess.distrust(os.fstat(fd), "it") or fileaccess.distrusted_folder(path)
         if why:
-            raise Distrusted(f"{why}; only this user or root may write it and its folders")
+            raise fileaccess.Distrusted(
+                f"{why}; only this user or root may write it and its folders"
+            )
         chunks = []
         size = 0
         while size < _MAX_BYTES:
@@ -258,7 +259,11 @@ def set_value(path: str, key: str, value: str) -> None:
         mode = os.stat(path).st_mode & 0o777
     except FileNotFoundError:
         text, mode = "", 0o644  # no secret in it: readable, like other tools' config files
-    except Distrusted as exc:
+    except OSError as exc:
+        from .fileaccess import Distrusted
+
+        if not isinstance(exc, Distrusted):
+            raise
         raise UnsafeValue(f"refusing to edit the config file {path}: {exc}") from None
     lines = text.split("\n")
     if lines[-1] == "":
