@@ -83,10 +83,6 @@ class TargetError(Internal, ValueError):
     """The text names neither a registry server nor a valid image reference."""
 
 
-class InvalidReference(Internal, ValueError):
-    """An image reference that Docker's reference grammar rejects."""
-
-
 class PatternError(Internal, ValueError):
     """A pattern that can never be used: it names another host, or is malformed."""
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from readystack.store.errors import InvalidReference
+from readystack.store.errors import Internal
+
+
+class InvalidReference(Internal, ValueError):
+    """An image reference that Docker's reference grammar rejects."""
+
+    # Beside the grammar, as BadJSON is beside its parser: a lookup by host never loads this
+    # module, so it never builds the class (tests/test_structure.py allows Internal ones).
+
 
 # The grammar of distribution/reference (regexp.go) checked with str methods instead of `re`:
 # importing and compiling `re` costs a lookup more than the rest of it, every piece below is

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from readystack.store import hosts
-from readystack.store.errors import HostError, InvalidReference, TargetError
+from readystack.store.errors import HostError, TargetError
 
 SERVER = "server"
 REPOSITORY = "repository"
@@ -66,7 +66,7 @@ def parse(raw: str, *, bare_name_is_image: bool = False) -> Target:
 
 def image(raw: str, note: str = "") -> Target:
     """``raw`` read as an image reference (a bare name is a Docker Hub image), as a repository."""
-    from .reference import parse_normalized
+    from .reference import InvalidReference, parse_normalized
 
     try:
         domain, path = parse_normalized(raw)

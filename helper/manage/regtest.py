@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from readystack.store import hosts, registries
 from readystack.store.conventions import NAME
 from readystack.store.diag import printable
-from readystack.store.errors import HostError, InvalidReference
+from readystack.store.errors import HostError
 from readystack.store.verberrors import AdminError, UsageError
 
-from ..lookup.reference import parse_image
+from ..lookup.reference import InvalidReference, parse_image
 from ..lookup.resolver import secret_of
 from ..online import regcheck
 from .adminlib import all_rows, missing_row

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from readystack.helper.lookup.reference import parse_normalized
-from readystack.store.errors import InvalidReference
+from readystack.helper.lookup.reference import InvalidReference, parse_normalized
 
 SHA256 = "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa"
 SHA384 = "sha384:" + "0123456789abcdef" * 6
