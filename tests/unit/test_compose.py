@@ -134,6 +134,113 @@ def test_the_parent_socket_is_dropped_and_the_rest_kept(runtime: Path, tmp_path:
     assert found == {"s": "docker|none"}
 
 
+def test_a_helper_waiting_for_a_run_that_ended_without_a_result_makes_it(
+    runtime: Path, tmp_path: Path
+) -> None:
+    import fcntl
+
+    exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    os.close(compose.runtime_dir())
+    # Another helper holds the lock, then is killed before it stores anything.
+    holder = os.open(runtime / "k.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    results: list[object] = []
+    made = lambda: compose._run_config(exe, command, os.getpid(), {}, exe)  # noqa: E731
+    waiter = threading.Thread(target=lambda: results.append(compose._cached("k", made)))
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert waiter.is_alive() and _runs(tmp_path) == 0  # it waits, and runs nothing yet
+    os.close(holder)
+    waiter.join(timeout=30)
+    assert results == [{"web": "h:5000/team/app", "b": None, "c": None}]
+    assert _runs(tmp_path) == 1
+
+
+def test_waiting_for_a_run_that_never_ends_ends(
+    runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    monkeypatch.setattr(compose, "WAIT", 0.2)
+    os.close(compose.runtime_dir())
+    holder = os.open(runtime / "hung.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        with pytest.raises(compose.Unknown, match="did not end"):
+            compose._cached("hung", lambda: pytest.fail("it must not run"))  # type: ignore[arg-type,return-value]
+    finally:
+        os.close(holder)
+
+
+def test_an_executable_that_does_not_start_is_unknown(runtime: Path, tmp_path: Path) -> None:
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    missing = str(tmp_path / "gone")
+    with pytest.raises(compose.Unknown, match="did not start"):
+        compose._cached(
+            "gone", lambda: compose._run_config(missing, command, os.getpid(), {}, missing)
+        )
+
+
+def test_more_output_than_a_project_is_unknown(
+    runtime: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compose, "_OUTPUT_MAX", 1000)
+    exe = _fake_compose(tmp_path, "head -c 100000 /dev/zero; sleep 5")
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    with pytest.raises(compose.Unknown, match="more than a project"):
+        compose._cached("big", lambda: compose._run_config(exe, command, os.getpid(), {}, exe))
+
+
+@pytest.mark.parametrize(("given", "seen"), [({}, "400"), ({"GOGC": "50"}, "50")])
+def test_go_collects_less_unless_the_user_said_otherwise(
+    runtime: Path, tmp_path: Path, given: dict[str, str], seen: str
+) -> None:
+    exe = _fake_compose(tmp_path, 'printf \'{"services": {"s": {"image": "%s"}}}\' "$GOGC"')
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    found = compose._cached(
+        "gc", lambda: compose._run_config(exe, command, os.getpid(), given, exe)
+    )
+    assert found == {"s": seen}
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["docker-compose", "pull"], {"web": "h:5000/team/app", "b": None, "c": None}),
+        (["docker-compose", "pull", "web"], {"web": "h:5000/team/app"}),
+        (["docker-compose", "pull", "--include-deps", "web"], None),  # all that config printed
+        (["docker-compose", "pull", "nosuch"], "not in the project"),
+        (["docker-compose", "-f", "-", "pull"], "not one whose images are certain"),
+    ],
+)
+def test_the_helper_that_runs_config_stores_what_the_command_line_pulls(
+    runtime: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    expected: dict[str, str | None] | str | None,
+) -> None:
+    exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
+    real = compose._run_config
+    monkeypatch.setattr(
+        compose, "_run_config", lambda e, command, pid, env: real(e, command, pid, env, exe)
+    )
+    stored = compose._learn(argv, exe, os.getpid())
+    if isinstance(expected, str):
+        with pytest.raises(compose.Unknown, match=expected):
+            compose._decode(stored)
+        # A command line that is not certain runs nothing; a service not in the project, once.
+        assert _runs(tmp_path) == (0 if "-" in argv else 1)
+    else:
+        everything = {"web": "h:5000/team/app", "b": None, "c": None}
+        assert compose._decode(stored) == (everything if expected is None else expected)
+
+
 def test_a_parent_that_is_not_compose_is_unknown() -> None:
     # The test's own parent is a shell or pytest's runner, never the compose binary.
     with pytest.raises(compose.Unknown, match="not the docker compose v2 binary"):
