@@ -5,6 +5,11 @@ helpers of one pull start at most one compose `config` run. A private registry (
 private dockerd on 127.0.0.1/unix sockets; the images are pushed once and already present in
 the daemon, so each pull asks the registry about 8 manifests. Skipped when docker-registry,
 htpasswd, dockerd, docker or compose v2 (a CLI plugin) is missing.
+
+Compose starts one helper per image, all at once, so the pull pays 8 start-ups on 2 cores. Two
+floors show what any Python helper pays before it looks anything up: helpers that only print the
+same credentials, one run as pip's console-script wrapper runs (the venv's interpreter with
+`site`, `import re`), one as `python -I -S` (the bare interpreter).
 """
 
 from __future__ import annotations
@@ -148,6 +153,29 @@ def _config(folder: str, content: dict[str, object]) -> str:
     return folder
 
 
+# The floors' helpers: no lookup, the same answer. No json: the server is a literal host:port.
+_ANSWER = (
+    """sys.stdout.write('{"ServerURL":"%s","Username":"alice","Secret":"bench-a"}' """
+    "% sys.stdin.read().strip())\n"
+)
+FLOORS = {
+    # pip's console-script wrapper, as it starts `docker-credential-readystack`
+    "console floor": ("rsconsolefloor", "", "import re\nimport sys\n"
+                      "sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"),
+    "bare floor": ("rsbarefloor", " -IS", "import sys\n"),  # one shebang word
+}  # fmt: skip
+
+
+def _floor_helpers(folder: str, python: str) -> None:
+    """The floors' helpers as docker-credential-NAME scripts in ``folder``."""
+    os.makedirs(folder, exist_ok=True)
+    for name, flags, head in FLOORS.values():
+        path = os.path.join(folder, f"docker-credential-{name}")
+        with open(path, "w") as fh:
+            fh.write(f"#!{python}{flags}\n{head}{_ANSWER}")
+        os.chmod(path, 0o755)
+
+
 def _run(args: list[str], env: dict[str, str], cwd: str, stdin: bytes = b"") -> float:
     """Run one command; its wall time in ms; Skip when it fails."""
     started = time.perf_counter()
@@ -173,7 +201,9 @@ def _measure(script: str, base_env: dict[str, str], pairs: int, warmup: int) -> 
     try:
         with _registry(tmp) as host, _dockerd() as daemon:
             env = {**base_env, "DOCKER_HOST": daemon, "HOME": tmp}
-            env["PATH"] = os.path.dirname(script) + os.pathsep + env.get("PATH", "")
+            floors = os.path.join(tmp, "floors")
+            _floor_helpers(floors, os.path.join(os.path.dirname(script), "python"))
+            env["PATH"] = os.pathsep.join((os.path.dirname(script), floors, env.get("PATH", "")))
             plain = _config(
                 os.path.join(tmp, "plain"),
                 {"auths": {host: {"auth": base64.b64encode(b"alice:bench-a").decode()}}},
@@ -204,44 +234,68 @@ def _measure(script: str, base_env: dict[str, str], pairs: int, warmup: int) -> 
                 json.dump({"services": services}, fh)
             helper_env = {**env, "DOCKER_CONFIG": helper, "READYSTACK_DB": db}
             pull = [docker, "compose", "pull", "--quiet"]
-            samples: dict[str, list[float]] = {"helper": [], "plain": [], "hint off": []}
             off_env = {**helper_env, "READYSTACK_IMAGE_HINT": "0"}
-            for i in range(warmup + pairs):
-                order = (("helper", helper_env), ("plain", plain_env), ("hint off", off_env))
-                for name, run_env in order if i % 2 else order[::-1]:
-                    took = _run(pull, run_env, project)
-                    if i >= warmup:
-                        samples[name].append(took)
+            order = [("helper", helper_env), ("plain", plain_env), ("hint off", off_env)]
+            for case, (name, _, _) in FLOORS.items():
+                folder = _config(os.path.join(tmp, name), {"credHelpers": {host: name}})
+                order.append((case, {**env, "DOCKER_CONFIG": folder}))
+            samples = _alternate(order, pull, project, pairs, warmup)
             logfile = os.path.join(tmp, "helper.log")
             _run(pull, {**helper_env, "READYSTACK_LOG_FILE": logfile}, project)
             with open(logfile) as fh:
-                text = fh.read()
-            ratios = [h / p for h, p in zip(samples["helper"], samples["plain"], strict=True)]
-            result = {
-                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-                "pairs": pairs,
-                "helper_ms": med(samples["helper"]),
-                "plain_ms": med(samples["plain"]),
-                "ratio": med(ratios),
-                # the same helpers with the hint off (host ranking: bob), to tell the cost of
-                # starting 8 helpers from that of the config run
-                "hint_off_ms": med(samples["hint off"]),
-                "config_runs": text.count(CONFIG_RUN),
-                "gets": text.count("get: server"),
-                "answered_by": sorted({line.split("for user ")[-1] for line in
-                                       text.splitlines() if "for user " in line}),
-            }  # fmt: skip
-            log(
-                f"compose pull of {IMAGES} present images: helper {result['helper_ms']:.0f} ms, "
-                f"plaintext auths {result['plain_ms']:.0f} ms, hint off "
-                f"{result['hint_off_ms']:.0f} ms, ratio {result['ratio']:.2f}x "
-                f"(budget <= 1.25x); {result['gets']} gets started {result['config_runs']} "
-                f"config run(s) (budget <= 1); answered as {', '.join(result['answered_by'])}"
-            )
+                result = _summary(samples, fh.read(), pairs)
             return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alternate(
+    order: list[tuple[str, dict[str, str]]], pull: list[str], project: str, pairs: int, warmup: int
+) -> dict[str, list[float]]:
+    """Each case's pull times, the cases run in turn, forwards then backwards, after warm-ups."""
+    samples: dict[str, list[float]] = {name: [] for name, _ in order}
+    for i in range(warmup + pairs):
+        for name, run_env in order if i % 2 else order[::-1]:
+            took = _run(pull, run_env, project)
+            if i >= warmup:
+                samples[name].append(took)
+    return samples
+
+
+def _summary(samples: dict[str, list[float]], log_text: str, pairs: int) -> dict:
+    """The medians and paired ratios to plaintext, and what one pull's helpers logged; logged."""
+    ratios = {
+        name: med([c / p for c, p in zip(samples[name], samples["plain"], strict=True)])
+        for name in samples
+    }
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "pairs": pairs,
+        "helper_ms": med(samples["helper"]),
+        "plain_ms": med(samples["plain"]),
+        "ratio": ratios["helper"],
+        # the same helpers with the hint off (host ranking: bob), to tell the cost of
+        # starting 8 helpers from that of the config run
+        "hint_off_ms": med(samples["hint off"]),
+        "hint_off_ratio": ratios["hint off"],
+        # what 8 Python helpers that look nothing up cost (see FLOORS)
+        "floors": {name: {"ms": med(samples[name]), "ratio": ratios[name]} for name in FLOORS},
+        "config_runs": log_text.count(CONFIG_RUN),
+        "gets": log_text.count("get: server"),
+        "answered_by": sorted({line.split("for user ")[-1] for line in
+                               log_text.splitlines() if "for user " in line}),
+    }  # fmt: skip
+    log(
+        f"compose pull of {IMAGES} present images: helper {result['helper_ms']:.0f} ms, "
+        f"plaintext auths {result['plain_ms']:.0f} ms, hint off "
+        f"{result['hint_off_ms']:.0f} ms, ratio {result['ratio']:.2f}x "
+        f"(budget <= 1.25x; hint off {result['hint_off_ratio']:.2f}x, "
+        + ", ".join(f"{k} {v['ratio']:.2f}x" for k, v in result["floors"].items())
+        + f"); {result['gets']} gets started {result['config_runs']} "
+        f"config run(s) (budget <= 1); answered as {', '.join(result['answered_by'])}"
+    )
+    return result
 
 
 def write(out: str, result: dict | None) -> None:
@@ -256,11 +310,17 @@ def write(out: str, result: dict | None) -> None:
             f"# docker compose pull of {IMAGES} images already present\n\n"
             f"{result['date']}, {result['pairs']} alternating pairs after a warm-up, load "
             f"average {result['loadavg']} (2 cores: the ratios are noisy under load).\n\n"
-            "| case | median ms | budget |\n|---|---|---|\n"
-            f"| helper answering (image hint, compose v2) | {result['helper_ms']:.0f} | |\n"
-            f"| plaintext `auths` | {result['plain_ms']:.0f} | |\n"
-            f"| helper answering, image hint off | {result['hint_off_ms']:.0f} | |\n"
-            f"| paired ratio | {result['ratio']:.2f}x | <= 1.25x |\n"
-            f"| compose `config` runs for {result['gets']} gets | {result['config_runs']} "
-            "| <= 1 |\n"
+            "| case | median ms | paired ratio to plaintext | budget |\n|---|---|---|---|\n"
+            f"| helper answering (image hint, compose v2) | {result['helper_ms']:.0f} "
+            f"| {result['ratio']:.2f}x | <= 1.25x |\n"
+            f"| plaintext `auths` | {result['plain_ms']:.0f} | 1 | |\n"
+            f"| helper answering, image hint off | {result['hint_off_ms']:.0f} "
+            f"| {result['hint_off_ratio']:.2f}x | |\n"
+            + "".join(
+                f"| {name}: a helper that only prints the answer | {floor['ms']:.0f} "
+                f"| {floor['ratio']:.2f}x | |\n"
+                for name, floor in result["floors"].items()
+            )
+            + f"| compose `config` runs for {result['gets']} gets | {result['config_runs']} "
+            "| | <= 1 |\n"
         )
