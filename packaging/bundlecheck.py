@@ -83,17 +83,18 @@ DOCKER_MODULES = (
 # running it: see check_runtime).
 PSYCOPG_MODULES = ("psycopg", "psycopg.pq", "psycopg_binary", "ctypes.util")
 # What the image hint needs for compose v2, skopeo, podman and buildah: their parsers, and for
-# compose the one `config` run (subprocess, json) and its lock: fcntl and subprocess's
-# _posixsubprocess are extension modules, files in lib-dynload rather than PYZ entries.
+# compose the one `config` run (os.posix_spawn, waited for with select.poll; json reads what it
+# prints; signal ends it at the timeout) and its lock: fcntl and select are extension modules,
+# files in lib-dynload rather than PYZ entries.
 HINT_MODULES = (
     "readystack.helper.lookup.pflag",
     "readystack.helper.lookup.containersargv",
     "readystack.helper.lookup.composeargv",
     "readystack.helper.lookup.compose",
-    "subprocess",
     "json",
+    "signal",
 )
-HINT_EXTENSIONS = ("fcntl", "_posixsubprocess")
+HINT_EXTENSIONS = ("fcntl", "select")
 # A server nobody listens on: the binary must get as far as libpq's own connection error.
 NO_SERVER = "postgresql://postgres@127.0.0.1:1/none"
 
