@@ -21,8 +21,11 @@ TIMEOUT = 5.0  # for the one `config` run
 # plus the time to start it under load. Every wait ends.
 WAIT = TIMEOUT + 2.0
 # How often a waiting helper looks whether the run ended. The 8 helpers of one pull all wait for
-# it, and every millisecond of waiting delays every pull, while a look costs a few microseconds.
+# it, and every millisecond of waiting delays every pull, while a look costs a few microseconds:
+# every millisecond while a run takes as long as one does (30-60 ms alone, a few times that on a
+# busy machine), then every 10 ms, so that a run that hangs until its timeout costs little.
 _POLL = 0.001
+_POLL_LATER = (0.3, 0.01)  # after this many seconds of waiting, this often
 _RESULT_MAX = 1 << 20
 # What `config` may print: far beyond any project (64 MiB); more is read as uncertain.
 _OUTPUT_MAX = 64 << 20
@@ -198,9 +201,10 @@ def _made(folder: int, key: str, make: Callable[[], bytes]) -> bytes:
 
 
 def _pause(deadline: float) -> None:
-    if time.monotonic() > deadline:
+    left = deadline - time.monotonic()
+    if left < 0:
         raise Unknown("another helper's compose config run did not end")
-    time.sleep(_POLL)
+    time.sleep(_POLL if WAIT - left < _POLL_LATER[0] else _POLL_LATER[1])
 
 
 def _read_result(folder: int, key: str) -> bytes | None:
