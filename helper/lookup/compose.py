@@ -281,7 +281,7 @@ def _run_config(
         return _failure("compose config printed more than a project")
     if status != 0:
         return _failure(f"compose config failed (exit {status})")
-    from readystack.store.jsonread import read_json
+    from readystack.store.jsonread import BadJSON, read_json
 
     try:
         project = read_json(stdout)
