@@ -10,12 +10,17 @@ D-Bus error) raises NotServed: the caller then goes through keyring as before, s
 and their messages are keyring's own, by construction.
 
 Speed: jeepney's I/O-free core (its Authenticator, Message serialisation and Parser) over one
-blocking unix socket, in two pipelined writes instead of eight round trips: the SASL lines,
+blocking unix socket (the C ``_socket`` module: socket.py and the selectors, enum and array
+modules behind it would cost more than the whole read), in two pipelined writes instead of
+eight round trips: the SASL lines,
 BEGIN, Hello and the first three calls (the collection's Locked, SearchItems, OpenSession) go
 out together, then the item's Attributes and GetSecret. The D-Bus specification lets a client
 pipeline its SASL commands and BEGIN, the server replying once per command before the message
 stream starts (the "BEGIN command" section); libdbus's server keeps the bytes after BEGIN as the
 first messages. Any surprise on the way is NotServed, and keyring reads as before.
+
+jeepney's modules are loaded without its package ``__init__`` (see ``_jeepney``), which would
+import all of jeepney (fds, socket.py, wrappers, bus_messages) for the three modules used here.
 
 Session security: the secret is asked for in a "plain" session (no Diffie-Hellman + AES), which
 keyring's secretstorage also falls back to when a service refuses the encrypted one, on any bus.
@@ -29,15 +34,23 @@ in either case. The encrypted session protects nothing from them, and no one els
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
 
 from .errors import Internal
+
+TYPE_CHECKING = False  # the names below serve annotations only: the read never imports them
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+    Check = Callable[[Mapping[str, str]], bool]
 
 BUS_NAME = "org.freedesktop.secrets"
 # secretstorage.collection.DEFAULT_COLLECTION: keyring's collection when none is preferred.
 DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
 SERVICE_PATH = "/org/freedesktop/secrets"
 _IFACE = "org.freedesktop.Secret."
+_DBUS = "org.freedesktop.DBus"  # the bus daemon's name and interface (for Hello)
 # D-Bus calls to gnome-keyring answer in milliseconds; libdbus's default reply timeout is 25 s.
 REPLY_TIMEOUT = 25.0
 # keyring's KeyringBackend.set_properties_from_env sets an attribute for every environment
@@ -50,9 +63,6 @@ class NotServed(Internal):
     """The fast read cannot decide this case; keyring must."""
 
 
-Check = Callable[[Mapping[str, str]], bool]
-
-
 def read(query: Mapping[str, str], check: Check) -> tuple[str, bool] | None:
     """(secret, check's answer) of the first item ``query`` finds, None when there is none.
 
@@ -62,28 +72,28 @@ def read(query: Mapping[str, str], check: Check) -> tuple[str, bool] | None:
     """
     if any(_PROPERTY_MARK in name for name in os.environ):
         raise NotServed
+    low_level, auth, bus_module = _jeepney()
     try:
-        from jeepney.bus import get_bus
-    except ImportError:
-        raise NotServed from None
-    import socket
-
-    try:
-        # secretstorage.dbus_init's address: the first unix one in DBUS_SESSION_BUS_ADDRESS.
-        address = get_bus("SESSION")
+        # secretstorage.dbus_init's address: jeepney's first unix one in
+        # DBUS_SESSION_BUS_ADDRESS (jeepney.io.blocking.open_dbus_connection -> get_bus).
+        address = bus_module.get_bus("SESSION")
     except Exception:  # noqa: BLE001 - unset, unparsable, not unix: keyring says which
         raise NotServed from None
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        bus = _Bus(sock)
-        try:
-            bus.timeout()
-            sock.connect(address)
-            _check_peer(sock)
-            found = _find(bus, query)
-        except (NotServed, TimeoutError):
-            raise
-        except Exception:  # noqa: BLE001 - a reset connection, a malformed reply: keyring's turn
-            raise NotServed from None
+    import _socket
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        bus = _Bus(sock, low_level, auth)
+        bus.timeout()
+        sock.connect(address)
+        _check_peer(sock)
+        found = _find(bus, query)
+    except (NotServed, TimeoutError):
+        raise
+    except Exception:  # noqa: BLE001 - a reset connection, a malformed reply: keyring's turn
+        raise NotServed from None
+    finally:
+        sock.close()
     if found is None:
         return None
     value, attributes = found
@@ -94,16 +104,80 @@ def read(query: Mapping[str, str], check: Check) -> tuple[str, bool] | None:
         raise NotServed from None
 
 
+# The jeepney modules this read uses: (low_level, auth, bus), loaded once.
+_LOADED: list[tuple[ModuleType, ModuleType, ModuleType]] = []
+
+
+def _jeepney() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """jeepney's low_level, auth and bus modules, run without jeepney's package ``__init__``.
+
+    ``import jeepney.low_level`` first runs jeepney/__init__.py, which imports every submodule
+    (fds with socket.py, selectors and array; wrappers; bus_messages): about 20 M instructions,
+    more than the read itself. These three import only the standard library (typing, string,
+    struct, binascii, re), no sibling, so each is found with its package's search path and run
+    the way the import system would (importlib's "approximating import_module" recipe), but
+    kept out of sys.modules: the package is never half-imported, and if keyring reads next in
+    this process it imports jeepney whole, as it always did. Where jeepney is imported already
+    (keyring ran first), its own modules serve. Raises NotServed when jeepney is missing.
+    """
+    if _LOADED:
+        return _LOADED[0]
+    import sys
+
+    names = ("jeepney.low_level", "jeepney.auth", "jeepney.bus")
+    if all(name in sys.modules for name in names):
+        return tuple(sys.modules[name] for name in names)  # type: ignore[return-value]
+    try:
+        package = _spec("jeepney", None)  # finds the package, does not run it
+        path = package.submodule_search_locations
+        if not path:
+            raise NotServed
+        modules = tuple(_load(_spec(name, path)) for name in names)
+    except NotServed:
+        raise
+    except Exception:  # noqa: BLE001 - a jeepney this loader does not fit: keyring's turn
+        raise NotServed from None
+    _LOADED.append(modules)  # type: ignore[arg-type]
+    return modules  # type: ignore[return-value]
+
+
+def _spec(name: str, path: list[str] | None) -> ModuleSpec:
+    """Module ``name``'s spec from the import system's finders (``path``: its package's)."""
+    import sys
+
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = find(name, path) if find is not None else None
+        if spec is not None:
+            return spec  # type: ignore[no-any-return]
+    raise NotServed
+
+
+def _load(spec: ModuleSpec) -> ModuleType:
+    """The module ``spec`` describes, made and run as importlib.util.module_from_spec would."""
+    import sys
+
+    loader = spec.loader
+    module = loader.create_module(spec) or type(sys)(spec.name)  # type: ignore[union-attr]
+    module.__spec__ = spec
+    module.__loader__ = loader
+    module.__package__ = spec.parent
+    if spec.has_location:
+        module.__file__ = spec.origin
+    loader.exec_module(module)  # type: ignore[union-attr]
+    return module  # type: ignore[no-any-return]
+
+
 def _check_peer(sock: object) -> None:
     """Serve only when the bus daemon at the other end of the unix socket is this user's."""
-    import socket
+    import _socket
     import struct
 
-    if not isinstance(sock, socket.socket) or sock.family != socket.AF_UNIX:
+    if not isinstance(sock, _socket.socket) or sock.family != _socket.AF_UNIX:
         raise NotServed
     size = struct.calcsize("3i")
     _pid, uid, _gid = struct.unpack(
-        "3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size)
+        "3i", sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, size)
     )
     if uid != os.getuid():
         raise NotServed
@@ -112,23 +186,55 @@ def _check_peer(sock: object) -> None:
 class _Bus:
     """Pipelined method calls on one socket; an error reply or a closed socket is NotServed."""
 
-    def __init__(self, sock: object) -> None:
+    def __init__(self, sock: object, low_level: ModuleType, auth: ModuleType) -> None:
         import time
 
-        from jeepney import Parser
-
         self.sock = sock
+        self.low_level = low_level
+        self.auth = auth
         self.deadline = time.monotonic() + REPLY_TIMEOUT
-        self.parser = Parser()
+        self.parser = low_level.Parser()
         self.serial = 1  # Hello's
 
     def message(self, path: str, iface: str, method: str, signature: str, *body: object) -> bytes:
         """One method call to the Secret Service, serialised with the next serial."""
-        from jeepney import DBusAddress, new_method_call
-
-        msg = new_method_call(DBusAddress(path, BUS_NAME, iface), method, signature, body)
         self.serial += 1
-        return msg.serialise(serial=self.serial)  # type: ignore[no-any-return]
+        return self._call(BUS_NAME, path, iface, method, signature, body, self.serial)
+
+    def _call(
+        self,
+        dest: str,
+        path: str,
+        iface: str,
+        method: str,
+        signature: str,
+        body: tuple,
+        serial: int,
+    ) -> bytes:
+        """A method call, as jeepney.wrappers.new_method_call builds it (no flags, protocol 1).
+
+        jeepney's Header and Message serialise it; the header's path is checked there
+        (jeepney's ObjectPathType), the names are this module's constants.
+        """
+        low = self.low_level
+        fields = low.HeaderFields
+        header = low.Header(
+            low.Endianness.little,
+            low.MessageType.method_call,
+            flags=0,
+            protocol_version=1,
+            body_length=-1,
+            serial=-1,
+            fields={
+                fields.path: path,
+                fields.destination: dest,
+                fields.interface: iface,
+                fields.member: method,
+            },
+        )
+        if signature:
+            header.fields[fields.signature] = signature
+        return low.Message(header, body).serialise(serial=serial)  # type: ignore[no-any-return]
 
     def prop(self, path: str, iface: str, name: str) -> bytes:
         """A Properties.Get call for one property."""
@@ -136,16 +242,15 @@ class _Bus:
 
     def connect(self, *calls: bytes) -> list[tuple]:
         """Authenticate, say Hello and send ``calls`` in one write; their replies' bodies."""
-        from jeepney.auth import BEGIN, AuthenticationError, Authenticator
-        from jeepney.bus_messages import message_bus
-
-        auth = Authenticator(inc_null_byte=False)
-        hello = message_bus.Hello().serialise(serial=1)
-        self._send(b"\0" + (auth.data_to_send() or b"") + BEGIN + hello + b"".join(calls))
+        auth = self.auth.Authenticator(inc_null_byte=False)
+        # jeepney.bus_messages.message_bus.Hello(): the bus daemon's Hello, no arguments.
+        hello = self._call(_DBUS, "/org/freedesktop/DBus", _DBUS, "Hello", "", (), 1)
+        data = auth.data_to_send() or b""
+        self._send(b"\0" + data + self.auth.BEGIN + hello + b"".join(calls))
         line, rest = self._line()
         try:
             auth.feed(line)
-        except AuthenticationError:
+        except self.auth.AuthenticationError:
             raise NotServed from None
         if not auth.authenticated:
             raise NotServed
@@ -190,18 +295,18 @@ class _Bus:
 
     def _replies(self, serials: range) -> list[tuple]:
         """The bodies of the replies to ``serials``; signals (NameAcquired) are passed over."""
-        from jeepney import HeaderFields, MessageType
-
+        reply_serial = self.low_level.HeaderFields.reply_serial
+        method_return = self.low_level.MessageType.method_return
         found: dict[int, tuple] = {}
         while len(found) < len(serials):
             msg = self.parser.get_next_message()
             if msg is None:
                 self.parser.add_data(self._recv())
                 continue
-            to = msg.header.fields.get(HeaderFields.reply_serial)
+            to = msg.header.fields.get(reply_serial)
             if to not in serials:
                 continue
-            if msg.header.message_type != MessageType.method_return:
+            if msg.header.message_type != method_return:
                 raise NotServed  # an error reply: keyring meets it too, and says it its way
             found[to] = tuple(msg.body)
         return [found[n] for n in serials]

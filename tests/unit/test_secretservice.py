@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 
 import pytest
 from readystack.store import secrets, secretservice
@@ -130,3 +132,102 @@ def test_a_bus_that_never_answers_ends_in_a_timeout(
             secretservice.read(secrets._query("ROW-1"), _never)
     finally:
         fake.close()
+
+
+def _fresh(code: str) -> list[str]:
+    """The stdout lines of ``code`` run in a new interpreter, where nothing is imported yet."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_jeepneys_core_loads_without_its_package_or_socket() -> None:
+    out = _fresh(
+        "import sys\n"
+        "from readystack.store import secretservice\n"
+        "low, auth, bus = secretservice._jeepney()\n"
+        "print(low.Parser.__module__, auth.Authenticator.__module__, bus.get_bus.__module__)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('jeepney', 'socket', 'selectors', 'array')))\n"
+    )
+    assert out == ["jeepney.low_level jeepney.auth jeepney.bus", "[]"]
+
+
+def test_keyring_after_the_fast_read_imports_jeepney_whole() -> None:
+    # What keyring meets when it reads after NotServed in the same process: the whole package,
+    # its submodules reachable as attributes (a half-registered package would lack them).
+    out = _fresh(
+        "from readystack.store import secretservice\n"
+        "secretservice._jeepney()\n"
+        "import jeepney.low_level\n"
+        "from jeepney.io.blocking import open_dbus_connection\n"
+        "print(jeepney.low_level.Parser is jeepney.Parser, jeepney.auth.BEGIN)\n"
+    )
+    assert out == ["True b'BEGIN\\r\\n'"]
+
+
+def test_an_imported_jeepney_serves_its_own_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jeepney.auth
+    import jeepney.bus
+    import jeepney.low_level
+
+    monkeypatch.setattr(secretservice, "_LOADED", [])
+    assert secretservice._jeepney() == (jeepney.low_level, jeepney.auth, jeepney.bus)
+
+
+def test_without_jeepney_the_read_is_keyrings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(secretservice, "_LOADED", [])
+    for name in ("jeepney.low_level", "jeepney.auth", "jeepney.bus"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setitem(sys.modules, "jeepney", None)  # importlib: "not importable"
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+    with pytest.raises(secretservice.NotServed):
+        secretservice.read(secrets._query("ROW-1"), _never)
+
+
+def test_method_calls_are_the_messages_jeepney_builds() -> None:
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.bus_messages import message_bus
+
+    low_level, auth, _bus = secretservice._jeepney()
+    bus = secretservice._Bus(None, low_level, auth)
+    query = secrets._query("ROW-1")
+    collection = DBusAddress(
+        secretservice.DEFAULT_COLLECTION,
+        secretservice.BUS_NAME,
+        "org.freedesktop.Secret.Collection",
+    )
+    props = collection.with_interface("org.freedesktop.DBus.Properties")
+    service = DBusAddress(
+        secretservice.SERVICE_PATH, secretservice.BUS_NAME, "org.freedesktop.Secret.Service"
+    )
+    expected = [
+        message_bus.Hello().serialise(serial=1),
+        new_method_call(props, "Get", "ss", (collection.interface, "Locked")).serialise(serial=2),
+        new_method_call(collection, "SearchItems", "a{ss}", (query,)).serialise(serial=3),
+        new_method_call(service, "OpenSession", "sv", ("plain", ("s", ""))).serialise(serial=4),
+    ]
+    hello = bus._call(
+        secretservice._DBUS, "/org/freedesktop/DBus", secretservice._DBUS, "Hello", "", (), 1
+    )
+    assert [
+        hello,
+        bus.prop(secretservice.DEFAULT_COLLECTION, collection.interface, "Locked"),
+        bus.message(
+            secretservice.DEFAULT_COLLECTION, collection.interface, "SearchItems", "a{ss}", query
+        ),
+        bus.message(
+            secretservice.SERVICE_PATH, service.interface, "OpenSession", "sv", "plain", ("s", "")
+        ),
+    ] == expected
+
+
+def test_an_item_path_jeepney_would_refuse_is_refused() -> None:
+    low_level, auth, _bus = secretservice._jeepney()
+    bus = secretservice._Bus(None, low_level, auth)
+    with pytest.raises(ValueError, match="Object path"):
+        bus.message(
+            "/org/freedesktop/secrets/collection/login/1/../2", "x.Item", "GetSecret", "o", "/"
+        )
