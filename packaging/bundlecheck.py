@@ -54,9 +54,20 @@ COSTLY_RTHOOKS = (
     "pyi_rth_cryptography_openssl",
     "pyi_rth_multiprocessing",
 )
-# What `get` of a Secret Service secret imports, and what it must not.
-FAST_KEYRING_MODULES = ("readystack.store.secretservice", "jeepney.low_level", "jeepney.auth")
-FAST_KEYRING_DENIED = ("keyring", "secretstorage", "cryptography", "inspect", "pkgutil")
+# What `get` of a Secret Service secret imports, and what it must not. jeepney's low_level, auth
+# and bus run outside sys.modules (secretservice._jeepney): the package itself (its __init__
+# imports every submodule, socket.py with them) must not be there.
+FAST_KEYRING_MODULES = ("readystack.store.secretservice",)
+FAST_KEYRING_DENIED = (
+    "keyring",
+    "secretstorage",
+    "cryptography",
+    "inspect",
+    "pkgutil",
+    "jeepney",
+    "socket",
+    "selectors",
+)
 # What keyring needs inside the bundle.
 KEYRING_MODULES = (
     "keyring",
@@ -477,7 +488,7 @@ def check_keyring(exe: str) -> list[str]:
         lines = (work / "get.audit").read_text().splitlines()
         hooks = [line.split(" ", 1)[1] for line in lines if line.startswith("rthook ")]
         modules = {line.split(" ", 1)[1] for line in lines if line.startswith("module ")}
-        # `get` reads the Secret Service item with jeepney alone (store/secretservice.py).
+        # `get` reads the Secret Service item with jeepney's core alone (store/secretservice.py).
         heavy = sorted(m for m in modules if m.split(".")[0] in FAST_KEYRING_DENIED)
         if hooks or heavy or not set(FAST_KEYRING_MODULES) <= modules:
             raise BundleError(
@@ -490,7 +501,8 @@ def check_keyring(exe: str) -> list[str]:
             raise BundleError(f"keyring store ran hooks {store_hooks}")
     return [
         f"keyring: {store.removeprefix('keyring:')} stored and answered the secret",
-        "keyring get read it with jeepney alone: no keyring, no deferred hook",
+        "keyring get read it with jeepney's core alone: no keyring, no jeepney package,"
+        " no socket.py, no deferred hook",
         f"keyring store ran the deferred hooks on demand: {', '.join(store_hooks)}",
     ]
 
