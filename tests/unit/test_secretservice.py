@@ -177,14 +177,19 @@ def test_an_imported_jeepney_serves_its_own_modules(monkeypatch: pytest.MonkeyPa
     assert secretservice._jeepney() == (jeepney.low_level, jeepney.auth, jeepney.bus)
 
 
-def test_without_jeepney_the_read_is_keyrings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secretservice, "_LOADED", [])
-    for name in ("jeepney.low_level", "jeepney.auth", "jeepney.bus"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    monkeypatch.setitem(sys.modules, "jeepney", None)  # importlib: "not importable"
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-    with pytest.raises(secretservice.NotServed):
-        secretservice.read(secrets._query("ROW-1"), _never)
+def test_without_jeepney_the_read_is_keyrings() -> None:
+    # No finder knows jeepney (as where it is not installed): NotServed, before any connection.
+    out = _fresh(
+        "import importlib.machinery, os, sys\n"
+        "from readystack.store import secretservice\n"
+        "sys.meta_path.remove(importlib.machinery.PathFinder)\n"
+        "for call in (secretservice._jeepney, lambda: secretservice.read({}, print)):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except secretservice.NotServed:\n"
+        "        print('NotServed')\n"
+    )
+    assert out == ["NotServed", "NotServed"]
 
 
 def test_method_calls_are_the_messages_jeepney_builds() -> None:
