@@ -10,12 +10,22 @@ D-Bus error) raises NotServed: the caller then goes through keyring as before, s
 and their messages are keyring's own, by construction.
 
 Speed: jeepney's I/O-free core (its Authenticator, Message serialisation and Parser) over one
-blocking unix socket, in two pipelined writes instead of eight round trips: the SASL lines,
-BEGIN, Hello and the first three calls (the collection's Locked, SearchItems, OpenSession) go
-out together, then the item's Attributes and GetSecret. The D-Bus specification lets a client
-pipeline its SASL commands and BEGIN, the server replying once per command before the message
-stream starts (the "BEGIN command" section); libdbus's server keeps the bytes after BEGIN as the
-first messages. Any surprise on the way is NotServed, and keyring reads as before.
+blocking unix socket. The SASL lines, BEGIN and the bus daemon's Hello go out in one write: the
+D-Bus specification lets a client pipeline its SASL commands and BEGIN, the server replying once
+per command before the message stream starts (the "BEGIN command" section), and libdbus's server
+keeps the bytes after BEGIN as the first messages, which its dispatcher handles in order, Hello
+first. The calls to the Secret Service then go one at a time, each sent only after the previous
+one's reply, because gnome-keyring mishandles a new client's calls that arrive together: its
+service_message_filter (daemon/dbus/gkd-secret-service.c) rewrites an ``aliases/default`` path
+in GDBus's worker thread with the alias table's string, while its main thread, setting up each
+new client, replaces (frees) that string. With the collection's Locked, SearchItems and
+OpenSession sent together, 1 to 12 reads in 6,000 (gnome-keyring 42.1, GLib 2.74) got "Object
+does not exist at path .../collection/<garbage>" as gnome-keyring logged GLib-GIO-CRITICAL
+g_dbus_message_set_path, and once it aborted (GLib-GIO invoke_get_property_in_idle_cb: assertion
+failed: (error != NULL)). One call at a time, the new client is set up before its first reply
+(gnome-keyring queues that set-up ahead of the call), and no read failed. A credential helper
+must never crash the user's keyring daemon. Any surprise on the way is NotServed, and
+keyring reads as before.
 
 Start-up is most of a `get`, so the read imports only what it uses: jeepney's low_level, auth
 and bus modules without the package's ``__init__`` (see ``_jeepney``), and the C ``_socket``
@@ -187,7 +197,11 @@ def _check_peer(sock: object) -> None:
 
 
 class _Bus:
-    """Pipelined method calls on one socket; an error reply or a closed socket is NotServed."""
+    """One method call at a time on one socket; an error reply or a closed socket is NotServed.
+
+    Each call is sent only once the previous one is answered (the module docstring says why):
+    ``connect`` and ``call`` are the only writers, and both wait for their reply.
+    """
 
     def __init__(self, sock: object, low_level: ModuleType, auth: ModuleType) -> None:
         import time
@@ -199,12 +213,7 @@ class _Bus:
         self.parser = low_level.Parser()
         self.serial = 1  # Hello's
 
-    def message(self, path: str, iface: str, method: str, signature: str, *body: object) -> bytes:
-        """One method call to the Secret Service, serialised with the next serial."""
-        self.serial += 1
-        return self._call(BUS_NAME, path, iface, method, signature, body, self.serial)
-
-    def _call(
+    def _message(
         self,
         dest: str,
         path: str,
@@ -239,17 +248,13 @@ class _Bus:
             header.fields[fields.signature] = signature
         return low.Message(header, body).serialise(serial=serial)  # type: ignore[no-any-return]
 
-    def prop(self, path: str, iface: str, name: str) -> bytes:
-        """A Properties.Get call for one property."""
-        return self.message(path, "org.freedesktop.DBus.Properties", "Get", "ss", iface, name)
-
-    def connect(self, *calls: bytes) -> list[tuple]:
-        """Authenticate, say Hello and send ``calls`` in one write; their replies' bodies."""
+    def connect(self) -> None:
+        """Authenticate and say Hello to the bus daemon in one write, and wait for its reply."""
         auth = self.auth.Authenticator(inc_null_byte=False)
         # jeepney.bus_messages.message_bus.Hello(): the bus daemon's Hello, no arguments.
-        hello = self._call(_DBUS, "/org/freedesktop/DBus", _DBUS, "Hello", "", (), 1)
+        hello = self._message(_DBUS, "/org/freedesktop/DBus", _DBUS, "Hello", "", (), 1)
         data = auth.data_to_send() or b""
-        self._send(b"\0" + data + self.auth.BEGIN + hello + b"".join(calls))
+        self._send(b"\0" + data + self.auth.BEGIN + hello)
         line, rest = self._line()
         try:
             auth.feed(line)
@@ -258,13 +263,19 @@ class _Bus:
         if not auth.authenticated:
             raise NotServed
         self.parser.add_data(rest)
-        return self._replies(range(1, self.serial + 1))[1:]
+        self._reply(1)
 
-    def calls(self, *calls: bytes) -> list[tuple]:
-        """Send ``calls`` in one write; their replies' bodies, in order."""
-        first = self.serial - len(calls) + 1
-        self._send(b"".join(calls))
-        return self._replies(range(first, self.serial + 1))
+    def call(self, path: str, iface: str, method: str, signature: str, *body: object) -> tuple:
+        """Send one method call to the Secret Service; its reply's body, once it has come."""
+        self.serial += 1
+        self._send(self._message(BUS_NAME, path, iface, method, signature, body, self.serial))
+        return self._reply(self.serial)
+
+    def get(self, path: str, iface: str, name: str) -> object:
+        """One property's value (Properties.Get)."""
+        properties = "org.freedesktop.DBus.Properties"
+        ((_signature, value),) = self.call(path, properties, "Get", "ss", iface, name)
+        return value
 
     def _send(self, data: bytes) -> None:
         self.timeout()
@@ -296,45 +307,42 @@ class _Bus:
         line, rest = data.split(b"\r\n", 1)
         return line + b"\r\n", rest
 
-    def _replies(self, serials: range) -> list[tuple]:
-        """The bodies of the replies to ``serials``; signals (NameAcquired) are passed over."""
+    def _reply(self, serial: int) -> tuple:
+        """The body of the reply to ``serial``; signals (NameAcquired) are passed over."""
         reply_serial = self.low_level.HeaderFields.reply_serial
         method_return = self.low_level.MessageType.method_return
-        found: dict[int, tuple] = {}
-        while len(found) < len(serials):
+        while True:
             msg = self.parser.get_next_message()
             if msg is None:
                 self.parser.add_data(self._recv())
                 continue
-            to = msg.header.fields.get(reply_serial)
-            if to not in serials:
+            if msg.header.fields.get(reply_serial) != serial:
                 continue
             if msg.header.message_type != method_return:
                 raise NotServed  # an error reply: keyring meets it too, and says it its way
-            found[to] = tuple(msg.body)
-        return [found[n] for n in serials]
+            return tuple(msg.body)
 
 
 def _find(bus: _Bus, query: Mapping[str, str]) -> tuple[bytes, dict[str, str]] | None:
     """(secret, attributes) of the first item ``query`` finds in the default collection."""
     collection = _IFACE + "Collection"
+    item = _IFACE + "Item"
+    bus.connect()
     # SecretService.Keyring.get_preferred_collection: the default alias, which must exist
     # (else keyring tries to create it, with a prompt) and be unlocked (else keyring prompts).
-    # secrets._read: Collection.search_items(query), the first item only.
-    # Item.get_secret opens a session when it has none (here a plain one: see the docstring).
-    locked, (paths,), (_output, session) = bus.connect(
-        bus.prop(DEFAULT_COLLECTION, collection, "Locked"),
-        bus.message(DEFAULT_COLLECTION, collection, "SearchItems", "a{ss}", dict(query)),
-        bus.message(SERVICE_PATH, _IFACE + "Service", "OpenSession", "sv", "plain", ("s", "")),
-    )
-    if locked[0][1]:
+    if bus.get(DEFAULT_COLLECTION, collection, "Locked"):
         raise NotServed
+    # secrets._read: Collection.search_items(query), the first item only.
+    (paths,) = bus.call(DEFAULT_COLLECTION, collection, "SearchItems", "a{ss}", dict(query))
     if not paths:
         return None
-    item = _IFACE + "Item"
+    attributes = bus.get(paths[0], item, "Attributes")
+    # Item.get_secret opens a session when it has none (here a plain one: see the docstring).
     # A locked item's GetSecret is an error reply (NotServed), where keyring would prompt.
-    (attributes,), ((_session, _params, value, _content_type),) = bus.calls(
-        bus.prop(paths[0], item, "Attributes"),
-        bus.message(paths[0], item, "GetSecret", "o", session),
+    (_output, session) = bus.call(
+        SERVICE_PATH, _IFACE + "Service", "OpenSession", "sv", "plain", ("s", "")
     )
-    return bytes(value), dict(attributes[1])
+    ((_session, _params, value, _content_type),) = bus.call(
+        paths[0], item, "GetSecret", "o", session
+    )
+    return bytes(value), dict(attributes)  # type: ignore[call-overload]

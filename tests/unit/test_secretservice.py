@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from jeepney.low_level import HeaderFields
 from readystack.store import secrets, secretservice
 from readystack.store.secrets import SecretStoreError
 
@@ -192,47 +193,136 @@ def test_without_jeepney_the_read_is_keyrings() -> None:
     assert out == ["NotServed", "NotServed"]
 
 
-def test_method_calls_are_the_messages_jeepney_builds() -> None:
-    from jeepney import DBusAddress, new_method_call
-    from jeepney.bus_messages import message_bus
+ITEM = "/org/freedesktop/secrets/collection/login/7"
+SESSION = "/org/freedesktop/secrets/session/s1"
 
-    low_level, auth, _bus = secretservice._jeepney()
-    bus = secretservice._Bus(None, low_level, auth)
-    query = secrets._query("ROW-1")
+
+class _OneCallAtATime:
+    """A fake bus socket answering like dbus-daemon + gnome-keyring, one call at a time.
+
+    It records each write, answers a call only when the client next reads, and fails any
+    write that brings a method call while another one is still unanswered.
+    """
+
+    def __init__(self, locked: bool = False, found: bool = True) -> None:
+        from jeepney.low_level import Parser
+
+        self.parser = Parser()
+        self.writes: list[bytes] = []
+        self.unanswered: list[object] = []
+        self.outbox = b""
+        self.locked = locked
+        self.found = found
+
+    def settimeout(self, seconds: float) -> None:
+        pass
+
+    def sendall(self, data: bytes) -> None:
+        self.writes.append(data)
+        if len(self.writes) == 1:  # the SASL lines and BEGIN lead the first write
+            sasl, begin, data = data.partition(b"BEGIN\r\n")
+            assert sasl.startswith(b"\0AUTH EXTERNAL ") and begin
+            self.outbox += b"OK 0123456789abcdef0123456789abcdef\r\n"
+        self.parser.add_data(data)
+        while (msg := self.parser.get_next_message()) is not None:
+            assert not self.unanswered, "a method call was sent before the last one's reply"
+            self.unanswered.append(msg)
+
+    def recv(self, size: int) -> bytes:
+        if not self.outbox and self.unanswered:
+            self.outbox += self._answer(self.unanswered.pop())
+        data, self.outbox = self.outbox[:size], self.outbox[size:]
+        return data
+
+    def _answer(self, call: object) -> bytes:
+        from jeepney import DBusAddress, new_method_return, new_signal
+
+        member = call.header.fields[HeaderFields.member]  # type: ignore[attr-defined]
+        body = call.body  # type: ignore[attr-defined]
+        if member == "Hello":  # and NameAcquired, which the read passes over
+            bus = DBusAddress("/org/freedesktop/DBus", interface="org.freedesktop.DBus")
+            acquired = new_signal(bus, "NameAcquired", "s", (":1.42",))
+            reply = new_method_return(call, "s", (":1.42",)).serialise(serial=1)
+            return reply + acquired.serialise(serial=2)
+        replies = {
+            "Locked": ("v", (("b", self.locked),)),
+            "SearchItems": ("ao", ([ITEM] if self.found else [],)),
+            "Attributes": ("v", (("a{ss}", {"host": "r.io"}),)),
+            "OpenSession": ("vo", (("s", ""), SESSION)),
+            "GetSecret": ("(oayays)", ((SESSION, b"", b"s3cret", "text/plain"),)),
+        }
+        signature, reply_body = replies[body[1] if member == "Get" else member]
+        return new_method_return(call, signature, reply_body).serialise(serial=3)
+
+
+def _calls(query: dict[str, str], found: bool = True) -> list[bytes]:
+    """What keyring's secretstorage sends for the read, built by jeepney, serials from 2."""
+    from jeepney import DBusAddress, new_method_call
+
     collection = DBusAddress(
         secretservice.DEFAULT_COLLECTION,
         secretservice.BUS_NAME,
         "org.freedesktop.Secret.Collection",
     )
-    props = collection.with_interface("org.freedesktop.DBus.Properties")
+    item = DBusAddress(ITEM, secretservice.BUS_NAME, "org.freedesktop.Secret.Item")
     service = DBusAddress(
         secretservice.SERVICE_PATH, secretservice.BUS_NAME, "org.freedesktop.Secret.Service"
     )
-    expected = [
-        message_bus.Hello().serialise(serial=1),
-        new_method_call(props, "Get", "ss", (collection.interface, "Locked")).serialise(serial=2),
-        new_method_call(collection, "SearchItems", "a{ss}", (query,)).serialise(serial=3),
-        new_method_call(service, "OpenSession", "sv", ("plain", ("s", ""))).serialise(serial=4),
+    properties = "org.freedesktop.DBus.Properties"
+    calls = [
+        new_method_call(
+            collection.with_interface(properties), "Get", "ss", (collection.interface, "Locked")
+        ),
+        new_method_call(collection, "SearchItems", "a{ss}", (query,)),
     ]
-    hello = bus._call(
-        secretservice._DBUS, "/org/freedesktop/DBus", secretservice._DBUS, "Hello", "", (), 1
-    )
-    assert [
-        hello,
-        bus.prop(secretservice.DEFAULT_COLLECTION, collection.interface, "Locked"),
-        bus.message(
-            secretservice.DEFAULT_COLLECTION, collection.interface, "SearchItems", "a{ss}", query
-        ),
-        bus.message(
-            secretservice.SERVICE_PATH, service.interface, "OpenSession", "sv", "plain", ("s", "")
-        ),
-    ] == expected
+    if found:
+        calls += [
+            new_method_call(
+                item.with_interface(properties), "Get", "ss", (item.interface, "Attributes")
+            ),
+            new_method_call(service, "OpenSession", "sv", ("plain", ("s", ""))),
+            new_method_call(item, "GetSecret", "o", (SESSION,)),
+        ]
+    return [call.serialise(serial=n) for n, call in enumerate(calls, start=2)]
+
+
+@pytest.mark.parametrize("found", [True, False], ids=["found", "missing"])
+def test_each_call_waits_for_the_last_ones_reply(found: bool) -> None:
+    """gnome-keyring garbles a new client's calls that arrive together (the module docstring)."""
+    from jeepney.bus_messages import message_bus
+
+    low_level, auth, _bus = secretservice._jeepney()
+    sock = _OneCallAtATime(found=found)
+    query = secrets._query("ROW-1")
+    answer = secretservice._find(secretservice._Bus(sock, low_level, auth), query)
+    assert answer == ((b"s3cret", {"host": "r.io"}) if found else None)
+    # The bus daemon's Hello follows BEGIN in the first write; then one call per write.
+    assert sock.writes[0].endswith(message_bus.Hello().serialise(serial=1))
+    assert sock.writes[1:] == _calls(query, found)
+
+
+def test_a_locked_collection_ends_the_read_at_its_first_call() -> None:
+    low_level, auth, _bus = secretservice._jeepney()
+    sock = _OneCallAtATime(locked=True)
+    with pytest.raises(secretservice.NotServed):
+        secretservice._find(secretservice._Bus(sock, low_level, auth), secrets._query("ROW-1"))
+    assert len(sock.writes) == 2
+
+
+def test_the_fake_bus_refuses_pipelined_calls() -> None:
+    """The fake that the tests above rely on does fail a client that does not wait."""
+    low_level, auth, _bus = secretservice._jeepney()
+    sock = _OneCallAtATime()
+    bus = secretservice._Bus(sock, low_level, auth)
+    bus.connect()
+    with pytest.raises(AssertionError, match="before the last one's reply"):
+        bus._send(b"".join(_calls(secrets._query("ROW-1"))[:2]))
 
 
 def test_an_item_path_jeepney_would_refuse_is_refused() -> None:
     low_level, auth, _bus = secretservice._jeepney()
     bus = secretservice._Bus(None, low_level, auth)
-    with pytest.raises(ValueError, match="Object path"):
-        bus.message(
+    with pytest.raises(ValueError, match="Object path"):  # before a byte is sent
+        bus.call(
             "/org/freedesktop/secrets/collection/login/1/../2", "x.Item", "GetSecret", "o", "/"
         )
