@@ -8,14 +8,17 @@ from pathlib import Path
 
 from .tools import stop_process
 
-_NAME_HAS_OWNER = [
-    "--session",
-    "--print-reply",
-    "--dest=org.freedesktop.DBus",
-    "/org/freedesktop/DBus",
-    "org.freedesktop.DBus.NameHasOwner",
-    "string:org.freedesktop.secrets",
-]
+
+def _about_secrets(method: str) -> list[str]:
+    """dbus-send's arguments: the bus daemon's ``method`` on the org.freedesktop.secrets name."""
+    return [
+        "--session",
+        "--print-reply",
+        "--dest=org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        f"org.freedesktop.DBus.{method}",
+        "string:org.freedesktop.secrets",
+    ]
 
 
 class SecretService:
@@ -38,10 +41,12 @@ class SecretService:
         self._tools = tools
         self._procs: list[subprocess.Popen[bytes]] = []
         self._password = password
+        self.keyring: subprocess.Popen[bytes] | None = None  # gnome-keyring-daemon, once started
+        self.log = workdir / "secretservice.log"  # both daemons' output
 
     def start(self, timeout: float = 15.0) -> None:
         """Start the bus and the keyring (unlocked with a throwaway password) and wait for it."""
-        log = (self._workdir / "secretservice.log").open("ab")
+        log = self.log.open("ab")
         with log:
             self._procs.append(
                 subprocess.Popen(
@@ -78,12 +83,13 @@ class SecretService:
                 env=self.env,
             )
             self._procs.append(keyring)
+            self.keyring = keyring
             assert keyring.stdin is not None
             keyring.stdin.write(self._password)
             keyring.stdin.close()
         while time.monotonic() < deadline:
             probe = subprocess.run(
-                [self._tools["dbus-send"], *_NAME_HAS_OWNER],
+                [self._tools["dbus-send"], *_about_secrets("NameHasOwner")],
                 capture_output=True,
                 text=True,
                 env=self.env,
@@ -94,6 +100,18 @@ class SecretService:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("gnome-keyring did not register org.freedesktop.secrets")
+
+    def owner_pid(self) -> int:
+        """The PID of the process that owns org.freedesktop.secrets on this bus, asked of it."""
+        proc = subprocess.run(
+            [self._tools["dbus-send"], *_about_secrets("GetConnectionUnixProcessID")],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=10,
+            check=True,
+        )
+        return int(proc.stdout.split()[-1])
 
     def stop(self) -> None:
         """Stop the keyring, then the bus."""
