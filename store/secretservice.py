@@ -24,8 +24,10 @@ does not exist at path .../collection/<garbage>" as gnome-keyring logged GLib-GI
 g_dbus_message_set_path, and once it aborted (GLib-GIO invoke_get_property_in_idle_cb: assertion
 failed: (error != NULL)). One call at a time, the new client is set up before its first reply
 (gnome-keyring queues that set-up ahead of the call), and no read failed. A credential helper
-must never crash the user's keyring daemon. Any surprise on the way is NotServed, and
-keyring reads as before.
+must never crash the user's keyring daemon. What one connection cannot prevent: several clients
+reading at once (3 processes in a loop) still crashed that gnome-keyring now and then, with
+keyring's own reads as with this one ("gkd_secret_service_get_pkcs11_session: assertion 'client'
+failed", then the same abort). Any surprise on the way is NotServed, and keyring reads as before.
 
 Start-up is most of a `get`, so the read imports only what it uses: jeepney's low_level, auth
 and bus modules without the package's ``__init__`` (see ``_jeepney``), and the C ``_socket``
