@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from jeepney.low_level import HeaderFields
@@ -154,6 +155,44 @@ def test_jeepneys_core_loads_without_its_package_or_socket() -> None:
         "('jeepney', 'socket', 'selectors', 'array')))\n"
     )
     assert out == ["jeepney.low_level jeepney.auth jeepney.bus", "[]"]
+
+
+def test_jeepneys_core_runs_with_stand_ins_that_leave_no_trace() -> None:
+    out = _fresh(
+        "import sys\n"
+        "from readystack.store import secretservice\n"
+        "low, auth, bus = secretservice._jeepney()\n"
+        "print('typing' in sys.modules, 'string' in sys.modules)\n"
+        "path = low.simple_types['o']\n"
+        "path.check_data('/org/freedesktop/secrets/collection/login_2')\n"
+        "try:\n"
+        "    path.check_data('/org/free-desktop')\n"
+        "except ValueError:\n"
+        "    print('refused')\n"
+        "import string, typing\n"
+        "print(typing.Optional[int], string.Template('$a').substitute(a=1))\n"
+    )
+    assert out == ["False False", "refused", "typing.Optional[int] 1"]
+
+
+def test_a_jeepney_that_takes_more_from_typing_is_left_to_keyring(tmp_path: Path) -> None:
+    # A later jeepney whose core used more of `typing` than the stand-in has: NotServed.
+    fake = tmp_path / "jeepney"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('the package itself never runs')\n")
+    (fake / "low_level.py").write_text("from typing import Optional, Union\n")
+    for name in ("auth", "bus"):
+        (fake / f"{name}.py").write_text("")
+    out = _fresh(
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from readystack.store import secretservice\n"
+        "try:\n"
+        "    secretservice._jeepney()\n"
+        "except secretservice.NotServed:\n"
+        "    print('NotServed', 'typing' in sys.modules)\n"
+    )
+    assert out == ["NotServed False"]
 
 
 def test_keyring_after_the_fast_read_imports_jeepney_whole() -> None:
