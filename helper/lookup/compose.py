@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import stat
 import time
 
+from readystack.store import runtime
 from readystack.store.diag import debug
 from readystack.store.errors import Internal
 
@@ -117,28 +117,11 @@ def _start_time(pid: int) -> str:
 
 
 def runtime_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
-    """A descriptor of this user's private runtime folder (0700, owned, no symlink); or Unknown."""
-    base = environ.get("XDG_RUNTIME_DIR", "")
-    if base.startswith("/"):
-        path = os.path.join(base, "readystack")
-    else:
-        path = os.path.join("/tmp", f"readystack-{os.getuid()}")
+    """A descriptor of this user's private runtime folder (store/runtime.py); or Unknown."""
     try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise Unknown(f"cannot make the runtime folder {path}: {exc.strerror}") from None
-    try:
-        # O_NOFOLLOW: a symlink planted by another user under /tmp is refused, never followed.
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError as exc:
-        raise Unknown(f"cannot open the runtime folder {path}: {exc.strerror}") from None
-    info = os.fstat(fd)
-    if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
-        os.close(fd)
-        raise Unknown(f"the runtime folder {path} is not private to this user")
-    return fd
+        return runtime.private_dir(environ)
+    except runtime.NotPrivate as exc:
+        raise Unknown(str(exc)) from None
 
 
 def _cached(key: str, make: Callable[[], bytes]) -> dict[str, str | None]:
