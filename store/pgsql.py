@@ -7,7 +7,6 @@ never imports it (the protocol verbs read only a local file).
 from __future__ import annotations
 
 import hashlib
-import signal
 from collections.abc import Iterable, Sequence
 
 import psycopg
@@ -15,6 +14,7 @@ from psycopg import conninfo
 
 from . import writes
 from .conventions import NAME, REMOTE_TIMEOUT, shown
+from .deadline import Deadline
 from .diag import printable
 from .errors import ClosedOnFailure, DatabaseError
 from .faultpoint import reached
@@ -98,32 +98,22 @@ class Result(list):
         return self
 
 
-class _Deadline:
-    """A client-side end to one wait on the server, by SIGALRM (psycopg polls every 0.1 s and
-    lets signal handlers run; our exception is not one it catches to cancel and wait again)."""
+class _Deadline(Deadline):
+    """A client-side end to one wait on the server (store/deadline.py): psycopg polls every 0.1 s
+    and lets signal handlers run; our exception is not one it catches to cancel and wait again."""
 
     def __init__(self, seconds: float, what: str, conn: Connection | None = None) -> None:
-        self.seconds, self.what, self.conn = seconds, what, conn
-        self.previous: object = None
+        super().__init__(seconds + CLIENT_GRACE, self._stall)
+        self.server_seconds, self.what, self.conn = seconds, what, conn
 
     def __enter__(self) -> None:
         if self.conn is not None and self.conn.stalled:
             # Its state is unknown after a stall: not even a ROLLBACK waits on it again.
             raise Stalled(self.conn.stalled)
-        try:
-            self.previous = signal.signal(signal.SIGALRM, self._expired)
-        except ValueError:  # not the main thread: the server's own timeouts still hold
-            self.previous = None
-            return
-        signal.setitimer(signal.ITIMER_REAL, self.seconds + CLIENT_GRACE)
+        super().__enter__()
 
-    def __exit__(self, *_: object) -> None:
-        if self.previous is not None:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)  # type: ignore[arg-type]
-
-    def _expired(self, *_: object) -> None:
-        text = f"PostgreSQL did not answer {self.what} within {self.seconds:g}s (--timeout)"
+    def _stall(self) -> None:
+        text = f"PostgreSQL did not answer {self.what} within {self.server_seconds:g}s (--timeout)"
         if self.conn is not None:
             self.conn.stalled = text
         raise Stalled(text)
