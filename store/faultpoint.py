@@ -7,7 +7,8 @@ faults") by killing writers exactly at these steps. A point acts only when all t
 - ``PYTEST_CURRENT_TEST`` is set: pytest sets it while a test runs, and nothing else does;
 - the program is not the PyInstaller binary (``sys.frozen``): the binary and the .deb never
   kill themselves, whatever their environment says.
-Writers import this module at their steps; `get` never does.
+Writers import this module at their steps. The same rule (``knob``) makes other test-only
+settings inert outside a test: a keyring `get` reads one only once keyring's read has begun.
 """
 
 from __future__ import annotations
@@ -31,10 +32,18 @@ POINTS = (
 )
 
 
+def knob(variable: str) -> str | None:
+    """A test-only setting's value: None unless pytest runs a test and this is not the binary."""
+    value = os.environ.get(variable)
+    if not value or "PYTEST_CURRENT_TEST" not in os.environ or getattr(sys, "frozen", False):
+        return None
+    return value
+
+
 def reached(step: str) -> None:
     """Stop or die here if, and only if, a fault test asked for exactly this step."""
-    wanted = os.environ.get(VARIABLE)
-    if not wanted or "PYTEST_CURRENT_TEST" not in os.environ or getattr(sys, "frozen", False):
+    wanted = knob(VARIABLE)
+    if wanted is None:
         return
     name, _, action = wanted.partition(":")
     if name != step:
