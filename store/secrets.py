@@ -41,6 +41,7 @@ _LOCKED = (
     "the desktop) or use READYSTACK_SECRETS=database"
 )
 _SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
+_LIBSECRET = "keyring.backends.libsecret.Keyring"
 
 
 def wanted_store(environ: dict[str, str] | os._Environ[str]) -> str:
@@ -142,7 +143,7 @@ def check_writable(backend: object) -> None:
 # Left out on purpose: chainer (a dispatcher, never a store of its own), fail and null.
 ALLOWED_BACKENDS = {
     _SECRET_SERVICE: ("keyring.backends.SecretService", "Keyring"),
-    "keyring.backends.libsecret.Keyring": ("keyring.backends.libsecret", "Keyring"),
+    _LIBSECRET: ("keyring.backends.libsecret", "Keyring"),
     "keyring.backends.kwallet.DBusKeyring": ("keyring.backends.kwallet", "DBusKeyring"),
     "keyring.backends.kwallet.DBusKeyringKWallet4": (
         "keyring.backends.kwallet",
@@ -259,28 +260,73 @@ def _read_explained(backend: object, row_id: str, host: str) -> tuple[str | None
         raise SecretStoreError(_describe(exc, _READ_ADVICE)) from None
 
 
+# How long `get` lets keyring's read take. keyring, secretstorage and jeepney wait without a
+# timeout: on a locked collection keyring asks for an unlock prompt and waits for it, forever when
+# the prompt cannot appear (a headless session, or after a crash a fresh, locked gnome-keyring:
+# readers hung ~15 minutes). The D-Bus calls themselves answer in milliseconds; the only long
+# wait worth having is a person at a real prompt, who needs to notice it and type a password:
+# tens of seconds. The kubelet kills a credential plugin after one minute, so the lock's wait
+# (keyringlock.WAIT, 5 s) plus this one end before that, and the helper says why itself.
+READ_DEADLINE = 45.0
+# Under pytest only (store/faultpoint.py's rule): a shorter READ_DEADLINE, in seconds.
+DEADLINE_KNOB = "READYSTACK_TEST_KEYRING_DEADLINE"
+# Backends whose reads go to the Secret Service: `get` reads them under keyringlock's lock.
+_ON_SECRET_SERVICE = {KEYRING_PREFIX + _SECRET_SERVICE, KEYRING_PREFIX + _LIBSECRET}
+
+
 def get(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
     """(secret, bound) of a row from the keyring; secret None when the entry is missing.
 
     ``bound`` is False for an entry written before entries were bound to their host.
     A Secret Service row is read straight over D-Bus when that can decide (secretservice.py);
-    otherwise, and for every other backend, through keyring.
+    otherwise, and for every other backend, through keyring, within READ_DEADLINE. A Secret
+    Service read holds keyringlock's lock (if it comes within its wait) from start to end.
     """
-    if label == KEYRING_PREFIX + _SECRET_SERVICE:
-        from . import secretservice
+    if label not in _ON_SECRET_SERVICE:
+        return _read_bounded(label, row_id, host)
+    from .keyringlock import Held
 
-        try:
-            found = secretservice.read(_query(row_id), lambda a: _owned_by(a, host))
-        except secretservice.NotServed:
-            pass
-        except TimeoutError:
-            raise SecretStoreError(
-                f"no Secret Service answers on D-Bus (no reply in "
-                f"{secretservice.REPLY_TIMEOUT:.0f} s); {_READ_ADVICE}"
-            ) from None
-        else:
-            return found or (None, False)
-    return _read_explained(backend_for(label), row_id, host)
+    with Held():
+        if label == KEYRING_PREFIX + _SECRET_SERVICE:
+            from . import secretservice
+
+            try:
+                found = secretservice.read(_query(row_id), lambda a: _owned_by(a, host))
+            except secretservice.NotServed:
+                pass
+            except TimeoutError:
+                raise SecretStoreError(
+                    f"no Secret Service answers on D-Bus (no reply in "
+                    f"{secretservice.REPLY_TIMEOUT:.0f} s); {_READ_ADVICE}"
+                ) from None
+            else:
+                return found or (None, False)
+        return _read_bounded(label, row_id, host)
+
+
+def _read_bounded(label: str, row_id: str, host: str) -> tuple[str | None, bool]:
+    """keyring's read of a row (``_read_explained``), ended after READ_DEADLINE seconds."""
+    from .deadline import Deadline
+    from .faultpoint import knob
+
+    seconds = float(knob(DEADLINE_KNOB) or READ_DEADLINE)
+    text = (
+        f"the keyring did not answer in {seconds:g} s (a locked keyring waiting for a password "
+        f"prompt that no one answers, or a Secret Service that hangs); {_READ_ADVICE}"
+    )
+    expired: list[bool] = []
+
+    def expire() -> None:
+        expired.append(True)
+        raise SecretStoreError(text)
+
+    try:
+        with Deadline(seconds, expire):
+            return _read_explained(backend_for(label), row_id, host)
+    except SecretStoreError:
+        if expired:  # whatever keyring's code made of the interruption on its way out
+            raise SecretStoreError(text) from None
+        raise
 
 
 def rebind(label: str, row_id: str, old_host: str, new_host: str) -> bool:

@@ -59,6 +59,9 @@ def test_get_on_a_database_row_imports_nothing_denied(env: dict[str, str], quest
     assert not {"readystack.helper.lookup.hint", "readystack.helper.lookup.dockerargv"} & imported
     # Each error class costs a lookup to build: the errors a pull never meets stay unbuilt.
     assert not {"readystack.store.verberrors", "readystack.store.jsonread"} & imported
+    # A database-held secret costs nothing of the keyring's: no Secret Service lock, no deadline.
+    keyring_side = {"secrets", "keyringlock", "runtime", "deadline", "faultpoint"}
+    assert not {f"readystack.store.{m}" for m in keyring_side} & imported
 
 
 def test_get_reading_a_parent_that_is_no_client_imports_nothing_more(env: dict[str, str]) -> None:
