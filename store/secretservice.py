@@ -58,9 +58,13 @@ if TYPE_CHECKING:
     Check = Callable[[Mapping[str, str]], bool]
 
 BUS_NAME = "org.freedesktop.secrets"
-# secretstorage.collection.DEFAULT_COLLECTION: keyring's collection when none is preferred.
-DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+# keyring's collection when none is preferred: secretstorage.collection.DEFAULT_COLLECTION is
+# this alias's path (/org/freedesktop/secrets/aliases/default), which the read never sends; it
+# asks the Service's ReadAlias for the collection's own path instead (the docstring says why).
+DEFAULT_ALIAS = "default"
 SERVICE_PATH = "/org/freedesktop/secrets"
+# Where the Secret Service specification puts collections; ReadAlias answers "/" for none.
+COLLECTION_PREFIX = "/org/freedesktop/secrets/collection/"
 _IFACE = "org.freedesktop.Secret."
 _DBUS = "org.freedesktop.DBus"  # the bus daemon's name and interface (for Hello)
 # D-Bus calls to gnome-keyring answer in milliseconds; libdbus's default reply timeout is 25 s.
@@ -392,23 +396,30 @@ class _Bus:
 
 def _find(bus: _Bus, query: Mapping[str, str]) -> tuple[bytes, dict[str, str]] | None:
     """(secret, attributes) of the first item ``query`` finds in the default collection."""
+    service = _IFACE + "Service"
     collection = _IFACE + "Collection"
     item = _IFACE + "Item"
     bus.connect()
-    # SecretService.Keyring.get_preferred_collection: the default alias, which must exist
-    # (else keyring tries to create it, with a prompt) and be unlocked (else keyring prompts).
-    if bus.get(DEFAULT_COLLECTION, collection, "Locked"):
+    # SecretService.Keyring.get_preferred_collection: the default alias's collection, which must
+    # exist (else keyring tries to create it, with a prompt) and be unlocked (else it prompts).
+    # gnome-keyring's ReadAlias answers "/" for an alias whose collection does not exist, where
+    # keyring's call on the alias path meets an error; secretstorage's get_collection_by_alias
+    # takes any path of one character for none. Anything but a collection's path is NotServed.
+    (path,) = bus.call(SERVICE_PATH, service, "ReadAlias", "s", DEFAULT_ALIAS)
+    if not (isinstance(path, str) and path.startswith(COLLECTION_PREFIX)):
+        raise NotServed
+    if bus.get(path, collection, "Locked"):
         raise NotServed
     # secrets._read: Collection.search_items(query), the first item only.
-    (paths,) = bus.call(DEFAULT_COLLECTION, collection, "SearchItems", "a{ss}", dict(query))
+    (paths,) = bus.call(path, collection, "SearchItems", "a{ss}", dict(query))
     if not paths:
         return None
+    if not paths[0].startswith(path + "/"):  # gnome-keyring builds them on the path it was sent
+        raise NotServed
     attributes = bus.get(paths[0], item, "Attributes")
     # Item.get_secret opens a session when it has none (here a plain one: see the docstring).
     # A locked item's GetSecret is an error reply (NotServed), where keyring would prompt.
-    (_output, session) = bus.call(
-        SERVICE_PATH, _IFACE + "Service", "OpenSession", "sv", "plain", ("s", "")
-    )
+    (_output, session) = bus.call(SERVICE_PATH, service, "OpenSession", "sv", "plain", ("s", ""))
     ((_session, _params, value, _content_type),) = bus.call(
         paths[0], item, "GetSecret", "o", session
     )

@@ -232,7 +232,8 @@ def test_without_jeepney_the_read_is_keyrings() -> None:
     assert out == ["NotServed", "NotServed"]
 
 
-ITEM = "/org/freedesktop/secrets/collection/login/7"
+COLLECTION = "/org/freedesktop/secrets/collection/login"
+ITEM = COLLECTION + "/7"
 SESSION = "/org/freedesktop/secrets/session/s1"
 
 
@@ -243,7 +244,9 @@ class _OneCallAtATime:
     write that brings a method call while another one is still unanswered.
     """
 
-    def __init__(self, locked: bool = False, found: bool = True) -> None:
+    def __init__(
+        self, locked: bool = False, found: bool = True, alias: str = COLLECTION, item: str = ITEM
+    ) -> None:
         from jeepney.low_level import Parser
 
         self.parser = Parser()
@@ -252,6 +255,8 @@ class _OneCallAtATime:
         self.outbox = b""
         self.locked = locked
         self.found = found
+        self.alias = alias  # ReadAlias's answer: gnome-keyring says "/" for no collection
+        self.item = item
 
     def settimeout(self, seconds: float) -> None:
         pass
@@ -284,8 +289,9 @@ class _OneCallAtATime:
             reply = new_method_return(call, "s", (":1.42",)).serialise(serial=1)
             return reply + acquired.serialise(serial=2)
         replies = {
+            "ReadAlias": ("o", (self.alias,)),
             "Locked": ("v", (("b", self.locked),)),
-            "SearchItems": ("ao", ([ITEM] if self.found else [],)),
+            "SearchItems": ("ao", ([self.item] if self.found else [],)),
             "Attributes": ("v", (("a{ss}", {"host": "r.io"}),)),
             "OpenSession": ("vo", (("s", ""), SESSION)),
             "GetSecret": ("(oayays)", ((SESSION, b"", b"s3cret", "text/plain"),)),
@@ -299,9 +305,7 @@ def _calls(query: dict[str, str], found: bool = True) -> list[bytes]:
     from jeepney import DBusAddress, new_method_call
 
     collection = DBusAddress(
-        secretservice.DEFAULT_COLLECTION,
-        secretservice.BUS_NAME,
-        "org.freedesktop.Secret.Collection",
+        COLLECTION, secretservice.BUS_NAME, "org.freedesktop.Secret.Collection"
     )
     item = DBusAddress(ITEM, secretservice.BUS_NAME, "org.freedesktop.Secret.Item")
     service = DBusAddress(
@@ -309,6 +313,8 @@ def _calls(query: dict[str, str], found: bool = True) -> list[bytes]:
     )
     properties = "org.freedesktop.DBus.Properties"
     calls = [
+        # secretstorage.collection.get_collection_by_alias's call, for the default alias.
+        new_method_call(service, "ReadAlias", "s", ("default",)),
         new_method_call(
             collection.with_interface(properties), "Get", "ss", (collection.interface, "Locked")
         ),
@@ -338,14 +344,38 @@ def test_each_call_waits_for_the_last_ones_reply(found: bool) -> None:
     # The bus daemon's Hello follows BEGIN in the first write; then one call per write.
     assert sock.writes[0].endswith(message_bus.Hello().serialise(serial=1))
     assert sock.writes[1:] == _calls(query, found)
+    assert not any(b"/aliases/" in write for write in sock.writes)
 
 
-def test_a_locked_collection_ends_the_read_at_its_first_call() -> None:
+@pytest.mark.parametrize(
+    "alias",
+    ["/", "/org/freedesktop/secrets/aliases/default", "/org/freedesktop/secrets/collection"],
+    ids=["unset", "an-alias", "no-collection"],
+)
+def test_no_default_collection_ends_the_read_at_read_alias(alias: str) -> None:
+    """ReadAlias's "/" (gnome-keyring: no such collection) is keyring's; an alias is never sent."""
+    low_level, auth, _bus = secretservice._jeepney()
+    sock = _OneCallAtATime(alias=alias)
+    with pytest.raises(secretservice.NotServed):
+        secretservice._find(secretservice._Bus(sock, low_level, auth), secrets._query("ROW-1"))
+    assert len(sock.writes) == 2  # the Hello, then ReadAlias
+
+
+def test_an_item_outside_the_collection_is_left_to_keyring() -> None:
+    """gnome-keyring names found items under the path it was sent; anything else is unusual."""
+    low_level, auth, _bus = secretservice._jeepney()
+    sock = _OneCallAtATime(item="/org/freedesktop/secrets/aliases/default/7")
+    with pytest.raises(secretservice.NotServed):
+        secretservice._find(secretservice._Bus(sock, low_level, auth), secrets._query("ROW-1"))
+    assert len(sock.writes) == 4  # the Hello, ReadAlias, Locked, SearchItems
+
+
+def test_a_locked_collection_ends_the_read_at_its_locked_call() -> None:
     low_level, auth, _bus = secretservice._jeepney()
     sock = _OneCallAtATime(locked=True)
     with pytest.raises(secretservice.NotServed):
         secretservice._find(secretservice._Bus(sock, low_level, auth), secrets._query("ROW-1"))
-    assert len(sock.writes) == 2
+    assert len(sock.writes) == 3  # the Hello, ReadAlias, Locked
 
 
 def test_the_fake_bus_refuses_pipelined_calls() -> None:
