@@ -2,7 +2,7 @@
 
 It reads exactly what `secrets._read` reads through keyring's SecretService backend
 (keyring/backends/SecretService.py, secretstorage/collection.py and item.py, as installed):
-the collection at the ``default`` alias, its first item from ``SearchItems`` on
+the collection that the ``default`` alias names, its first item from ``SearchItems`` on
 ``{service, username}``, that item's ``host`` attribute, then its secret. It answers only the
 plain, expected cases: an unlocked default collection, an unlocked item or none. Everything else
 (no session bus, a bus it cannot trust, no default collection, a locked collection or item, any
@@ -15,19 +15,34 @@ D-Bus specification lets a client pipeline its SASL commands and BEGIN, the serv
 per command before the message stream starts (the "BEGIN command" section), and libdbus's server
 keeps the bytes after BEGIN as the first messages, which its dispatcher handles in order, Hello
 first. The calls to the Secret Service then go one at a time, each sent only after the previous
-one's reply, because gnome-keyring mishandles a new client's calls that arrive together: its
-service_message_filter (daemon/dbus/gkd-secret-service.c) rewrites an ``aliases/default`` path
-in GDBus's worker thread with the alias table's string, while its main thread, setting up each
-new client, replaces (frees) that string. With the collection's Locked, SearchItems and
-OpenSession sent together, 1 to 12 reads in 6,000 (gnome-keyring 42.1, GLib 2.74) got "Object
-does not exist at path .../collection/<garbage>" as gnome-keyring logged GLib-GIO-CRITICAL
-g_dbus_message_set_path, and once it aborted (GLib-GIO invoke_get_property_in_idle_cb: assertion
-failed: (error != NULL)). One call at a time, the new client is set up before its first reply
-(gnome-keyring queues that set-up ahead of the call), and no read failed. A credential helper
-must never crash the user's keyring daemon. What one connection cannot prevent: several clients
-reading at once (3 processes in a loop) still crashed that gnome-keyring now and then, with
-keyring's own reads as with this one ("gkd_secret_service_get_pkcs11_session: assertion 'client'
-failed", then the same abort). Any surprise on the way is NotServed, and keyring reads as before.
+one's reply, and the first of them is the Service's ReadAlias("default"), whose answer, the
+collection's own path, is where every later call goes: keyring's secretstorage calls the
+collection at ``/org/freedesktop/secrets/aliases/default`` instead (secretstorage's
+get_collection_by_alias makes the same ReadAlias call). Two races in gnome-keyring 42.1's
+daemon/dbus/gkd-secret-service.c are why:
+
+* Alias paths. service_message_filter, in GDBus's worker thread, rewrites each incoming message
+  whose path starts with ``/org/freedesktop/secrets/aliases`` (rewrite_default_alias) with the
+  string in its alias table, which the main thread frees and replaces while it sets up each new
+  client (ensure_client_for_sender, initialize_service_client, update_default). Calls sent together
+  got "Object does not exist at path .../collection/<garbage>" (GLib-GIO-CRITICAL
+  g_dbus_message_set_path) in 1 to 12 reads of 6,000, and once the abort below. Other paths leave
+  the filter before the table is read, and ReadAlias reads it in the main thread
+  (service_method_read_alias).
+* A new client's first call. That set-up is an idle callback the filter queues; now and then the
+  first call is handled without it ("gkd_secret_service_get_pkcs11_session: assertion 'client'
+  failed"; downstream reports of the same abort cite gnome-keyring's GitLab issues 195 and 196). A
+  property Get then aborts the daemon (secret_objects_lookup_gck_object_for_path: assertion
+  'session' failed, then GLib-GIO invoke_get_property_in_idle_cb: assertion failed: (error !=
+  NULL)): 1,000 reads in a row, each a new client, one call at a time with the collection's Locked
+  first, did that in 3 of about 155 runs, every read after it NotServed. ReadAlias copes: its
+  collection lookup finds no session and it answers "/", which is NotServed here. With ReadAlias
+  first, 100 such runs never aborted it, and one read in them went NotServed. The set-up is queued
+  before the first call is handled, so the calls after its reply find the client.
+
+A credential helper must never crash the user's keyring daemon. What this read cannot prevent:
+other clients racing each other or themselves (keyring's own reads among them: its first call
+is the collection's Label). Any surprise on the way is NotServed, and keyring reads as before.
 
 Start-up is most of a `get`, so the read imports only what it uses: jeepney's low_level, auth
 and bus modules without the package's ``__init__`` (see ``_jeepney``), and the C ``_socket``
