@@ -37,7 +37,7 @@ daemon/dbus/gkd-secret-service.c are why:
   NULL)): 1,000 reads in a row, each a new client, one call at a time with the collection's Locked
   first, did that in 3 of about 155 runs, every read after it NotServed. ReadAlias copes: its
   collection lookup finds no session and it answers "/", which is NotServed here. With ReadAlias
-  first, 100 such runs never aborted it, and one read in them went NotServed. The set-up is queued
+  first, 200 such runs never aborted it, and 3 reads in them went NotServed. The set-up is queued
   before the first call is handled, so the calls after its reply find the client.
 
 A credential helper must never crash the user's keyring daemon. What this read cannot prevent:

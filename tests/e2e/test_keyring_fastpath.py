@@ -249,7 +249,7 @@ def test_a_bus_run_by_another_user_is_left_to_keyring(
 
 # Rounds of the loop below, 2 reads each. With the calls pipelined, 1 to 5 of these 1,000 reads
 # went wrong in each of 6 runs; one call at a time with Locked first, gnome-keyring aborted in 3
-# of about 155 runs; with ReadAlias first, 1 read of 100,000 went NotServed (100 runs), no abort.
+# of about 155 runs; with ReadAlias first, 3 reads of 200,000 went NotServed (200 runs), no abort.
 ROUNDS = 500
 
 
