@@ -37,8 +37,10 @@ daemon/dbus/gkd-secret-service.c are why:
   NULL)): 1,000 reads in a row, each a new client, one call at a time with the collection's Locked
   first, did that in 3 of about 155 runs, every read after it NotServed. ReadAlias copes: its
   collection lookup finds no session and it answers "/", which is NotServed here. With ReadAlias
-  first, 200 such runs never aborted it, and 3 reads in them went NotServed. The set-up is queued
-  before the first call is handled, so the calls after its reply find the client.
+  first, 200 such runs never aborted it, and 3 reads in them went NotServed: the "/" of a client
+  not set up yet. The set-up is queued before the first call is handled, so the calls after its
+  reply find the client: a "/" is asked once more, which costs a round trip only where the
+  alias is truly unset.
 
 A credential helper must never crash the user's keyring daemon. What this read cannot prevent:
 other clients racing each other or themselves (keyring's own reads among them: its first call
@@ -47,7 +49,8 @@ is the collection's Label). Any surprise on the way is NotServed, and keyring re
 Start-up is most of a `get`, so the read imports only what it uses: jeepney's low_level, auth
 and bus modules without the package's ``__init__`` (see ``_jeepney``), and the C ``_socket``
 module rather than socket.py (which imports selectors and converts its constants to enums).
-What is left is jeepney's own needs: typing, string, enum, re, struct, binascii.
+What is left is jeepney's own needs: enum, re, struct, binascii (typing and string are
+stand-ins while its modules run: see ``_StandIns``).
 
 Session security: the secret is asked for in a "plain" session (no Diffie-Hellman + AES), which
 keyring's secretstorage also falls back to when a service refuses the encrypted one, on any bus.
@@ -421,6 +424,10 @@ def _find(bus: _Bus, query: Mapping[str, str]) -> tuple[bytes, dict[str, str]] |
     # keyring's call on the alias path meets an error; secretstorage's get_collection_by_alias
     # takes any path of one character for none. Anything but a collection's path is NotServed.
     (path,) = bus.call(SERVICE_PATH, service, "ReadAlias", "s", DEFAULT_ALIAS)
+    if path == "/":
+        # Also what a first call handled before this client's set-up gets (the docstring's
+        # second race); by its reply the set-up has run, so a second answer is the real one.
+        (path,) = bus.call(SERVICE_PATH, service, "ReadAlias", "s", DEFAULT_ALIAS)
     if not (isinstance(path, str) and path.startswith(COLLECTION_PREFIX)):
         raise NotServed
     if bus.get(path, collection, "Locked"):
