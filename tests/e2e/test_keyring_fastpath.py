@@ -268,7 +268,7 @@ def test_reads_in_a_row_are_all_answered_and_leave_gnome_keyring_running(
 
     Calls sent together race gnome-keyring's alias rewriting, and a new client's first call
     races its set-up (store/secretservice.py's docstring): wrong answers, criticals in its log,
-    aborts. One call at a time, ReadAlias first: rarely a NotServed read, which fails this.
+    aborts. One call at a time, ReadAlias first and asked again after a "/": every read answered.
     """
     _put("ROW-1", HOST, "s3cret")
     assert bus.keyring is not None
@@ -287,7 +287,19 @@ def test_reads_in_a_row_are_all_answered_and_leave_gnome_keyring_running(
     with bus.log.open("rb") as log:
         log.seek(logged)
         said = log.read().decode(errors="replace")
-    assert "CRITICAL" not in said and "ERROR" not in said, said
+    # gnome-keyring's own race with a new client's first call (the docstring's second race) logs
+    # these two lines when it strikes, whatever the client; the read asks again and is answered.
+    # Anything else critical (a garbled path from calls sent together, an abort) fails.
+    setup_race = (
+        "gkd_secret_service_get_pkcs11_session: assertion 'client' failed",
+        "gkd_secret_objects_lookup_collection: assertion 'session' failed",
+    )
+    unexpected = [
+        line
+        for line in said.splitlines()
+        if ("CRITICAL" in line or "ERROR" in line) and not line.endswith(setup_race)
+    ]
+    assert unexpected == [], said
 
 
 @pytest.mark.parametrize(
