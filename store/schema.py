@@ -101,13 +101,24 @@ def _limit(column: Column, origin: str | None) -> str:
     return str(column.max_len)
 
 
-def within_limits(origin: str | None = None) -> str:
-    """SQL true when no cell of row ``r`` is longer than its maximum (``origin``: its Origin)."""
+def within_limits(origin: str | None = None, octets: bool = False) -> str:
+    """SQL true when no cell of row ``r`` is longer than its maximum (``origin``: its Origin).
+
+    ``octets`` (PostgreSQL): each cell's octet_length is tried first, as explained below.
+    """
     # length(NULL) is NULL, and a NULL Username is within every limit. length() of the column
     # itself: SQLite then measures the cell in place, where coalesce(...) would copy it first.
-    return " AND ".join(
-        f'coalesce(length(r."{c.name}"), 0) <= {_limit(c, origin)}' for c in LIMITED
-    )
+    cells = []
+    for c in LIMITED:
+        limit = _limit(c, origin)
+        cell = f'coalesce(length(r."{c.name}"), 0) <= {limit}'
+        if octets:
+            # A cell has no more characters than bytes, so a cell within the limit in bytes is
+            # within it. PostgreSQL reads octet_length from the value's header, where length()
+            # counts UTF-8 characters one by one: sync's scans of 10,000 rows spent 20 ms on it.
+            cell = f'(octet_length(r."{c.name}") <= {limit} OR {cell})'
+        cells.append(cell)
+    return " AND ".join(cells)
 
 
 def too_long(origin: str | None = None) -> str:

@@ -68,3 +68,21 @@ def test_every_wait_on_postgresql_is_bounded_by_the_timeout() -> None:
     kept = pgsql.bounds({"connect_timeout": "7", "options": "-c search_path=fleet"}, 30)
     assert "connect_timeout" not in kept  # the URI's own value wins
     assert str(kept["options"]).startswith("-c search_path=fleet -c statement_timeout=30000")
+
+
+@pytest.mark.parametrize("length", [100, 101], ids=["at-the-limit", "one-over"])
+def test_a_cell_is_measured_in_characters_not_bytes(
+    pg_uri: str, tmp_path: Path, length: int
+) -> None:
+    # The PostgreSQL scan tries octet_length first (schema.within_limits): a Name of 100 two-byte
+    # characters is 200 bytes and still ReadyStackGo's (HasMaxLength(100) counts characters).
+    _source(pg_uri)
+    with psycopg.connect(pg_uri, autocommit=True) as conn:
+        conn.execute('UPDATE "Registries" SET "Name" = %s', ("é" * length,))
+    notes: list[str] = []
+    source = replica.read_source(pg_uri, notes.append, str(tmp_path / "replica.db"))
+    copied = [r[schema.at("Name")] for r in source.rows]
+    if length <= schema.max_len("Name"):
+        assert (copied, notes) == (["é" * length], [])
+    else:
+        assert copied == [] and len(notes) == 1 and "longer than 100 characters" in notes[0]
