@@ -1,12 +1,13 @@
 """One Secret Service read at a time among this user's helpers: a bounded wait on a lock file.
 
 gnome-keyring 42.1 aborts now and then when several clients talk to it at once, whatever the
-client (store/secretservice.py's docstring; keyring's own reads crash it too). Its per-client
-set-up on the main thread races the worker thread's rewriting of ``aliases/default`` paths
-(daemon/dbus/gkd-secret-service.c); D-Bus then starts a fresh gnome-keyring, whose collection is
-locked. The helpers that Docker starts together (8 for a `docker compose pull` of 8 images) are
-exactly such clients, so a keyring `get` holds this lock around its whole read, fast path and
-keyring alike: our own processes never talk to the Secret Service at the same time. Other
+client (keyring's own reads crash it too): its per-client set-up races both the handling of
+the client's first calls and the worker thread's rewriting of ``aliases/default`` paths
+(daemon/dbus/gkd-secret-service.c; store/secretservice.py's docstring says which read avoids
+what). D-Bus then starts a fresh gnome-keyring, whose collection is locked. The helpers
+that Docker starts together (8 for a `docker compose pull` of 8 images) are exactly such
+clients, so a keyring `get` holds this lock around its whole read, fast path and keyring alike:
+our own processes never talk to the Secret Service at the same time. Other
 programs still may; the lock only takes us out of the race.
 
 The lock is ``secretservice.lock`` in the private runtime folder (runtime.py), a POSIX record lock
