@@ -14,6 +14,7 @@ import pytest
 from .dockerd import Dockerd
 from .registry import Registry
 from .sandbox import HELPER_NAME, Sandbox
+from .secretservice import SecretService
 from .tools import require_tool, unavailable
 
 USERS = {"alice": "s3cret-a", "bob": "s3cret-b"}
@@ -99,3 +100,14 @@ def daemon_sandbox(sandbox: Sandbox, dockerd: Dockerd) -> Sandbox:
     """A sandbox whose docker CLI talks to the private dockerd."""
     sandbox.use_daemon(dockerd)
     return sandbox
+
+
+@pytest.fixture
+def bus(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
+    """An unlocked gnome-keyring on a private session bus, for this process and the sandbox."""
+    service = SecretService.for_sandbox(sandbox)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
+    try:
+        yield service
+    finally:
+        service.stop()

@@ -6,7 +6,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from .tools import stop_process
+from .tools import require_tool, stop_process
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+TOOLS = ("dbus-daemon", "dbus-send", "gnome-keyring-daemon")
 
 
 def _about_secrets(method: str) -> list[str]:
@@ -23,6 +29,18 @@ def _about_secrets(method: str) -> list[str]:
 
 class SecretService:
     """dbus-daemon + `gnome-keyring-daemon --foreground --unlock`, both stopped by PID."""
+
+    @classmethod
+    def for_sandbox(
+        cls, sandbox: Sandbox, password: bytes = b"readystack-e2e-keyring"
+    ) -> SecretService:
+        """Started, with the sandbox's env pointed at its bus (the tools missing: skipped)."""
+        service = cls(
+            sandbox.root, sandbox.env, {t: require_tool(t) for t in TOOLS}, password=password
+        )
+        service.start()
+        sandbox.env["DBUS_SESSION_BUS_ADDRESS"] = service.address
+        return service
 
     def __init__(
         self,

@@ -13,19 +13,14 @@ from keyringcontract import KeyringContract
 from .rsgdb import registry_rows, side_rows
 from .sandbox import Sandbox, output
 from .secretservice import SecretService
-from .tools import require_tool
 
 pytestmark = pytest.mark.e2e
-
-TOOLS = ("dbus-daemon", "dbus-send", "gnome-keyring-daemon")
 
 
 @pytest.fixture
 def secret_service(sandbox: Sandbox) -> Iterator[SecretService]:
     """An unlocked gnome-keyring on a private session bus, wired into the sandbox env."""
-    service = SecretService(sandbox.root, sandbox.env, {t: require_tool(t) for t in TOOLS})
-    service.start()
-    sandbox.env["DBUS_SESSION_BUS_ADDRESS"] = service.address
+    service = SecretService.for_sandbox(sandbox)
     try:
         yield service
     finally:
@@ -388,12 +383,8 @@ NO_COLLECTION = (
 
 def test_keyring_without_default_collection_names_the_real_cause(sandbox: Sandbox) -> None:
     """gnome-keyring unlocked with an empty password: running, but no collection to write to."""
-    service = SecretService(
-        sandbox.root, sandbox.env, {t: require_tool(t) for t in TOOLS}, password=b""
-    )
-    service.start()
+    service = SecretService.for_sandbox(sandbox, password=b"")
     try:
-        sandbox.env["DBUS_SESSION_BUS_ADDRESS"] = service.address
         proc = sandbox.run(
             [
                 HELPER,

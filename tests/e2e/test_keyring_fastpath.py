@@ -11,7 +11,6 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -27,30 +26,9 @@ from .tools import require_tool, stop_process
 
 pytestmark = pytest.mark.e2e
 
-TOOLS = ("dbus-daemon", "dbus-send", "gnome-keyring-daemon")
 LABEL = secrets.KEYRING_PREFIX + "keyring.backends.SecretService.Keyring"
 HOST = "r.example.com"
 HELPER = "docker-credential-readystack"
-
-
-def _start(sandbox: Sandbox, password: bytes = b"readystack-e2e-keyring") -> SecretService:
-    service = SecretService(
-        sandbox.root, sandbox.env, {t: require_tool(t) for t in TOOLS}, password=password
-    )
-    service.start()
-    sandbox.env["DBUS_SESSION_BUS_ADDRESS"] = service.address
-    return service
-
-
-@pytest.fixture
-def bus(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
-    """An unlocked gnome-keyring on a private session bus, for this process and the sandbox."""
-    service = _start(sandbox)
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 def _through_keyring(row_id: str, host: str) -> tuple[str | None, bool] | str:
@@ -161,7 +139,7 @@ def test_no_default_collection_is_left_to_keyring(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """gnome-keyring unlocked with an empty password runs with no default collection."""
-    service = _start(sandbox, password=b"")
+    service = SecretService.for_sandbox(sandbox, password=b"")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
     try:
         with pytest.raises(secretservice.NotServed):

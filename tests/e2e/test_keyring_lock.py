@@ -21,22 +21,11 @@ from readystack.store import keyringlock, secrets
 
 from .sandbox import Sandbox, output
 from .secretservice import SecretService
-from .test_keyring_fastpath import HELPER, HOST, LABEL, _add, _start
+from .test_keyring_fastpath import HELPER, HOST, LABEL, _add
 
 pytestmark = pytest.mark.e2e
 
 PROCESSES, GETS = 4, 25  # 100 gets through the executable, 4 at a time: ~10 s under load
-
-
-@pytest.fixture
-def bus(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
-    """An unlocked gnome-keyring on a private session bus, for this process and the sandbox."""
-    service = _start(sandbox)
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 def _log_since(bus: SecretService, offset: int) -> str:
