@@ -185,3 +185,12 @@ def use_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[type], No
     MemoryKeyring.store.clear()
     yield choose
     MemoryKeyring.store.clear()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private XDG_RUNTIME_DIR; the path of the helper's runtime folder in it (not made yet)."""
+    base = tmp_path / "run"
+    base.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(base))
+    return base / "readystack"

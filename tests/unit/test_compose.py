@@ -14,14 +14,6 @@ from readystack.helper.lookup.composeargv import read
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    base = tmp_path / "run"
-    base.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(base))
-    return base / "readystack"
-
-
 def _fake_compose(tmp_path: Path, body: str) -> str:
     """A stand-in for the compose binary: a script that counts its runs and prints ``body``."""
     exe = tmp_path / "docker-compose"
