@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from . import hosts
 from .conventions import NOT_FOUND, SELF, TOKEN_USERNAME, Answer
 from .diag import warn
-from .errors import ConfigError, HostError
+from .errors import HostError
 from .jsonread import BadJSON, read_json
+from .verberrors import ConfigError
 
 DELEGATE_TIMEOUT = 10.0
 Trace = Callable[[str], None]

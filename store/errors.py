@@ -1,11 +1,12 @@
-"""The error table: every exception's exit code and stream; here, the errors a pull can meet.
+"""The error table: every exception's exit code and stream; here, those a table lookup can meet.
 
 helper/cli.py maps an error by its class's attributes below: what the user sees when it ends a
-verb. The errors only the other verbs meet (management, kubelet, registry checks, the keyring)
-are in verberrors.py, under these classes. The table lives in store/ because store/ raises
-storage errors and may never import helper/. `get` imports this module, so it imports nothing
-but conventions' texts, and holds only the classes a lookup can raise: each class costs a
-lookup about 85,000 instructions to build. tests/test_structure.py fails for an exception class
+verb. The errors that a lookup answered from a database row never meets (the other verbs,
+registry checks, the kubelet, the keyring, Docker's config files) are in verberrors.py, under
+these classes. The table lives in store/ because store/ raises storage errors and may never
+import helper/. `get` imports this module, so it imports nothing but conventions' texts, and
+holds only the classes such a lookup can raise: each class costs a lookup about 100,000
+instructions to build. tests/test_structure.py fails for an exception class
 of helper/ or store/ defined elsewhere, unless it is an Internal signal.
 """
 
@@ -53,14 +54,6 @@ class NotFound(HelperError):
 
 class DatabaseError(ReadyStackError):
     """The database cannot be used for what was asked; SQLite's errors arrive as this."""
-
-
-class SecretStoreError(ReadyStackError):
-    """The secret store cannot be used; the message says what to do."""
-
-
-class ConfigError(ReadyStackError):
-    """A config file that cannot be read or parsed; the lookup moves on to the next file."""
 
 
 # ---- internal: raised and caught inside the product ----------------------------------------

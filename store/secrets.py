@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from . import settings
 from .conventions import DATABASE, KEYRING_PREFIX, SECRET_STORES
 from .diag import warn
-from .errors import SecretStoreError
-from .verberrors import HostMismatch
+from .verberrors import HostMismatch, SecretStoreError
+
+TYPE_CHECKING = False  # collections.abc serves annotations only: a keyring `get` never imports it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SERVICE = "docker-credential-readystack"
 # Backends that would lose the secret or keep it in plaintext: refused, never a silent fallback.

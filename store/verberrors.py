@@ -1,4 +1,5 @@
-"""The errors a lookup of a database row never meets: writes, the keyring, the other verbs.
+"""The errors a lookup answered from a database row never meets: writes, the keyring, Docker's
+config files, the other verbs.
 
 They are part of errors.py's table (each derives from a class there, which gives its exit code
 and stream), kept apart so that a pull never builds their classes (see errors.py).
@@ -6,7 +7,7 @@ and stream), kept apart so that a pull never builds their classes (see errors.py
 
 from __future__ import annotations
 
-from .errors import DatabaseError, Internal, ReadyStackError, SecretStoreError
+from .errors import DatabaseError, Internal, ReadyStackError
 
 # ---- reported: cli says the message on `stream` and exits with `exit_code` ----------------
 
@@ -19,6 +20,14 @@ class UsageError(ReadyStackError):
     """A command line that cannot mean anything: exit 2, like argparse's own errors."""
 
     exit_code = 2
+
+
+class SecretStoreError(ReadyStackError):
+    """The secret store cannot be used; the message says what to do."""
+
+
+class ConfigError(ReadyStackError):
+    """A config file that cannot be read or parsed; the lookup moves on to the next file."""
 
 
 class Stalled(DatabaseError):

@@ -5,13 +5,7 @@ from __future__ import annotations
 from readystack.store import conventions, hosts, registries
 from readystack.store.conventions import TOKEN_USERNAME, Answer
 from readystack.store.diag import debug, warn
-from readystack.store.errors import (
-    ConfigError,
-    DatabaseError,
-    HostError,
-    PatternError,
-    SecretStoreError,
-)
+from readystack.store.errors import DatabaseError, HostError, PatternError
 
 from . import target as targets
 from .patterns import MAX_PATTERNS, Pattern, compile_pattern
@@ -115,6 +109,7 @@ def from_config_files(
 ) -> Answer | None:
     """Step 2: each Docker config file, in order; broken files are skipped with one line."""
     from readystack.store import dockerconfig, paths
+    from readystack.store.verberrors import ConfigError
 
     candidates = paths.config_candidates(environ)
     note("2. Docker config files")
@@ -246,6 +241,7 @@ def secret_of(row: registries.Row) -> str | None:
     if not row.in_keyring:
         return row.password or ""
     from readystack.store import secrets
+    from readystack.store.verberrors import SecretStoreError
 
     try:
         secret, bound = secrets.get(row.secret_store, row.id, row.host or "")

@@ -9,8 +9,7 @@ import sys
 from readystack.store import dockerconfig, paths, registries
 from readystack.store.conventions import NAME, SELF
 from readystack.store.dockerconfig import keys_for
-from readystack.store.errors import ConfigError
-from readystack.store.verberrors import AdminError
+from readystack.store.verberrors import AdminError, ConfigError
 
 
 def table_hosts(rows: list[registries.Row]) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from readystack.store import dockerconfig
-from readystack.store.errors import ConfigError
+from readystack.store.verberrors import ConfigError
 
 HUB_V1 = "https://index.docker.io/v1/"
 
