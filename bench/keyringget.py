@@ -50,9 +50,9 @@ def _database(setup: Setup, ws: Workspace, env: dict[str, str], store: str) -> s
 def _import_profile(setup: Setup, env: dict[str, str], stdin: str) -> dict:
     """`-X importtime` of the console `get`: module count, top-level cumulative ms, keyring?
 
-    jeepney's low_level, auth and bus run outside the import system (store/secretservice.py's
-    _jeepney), so their own bodies are not in this profile (their imports, typing and string,
-    are); the instruction counts include everything.
+    jeepney's low_level and auth run outside the import system (store/secretservice.py's
+    _jeepney), so their own bodies are not in this profile (their imports are); the
+    instruction counts include everything.
     """
     with open(stdin, "rb") as fh:
         proc = subprocess.run(

@@ -46,10 +46,11 @@ A credential helper must never crash the user's keyring daemon. What this read c
 other clients racing each other or themselves (keyring's own reads among them: its first call
 is the collection's Label). Any surprise on the way is NotServed, and keyring reads as before.
 
-Start-up is most of a `get`, so the read imports only what it uses: jeepney's low_level, auth
-and bus modules without the package's ``__init__`` (see ``_jeepney``), and the C ``_socket``
+Start-up is most of a `get`, so the read imports only what it uses: jeepney's low_level and
+auth modules without the package's ``__init__`` (see ``_jeepney``; its bus module only for a
+session bus address out of the ordinary: see ``session_bus_path``), and the C ``_socket``
 module rather than socket.py (which imports selectors and converts its constants to enums).
-What is left is jeepney's own needs: enum, re, struct, binascii (typing and string are
+What is left is jeepney's own needs: enum, re and struct (typing, string and binascii are
 stand-ins while its modules run: see ``_StandIns``).
 
 Session security: the secret is asked for in a "plain" session (no Diffie-Hellman + AES), which
@@ -106,13 +107,8 @@ def read(query: Mapping[str, str], check: Check) -> tuple[str, bool] | None:
     """
     if any(_PROPERTY_MARK in name for name in os.environ):
         raise NotServed
-    low_level, auth, bus_module = _jeepney()
-    try:
-        # secretstorage.dbus_init's address: jeepney's first unix one in
-        # DBUS_SESSION_BUS_ADDRESS (jeepney.io.blocking.open_dbus_connection -> get_bus).
-        address = bus_module.get_bus("SESSION")
-    except Exception:  # noqa: BLE001 - unset, unparsable, not unix: keyring says which
-        raise NotServed from None
+    low_level, auth = _jeepney()
+    address = session_bus_path()
     import _socket
 
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -138,59 +134,83 @@ def read(query: Mapping[str, str], check: Check) -> tuple[str, bool] | None:
         raise NotServed from None
 
 
-# The jeepney modules this read uses: (low_level, auth, bus), loaded once.
-_LOADED: list[tuple[ModuleType, ModuleType, ModuleType]] = []
+def session_bus_path() -> str:
+    """The session bus's socket, as secretstorage.dbus_init finds it; NotServed when none.
+
+    That is jeepney's bus.get_bus("SESSION") (via jeepney.io.blocking.open_dbus_connection):
+    the first unix address in DBUS_SESSION_BUS_ADDRESS, its values %-unescaped. The address a
+    systemd user session or dbus-run-session gives, ``unix:path=PATH`` alone with nothing to
+    unescape, reads as PATH at once; any other goes through jeepney's own parser, whose module
+    compiles a regular expression on import (0.9 M instructions, a sixth of the read).
+    tests/unit/test_secretservice.py compares the two over a table of addresses.
+    """
+    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
+    plain = "unix:path="
+    if address.startswith(plain) and not any(mark in address for mark in ";,%"):
+        return address[len(plain) :]
+    (bus_module,) = _jeepney(("jeepney.bus",))
+    try:
+        return bus_module.get_bus("SESSION")  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - unset, unparsable, not unix: keyring says which
+        raise NotServed from None
 
 
-def _jeepney() -> tuple[ModuleType, ModuleType, ModuleType]:
-    """jeepney's low_level, auth and bus modules, run without jeepney's package ``__init__``.
+# The jeepney modules this read has loaded, by name; each is loaded at most once.
+_LOADED: dict[str, ModuleType] = {}
+# What every read uses: the message format and parser, and the SASL authenticator.
+CORE = ("jeepney.low_level", "jeepney.auth")
+
+
+def _jeepney(names: tuple[str, ...] = CORE) -> tuple[ModuleType, ...]:
+    """jeepney's modules ``names`` (its core by default), run without its package ``__init__``.
 
     ``import jeepney.low_level`` first runs jeepney/__init__.py, which imports every submodule
     (fds with socket.py, selectors and array; wrappers; bus_messages): about 20 M instructions,
-    more than the read itself. These three import only the standard library (typing, string,
-    struct, binascii, re), no sibling, so each is found with its package's search path and run
-    the way the import system would (importlib's "approximating import_module" recipe), but
-    kept out of sys.modules: the package is never half-imported, and if keyring reads next in
-    this process it imports jeepney whole, as it always did. Where jeepney is imported already
-    (keyring ran first), its own modules serve. Raises NotServed when jeepney is missing.
+    more than the read itself. low_level, auth and bus import only the standard library
+    (typing, string, struct, binascii, re), no sibling, so each is found with its package's
+    search path and run the way the import system would (importlib's "approximating
+    import_module" recipe), but kept out of sys.modules: the package is never half-imported, and
+    if keyring reads next in this process it imports jeepney whole, as it always did. Where
+    jeepney is imported already (keyring ran first), its own modules serve. Raises NotServed
+    when jeepney is missing.
     """
-    if _LOADED:
-        return _LOADED[0]
     import sys
 
-    names = ("jeepney.low_level", "jeepney.auth", "jeepney.bus")
     if all(name in sys.modules for name in names):
-        return tuple(sys.modules[name] for name in names)  # type: ignore[return-value]
+        return tuple(sys.modules[name] for name in names)
     try:
-        package = _spec("jeepney", None)  # finds the package, does not run it
-        path = package.submodule_search_locations
-        if not path:
-            raise NotServed
-        with _StandIns():
-            modules = tuple(_load(_spec(name, path)) for name in names)
+        missing = [name for name in names if name not in _LOADED]
+        if missing:
+            package = _spec("jeepney", None)  # finds the package, does not run it
+            path = package.submodule_search_locations
+            if not path:
+                raise NotServed
+            with _StandIns():
+                for name in missing:
+                    _LOADED[name] = _load(_spec(name, path))
     except NotServed:
         raise
     except Exception:  # noqa: BLE001 - a jeepney this loader does not fit: keyring's turn
         raise NotServed from None
-    _LOADED.append(modules)  # type: ignore[arg-type]
-    return modules  # type: ignore[return-value]
+    return tuple(_LOADED[name] for name in names)
 
 
 class _StandIns:
-    """While jeepney's core runs: `typing` and `string` as the little that it takes of them.
+    """While jeepney's core runs: `typing`, `string` and `binascii` as the little it takes of them.
 
     jeepney 0.8-0.9's low_level and auth import `typing` for two return annotations
-    (``Optional[Message]``, ``Optional[bytes]``), and low_level imports `string` for
-    ``ascii_letters`` and ``digits`` (its object-path check). The real modules cost a keyring
+    (``Optional[Message]``, ``Optional[bytes]``), low_level imports `string` for
+    ``ascii_letters`` and ``digits`` (its object-path check), and auth takes binascii's
+    ``hexlify`` for the uid it sends in SASL EXTERNAL. The real typing and string cost a keyring
     `get` 18.6 M instructions (typing loads contextlib, warnings and more; string compiles
-    Template's regular expression): loading jeepney's core drops from 27.7 M to 9.1 M.
+    Template's regular expression): loading jeepney's core drops from 27.7 M to 9.1 M. binascii
+    is a shared library whose loading costs 0.6 M more; ``bytes.hex`` gives the same bytes.
 
-    Only where neither is imported yet, and only for these three modules: what they import for
-    real (struct, collections, enum, binascii, re) is imported first, so nothing else ever sees
-    a stand-in, and both leave sys.modules when the modules have run (a later ``import typing``
-    gets the real one). A jeepney that takes more from either fails to load or to serialise,
-    which is NotServed: keyring then reads, as before. tests/unit/test_secretservice.py checks
-    both ways.
+    Only where one is not imported yet, and only for these three modules: what they import for
+    real (struct, collections, enum, re) is imported first, so nothing else ever sees a stand-in,
+    and each leaves sys.modules when the modules have run (a later ``import typing`` gets the
+    real one). A jeepney that takes more from one fails to load or to serialise, which is
+    NotServed: keyring then reads, as before. tests/unit/test_secretservice.py checks both ways.
     """
 
     __slots__ = ("added",)
@@ -200,7 +220,6 @@ class _StandIns:
 
     def __enter__(self) -> None:
         # The real imports of jeepney's core, so that they never meet a stand-in themselves.
-        import binascii  # noqa: F401
         import collections  # noqa: F401
         import enum  # noqa: F401
         import re  # noqa: F401
@@ -216,6 +235,7 @@ class _StandIns:
                 "ascii_letters": lower + lower.upper(),
                 "digits": "0123456789",
             },
+            "binascii": {"hexlify": _hexlify},
         }
         for name, attributes in names.items():
             if name not in sys.modules:
@@ -231,6 +251,11 @@ class _StandIns:
         for stand_in in self.added:
             if sys.modules.get(stand_in.__name__) is stand_in:
                 del sys.modules[stand_in.__name__]
+
+
+def _hexlify(data: bytes) -> bytes:
+    """binascii.hexlify of ``data``: its lowercase hexadecimal digits, as bytes."""
+    return data.hex().encode("ascii")
 
 
 class _Optional:
@@ -430,17 +455,21 @@ def _find(bus: _Bus, query: Mapping[str, str]) -> tuple[bytes, dict[str, str]] |
         (path,) = bus.call(SERVICE_PATH, service, "ReadAlias", "s", DEFAULT_ALIAS)
     if not (isinstance(path, str) and path.startswith(COLLECTION_PREFIX)):
         raise NotServed
-    if bus.get(path, collection, "Locked"):
-        raise NotServed
     # secrets._read: Collection.search_items(query), the first item only.
     (paths,) = bus.call(path, collection, "SearchItems", "a{ss}", dict(query))
     if not paths:
+        # keyring unlocks the collection before it searches (get_preferred_collection), so a
+        # locked one is keyring's to report even when it would find nothing.
+        if bus.get(path, collection, "Locked"):
+            raise NotServed
         return None
     if not paths[0].startswith(path + "/"):  # gnome-keyring builds them on the path it was sent
         raise NotServed
     attributes = bus.get(paths[0], item, "Attributes")
     # Item.get_secret opens a session when it has none (here a plain one: see the docstring).
-    # A locked item's GetSecret is an error reply (NotServed), where keyring would prompt.
+    # The item of a locked collection is locked too, and its GetSecret is the Secret Service's
+    # IsLocked error reply (NotServed), where keyring would prompt: an item found needs no
+    # Locked call first, which saves the common read a round trip.
     (_output, session) = bus.call(SERVICE_PATH, service, "OpenSession", "sv", "plain", ("s", ""))
     ((_session, _params, value, _content_type),) = bus.call(
         paths[0], item, "GetSecret", "o", session

@@ -122,16 +122,18 @@ def test_the_fast_path_finds_nothing_keyring_would_not(bus: SecretService) -> No
     assert _fast("row-2", HOST) == ("two", True)
 
 
-def test_a_locked_collection_is_left_to_keyring(bus: SecretService) -> None:
+@pytest.mark.parametrize("row_id", ["ROW-1", "ROW-404"], ids=["its-item", "no-item"])
+def test_a_locked_collection_is_left_to_keyring(bus: SecretService, row_id: str) -> None:
+    """With the item there, its GetSecret is refused; without, the collection's Locked says so."""
     import secretstorage
 
     _put("ROW-1", HOST, "s3cret")
     with closing(secretstorage.dbus_init()) as conn:
         secretstorage.get_default_collection(conn).lock()
     with pytest.raises(secretservice.NotServed):
-        _fast("ROW-1", HOST)
-    said = _through_get("ROW-1", HOST)
-    assert said == _through_keyring("ROW-1", HOST)
+        _fast(row_id, HOST)
+    said = _through_get(row_id, HOST)
+    assert said == _through_keyring(row_id, HOST)
     assert isinstance(said, str) and said.startswith("SecretStoreError: the keyring is locked; ")
 
 

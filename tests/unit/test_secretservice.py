@@ -149,7 +149,8 @@ def test_jeepneys_core_loads_without_its_package_or_socket() -> None:
     out = _fresh(
         "import sys\n"
         "from readystack.store import secretservice\n"
-        "low, auth, bus = secretservice._jeepney()\n"
+        "low, auth = secretservice._jeepney()\n"
+        "(bus,) = secretservice._jeepney(('jeepney.bus',))\n"
         "print(low.Parser.__module__, auth.Authenticator.__module__, bus.get_bus.__module__)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('jeepney', 'socket', 'selectors', 'array')))\n"
@@ -161,18 +162,21 @@ def test_jeepneys_core_runs_with_stand_ins_that_leave_no_trace() -> None:
     out = _fresh(
         "import sys\n"
         "from readystack.store import secretservice\n"
-        "low, auth, bus = secretservice._jeepney()\n"
-        "print('typing' in sys.modules, 'string' in sys.modules)\n"
+        "low, auth = secretservice._jeepney()\n"
+        "print('typing' in sys.modules, 'string' in sys.modules, 'binascii' in sys.modules)\n"
         "path = low.simple_types['o']\n"
         "path.check_data('/org/freedesktop/secrets/collection/login_2')\n"
         "try:\n"
         "    path.check_data('/org/free-desktop')\n"
         "except ValueError:\n"
         "    print('refused')\n"
-        "import string, typing\n"
+        "sasl = auth.make_auth_external()\n"
+        "import binascii, os, string, typing\n"
         "print(typing.Optional[int], string.Template('$a').substitute(a=1))\n"
+        "uid = binascii.hexlify(str(os.geteuid()).encode())\n"
+        "print(sasl == b'AUTH EXTERNAL ' + uid + b'\\r\\n')\n"
     )
-    assert out == ["False False", "refused", "typing.Optional[int] 1"]
+    assert out == ["False False False", "refused", "typing.Optional[int] 1", "True"]
 
 
 def test_a_jeepney_that_takes_more_from_typing_is_left_to_keyring(tmp_path: Path) -> None:
@@ -213,8 +217,61 @@ def test_an_imported_jeepney_serves_its_own_modules(monkeypatch: pytest.MonkeyPa
     import jeepney.bus
     import jeepney.low_level
 
-    monkeypatch.setattr(secretservice, "_LOADED", [])
-    assert secretservice._jeepney() == (jeepney.low_level, jeepney.auth, jeepney.bus)
+    monkeypatch.setattr(secretservice, "_LOADED", {})
+    assert secretservice._jeepney() == (jeepney.low_level, jeepney.auth)
+    assert secretservice._jeepney(("jeepney.bus",)) == (jeepney.bus,)
+
+
+# Session bus addresses: the plain form read at once, and every other kind through jeepney.
+ADDRESSES = [
+    "unix:path=/run/user/1000/bus",
+    "unix:path=/tmp/dbus sock=x",
+    "unix:path=",
+    "unix:path=/tmp/a%2Cb",
+    "unix:path=/tmp/bus,guid=0123456789abcdef",
+    "unix:abstract=/tmp/dbus-XyZ,guid=0123456789abcdef",
+    "tcp:host=127.0.0.1,port=1;unix:path=/tmp/second",
+    "unix:path=/tmp/first;unix:path=/tmp/second",
+    "tcp:host=127.0.0.1,port=1",
+    "unix:tmpdir=/tmp",
+    "nonsense",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_the_session_bus_is_the_one_jeepney_finds(
+    monkeypatch: pytest.MonkeyPatch, address: str | None
+) -> None:
+    """session_bus_path() is jeepney's get_bus("SESSION"), or NotServed where that raises."""
+    from jeepney.bus import get_bus
+
+    if address is None:
+        monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    else:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    try:
+        expected: object = get_bus("SESSION")
+    except Exception:  # noqa: BLE001 - whatever jeepney raises, the read leaves it to keyring
+        expected = secretservice.NotServed
+    try:
+        found: object = secretservice.session_bus_path()
+    except secretservice.NotServed:
+        found = secretservice.NotServed
+    assert found == expected
+
+
+def test_the_plain_session_bus_address_loads_no_parser() -> None:
+    out = _fresh(
+        "import os\n"
+        "os.environ['DBUS_SESSION_BUS_ADDRESS'] = 'unix:path=/run/user/1000/bus'\n"
+        "from readystack.store import secretservice\n"
+        "print(secretservice.session_bus_path(), sorted(secretservice._LOADED))\n"
+        "os.environ['DBUS_SESSION_BUS_ADDRESS'] = 'unix:abstract=/tmp/x,guid=0'\n"
+        "print(repr(secretservice.session_bus_path()), sorted(secretservice._LOADED))\n"
+    )
+    assert out == ["/run/user/1000/bus []", "'\\x00/tmp/x' ['jeepney.bus']"]
 
 
 def test_without_jeepney_the_read_is_keyrings() -> None:
@@ -284,7 +341,7 @@ class _OneCallAtATime:
         return data
 
     def _answer(self, call: object) -> bytes:
-        from jeepney import DBusAddress, new_method_return, new_signal
+        from jeepney import DBusAddress, new_error, new_method_return, new_signal
 
         member = call.header.fields[HeaderFields.member]  # type: ignore[attr-defined]
         body = call.body  # type: ignore[attr-defined]
@@ -301,6 +358,11 @@ class _OneCallAtATime:
             "OpenSession": ("vo", (("s", ""), SESSION)),
             "GetSecret": ("(oayays)", ((SESSION, b"", b"s3cret", "text/plain"),)),
         }
+        if member == "GetSecret" and self.locked:  # an item of a locked collection is locked
+            error = "org.freedesktop.Secret.Error.IsLocked"
+            return new_error(call, error, "s", ("Cannot get secret of a locked object",)).serialise(
+                serial=3
+            )
         signature, reply_body = replies[body[1] if member == "Get" else member]
         return new_method_return(call, signature, reply_body).serialise(serial=3)
 
@@ -320,12 +382,15 @@ def _calls(query: dict[str, str], found: bool = True) -> list[bytes]:
     calls = [
         # secretstorage.collection.get_collection_by_alias's call, for the default alias.
         new_method_call(service, "ReadAlias", "s", ("default",)),
-        new_method_call(
-            collection.with_interface(properties), "Get", "ss", (collection.interface, "Locked")
-        ),
         new_method_call(collection, "SearchItems", "a{ss}", (query,)),
     ]
-    if found:
+    if not found:  # only then does a locked collection change the answer
+        calls.append(
+            new_method_call(
+                collection.with_interface(properties), "Get", "ss", (collection.interface, "Locked")
+            )
+        )
+    else:
         calls += [
             new_method_call(
                 item.with_interface(properties), "Get", "ss", (item.interface, "Attributes")
@@ -341,7 +406,7 @@ def test_each_call_waits_for_the_last_ones_reply(found: bool) -> None:
     """gnome-keyring garbles a new client's calls that arrive together (the module docstring)."""
     from jeepney.bus_messages import message_bus
 
-    low_level, auth, _bus = secretservice._jeepney()
+    low_level, auth = secretservice._jeepney()
     sock = _OneCallAtATime(found=found)
     query = secrets._query("ROW-1")
     answer = secretservice._find(secretservice._Bus(sock, low_level, auth), query)
@@ -359,7 +424,7 @@ def test_each_call_waits_for_the_last_ones_reply(found: bool) -> None:
 )
 def test_no_default_collection_ends_the_read_at_read_alias(alias: str) -> None:
     """ReadAlias's "/" (gnome-keyring: no such collection) is keyring's; an alias is never sent."""
-    low_level, auth, _bus = secretservice._jeepney()
+    low_level, auth = secretservice._jeepney()
     sock = _OneCallAtATime(alias=alias)
     with pytest.raises(secretservice.NotServed):
         secretservice._find(secretservice._Bus(sock, low_level, auth), secrets._query("ROW-1"))
@@ -370,7 +435,7 @@ def test_no_default_collection_ends_the_read_at_read_alias(alias: str) -> None:
 def test_a_first_read_alias_answered_before_the_client_is_set_up_is_asked_again() -> None:
     """gnome-keyring 42.1 may handle a new client's first call before setting the client up, and
     its ReadAlias then answers "/" (the module docstring): the second answer is the real one."""
-    low_level, auth, _bus = secretservice._jeepney()
+    low_level, auth = secretservice._jeepney()
     sock = _OneCallAtATime(alias=["/", COLLECTION])
     query = secrets._query("ROW-1")
     answer = secretservice._find(secretservice._Bus(sock, low_level, auth), query)
@@ -384,37 +449,33 @@ def test_a_first_read_alias_answered_before_the_client_is_set_up_is_asked_again(
         members += [
             m.header.fields[HeaderFields.member] for m in iter(parser.get_next_message, None)
         ]
-    assert members == [
-        "ReadAlias",
-        "ReadAlias",
-        "Get",
-        "SearchItems",
-        "Get",
-        "OpenSession",
-        "GetSecret",
-    ]
+    assert members == ["ReadAlias", "ReadAlias", "SearchItems", "Get", "OpenSession", "GetSecret"]
 
 
 def test_an_item_outside_the_collection_is_left_to_keyring() -> None:
     """gnome-keyring names found items under the path it was sent; anything else is unusual."""
-    low_level, auth, _bus = secretservice._jeepney()
+    low_level, auth = secretservice._jeepney()
     sock = _OneCallAtATime(item="/org/freedesktop/secrets/aliases/default/7")
     with pytest.raises(secretservice.NotServed):
         secretservice._find(secretservice._Bus(sock, low_level, auth), secrets._query("ROW-1"))
-    assert len(sock.writes) == 4  # the Hello, ReadAlias, Locked, SearchItems
+    assert len(sock.writes) == 3  # the Hello, ReadAlias, SearchItems
 
 
-def test_a_locked_collection_ends_the_read_at_its_locked_call() -> None:
-    low_level, auth, _bus = secretservice._jeepney()
-    sock = _OneCallAtATime(locked=True)
+@pytest.mark.parametrize("found", [True, False], ids=["found", "missing"])
+def test_a_locked_collection_is_left_to_keyring(found: bool) -> None:
+    """Found: its item's GetSecret is refused (IsLocked). Missing: the Locked call says so."""
+    low_level, auth = secretservice._jeepney()
+    sock = _OneCallAtATime(locked=True, found=found)
     with pytest.raises(secretservice.NotServed):
         secretservice._find(secretservice._Bus(sock, low_level, auth), secrets._query("ROW-1"))
-    assert len(sock.writes) == 3  # the Hello, ReadAlias, Locked
+    # The Hello, ReadAlias, SearchItems; then the item's Attributes, OpenSession and GetSecret,
+    # or the collection's Locked.
+    assert len(sock.writes) == (6 if found else 4)
 
 
 def test_the_fake_bus_refuses_pipelined_calls() -> None:
     """The fake that the tests above rely on does fail a client that does not wait."""
-    low_level, auth, _bus = secretservice._jeepney()
+    low_level, auth = secretservice._jeepney()
     sock = _OneCallAtATime()
     bus = secretservice._Bus(sock, low_level, auth)
     bus.connect()
@@ -423,7 +484,7 @@ def test_the_fake_bus_refuses_pipelined_calls() -> None:
 
 
 def test_an_item_path_jeepney_would_refuse_is_refused() -> None:
-    low_level, auth, _bus = secretservice._jeepney()
+    low_level, auth = secretservice._jeepney()
     bus = secretservice._Bus(None, low_level, auth)
     with pytest.raises(ValueError, match="Object path"):  # before a byte is sent
         bus.call(
