@@ -40,6 +40,8 @@ Environment (the README says what each does):
   config files  XDG_CONFIG_HOME, HOME, DOCKER__CONFIGPATH, READYSTACK_APPSETTINGS, DOCKER_CONFIG
   behaviour     READYSTACK_SECRETS=keyring (PYTHON_KEYRING_BACKEND), READYSTACK_READONLY=1,
                 READYSTACK_IMAGE_HINT=0
+  keyring       DBUS_SESSION_BUS_ADDRESS (the session bus of the Secret Service that holds
+                a row's secret, as keyring finds it)
   debug log     READYSTACK_LOG=debug, READYSTACK_LOG_FILE=PATH, or ReadyStackGo's
                 Logging__LogLevel__ReadyStackGo.Infrastructure.Docker=Debug
   other helpers PATH (where a Docker config's helper is found), READYSTACK_DELEGATED (set by
