@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 instructions=probes.instruction_counts(cmds, opts.no_instructions),
                 regtest=regtest.all_time_out(setup.script, ws.tmp, ws.env_for, opts.rt_runs),
             )
-            results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs // 3))
+            results.fleet = fleet.measure(ws, setup.py, setup.script, max(5, opts.pairs))
             count = not opts.no_instructions
             results.keyring = keyringget.measure(setup, ws, opts.pairs, opts.warmup, count)
             results.peer = peerget.measure(cmds, opts.pairs, opts.warmup)
