@@ -1,13 +1,15 @@
 """The error table: every exception's exit code and stream; here, those a table lookup can meet.
 
 helper/cli.py maps an error by its class's attributes below: what the user sees when it ends a
-verb. The errors that a lookup answered from a database row never meets (the other verbs,
-registry checks, the kubelet, the keyring, Docker's config files) are in verberrors.py, under
-these classes. The table lives in store/ because store/ raises storage errors and may never
-import helper/. `get` imports this module, so it imports nothing but conventions' texts, and
-holds only the classes such a lookup can raise: each class costs a lookup about 100,000
-instructions to build. tests/test_structure.py fails for an exception class
-of helper/ or store/ defined elsewhere, unless it is an Internal signal.
+verb. The errors that a lookup answered from the table (its secret in the database or the
+keyring) never meets, or meets only as it fails, are in verberrors.py, under these classes:
+those of the other verbs, registry checks, the kubelet, Docker's config files and a keyring
+entry bound to another host. The table lives in store/ because store/ raises storage errors and
+may never import helper/. `get` imports this module, so it imports nothing but conventions'
+texts, and holds only the classes such a lookup can raise: each class costs a lookup about
+100,000 instructions to build (verberrors.py's would cost a keyring `get` 1.2 M).
+tests/test_structure.py fails for an exception class of helper/ or store/ defined elsewhere,
+unless it is an Internal signal.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ class NotFound(HelperError):
 
 class DatabaseError(ReadyStackError):
     """The database cannot be used for what was asked; SQLite's errors arrive as this."""
+
+
+class SecretStoreError(ReadyStackError):
+    """The secret store cannot be used; the message says what to do."""
 
 
 # ---- internal: raised and caught inside the product ----------------------------------------

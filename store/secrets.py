@@ -7,7 +7,7 @@ import os
 from . import settings
 from .conventions import DATABASE, KEYRING_PREFIX, SECRET_STORES
 from .diag import warn
-from .verberrors import HostMismatch, SecretStoreError
+from .errors import SecretStoreError
 
 TYPE_CHECKING = False  # collections.abc serves annotations only: a keyring `get` never imports it
 if TYPE_CHECKING:
@@ -248,6 +248,8 @@ def _owned_by(attributes: Mapping[str, str], host: str) -> bool:
     """Whether a Secret Service item is bound to a host at all; HostMismatch for another host."""
     owner = attributes.get(HOST_ATTRIBUTE)
     if owner is not None and owner != host:
+        from .verberrors import HostMismatch  # a lookup that succeeds never builds their classes
+
         raise HostMismatch(f"its keyring entry belongs to host {ascii(owner)[1:-1]}, not {host}")
     return owner is not None
 

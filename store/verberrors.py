@@ -1,5 +1,5 @@
-"""The errors a lookup answered from a database row never meets: writes, the keyring, Docker's
-config files, the other verbs.
+"""The errors a lookup answered from the table never meets, or only when it fails: writes, Docker's
+config files (a lookup's later step), a keyring entry bound to another host, the other verbs.
 
 They are part of errors.py's table (each derives from a class there, which gives its exit code
 and stream), kept apart so that a pull never builds their classes (see errors.py).
@@ -7,7 +7,7 @@ and stream), kept apart so that a pull never builds their classes (see errors.py
 
 from __future__ import annotations
 
-from .errors import DatabaseError, Internal, ReadyStackError
+from .errors import DatabaseError, Internal, ReadyStackError, SecretStoreError
 
 # ---- reported: cli says the message on `stream` and exits with `exit_code` ----------------
 
@@ -22,12 +22,12 @@ class UsageError(ReadyStackError):
     exit_code = 2
 
 
-class SecretStoreError(ReadyStackError):
-    """The secret store cannot be used; the message says what to do."""
-
-
 class ConfigError(ReadyStackError):
     """A config file that cannot be read or parsed; the lookup moves on to the next file."""
+
+
+class HostMismatch(SecretStoreError):
+    """The keyring entry was written for another host than the row now names."""
 
 
 class Stalled(DatabaseError):
@@ -36,10 +36,6 @@ class Stalled(DatabaseError):
 
 class Replaced(DatabaseError):
     """The file was replaced (by `sync`) after it was opened: open it again and retry."""
-
-
-class HostMismatch(SecretStoreError):
-    """The keyring entry was written for another host than the row now names."""
 
 
 class KubeletError(ReadyStackError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from readystack.store import errors, hosts, paths, registries, settings, verberrors
+from readystack.store import errors, hosts, paths, registries, settings
 from readystack.store.conventions import DATABASE, KEYRING, LOGIN
 from readystack.store.diag import debug, warn
 
@@ -60,7 +60,7 @@ def store(data: bytes, environ: Mapping[str, str]) -> str:
         return writes.retry_replaced(
             db_path, "store", lambda: _store(db_path, target, server, username, secret, backend)
         )
-    except (verberrors.SecretStoreError, errors.DatabaseError) as exc:
+    except (errors.SecretStoreError, errors.DatabaseError) as exc:
         raise errors.HelperError(f"{protocol.NAME}: {exc}") from None
 
 

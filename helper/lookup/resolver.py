@@ -241,7 +241,7 @@ def secret_of(row: registries.Row) -> str | None:
     if not row.in_keyring:
         return row.password or ""
     from readystack.store import secrets
-    from readystack.store.verberrors import SecretStoreError
+    from readystack.store.errors import SecretStoreError
 
     try:
         secret, bound = secrets.get(row.secret_store, row.id, row.host or "")

@@ -21,8 +21,8 @@ from readystack.store import (
 from readystack.store.conventions import DATABASE, KEYRING, NAME, SELF
 from readystack.store.diag import printable
 from readystack.store.dockerconfig import keys_for
-from readystack.store.errors import DatabaseError, HostError
-from readystack.store.verberrors import AdminError, ConfigError, SecretStoreError
+from readystack.store.errors import DatabaseError, HostError, SecretStoreError
+from readystack.store.verberrors import AdminError, ConfigError
 
 from ..lookup.resolver import choose, compile_row, repository_matters
 from ..lookup.target import SERVER, Target

@@ -7,8 +7,9 @@ import sys
 
 from readystack.store import registries, secrets, writes
 from readystack.store.conventions import DATABASE, KEYRING, NAME
+from readystack.store.errors import SecretStoreError
 from readystack.store.faultpoint import reached
-from readystack.store.verberrors import AdminError, SecretStoreError
+from readystack.store.verberrors import AdminError
 
 from .adminlib import keyring_advice, missing_row, open_write
 

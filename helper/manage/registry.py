@@ -9,8 +9,8 @@ import sys
 from readystack.store import dockerconfig, hosts, paths, registries, schema, secrets, writes
 from readystack.store.conventions import ADMIN, DATABASE, KEYRING, NAME, SELF
 from readystack.store.diag import mask, printable
-from readystack.store.errors import HostError, PatternError
-from readystack.store.verberrors import ConfigError, SecretStoreError
+from readystack.store.errors import HostError, PatternError, SecretStoreError
+from readystack.store.verberrors import ConfigError
 
 from ..lookup import protocol
 from ..lookup.patterns import MAX_PATTERNS, compile_pattern

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from keyringcontract import DIFFICULT, UNICODE
-from readystack.store import secrets, secretservice
+from readystack.store import secrets, secretservice, verberrors
 from readystack.store.secrets import SecretStoreError
 
 from .rsgdb import registry_rows
@@ -81,7 +81,7 @@ def test_an_entry_written_before_host_binding_reads_as_unbound(bus: SecretServic
 
 def test_an_item_bound_to_another_host_is_refused_alike(bus: SecretService) -> None:
     _put("ROW-1", HOST, "s3cret")
-    with pytest.raises(secrets.HostMismatch):
+    with pytest.raises(verberrors.HostMismatch):
         _fast("ROW-1", "evil.example")
     expected = f"HostMismatch: its keyring entry belongs to host {HOST}, not evil.example"
     assert _through_get("ROW-1", "evil.example") == expected

@@ -56,7 +56,7 @@ def test_only_the_protocol_errors_go_to_stdout() -> None:
 
 
 def test_the_errors_the_old_mapping_named_keep_their_exit_and_stream() -> None:
-    for cls in (verberrors.AdminError, errors.DatabaseError, verberrors.SecretStoreError):
+    for cls in (verberrors.AdminError, errors.DatabaseError, errors.SecretStoreError):
         assert (cls.exit_code, cls.stream, cls.reported) == (1, errors.STDERR, True)
     assert (verberrors.ConfigError.exit_code, verberrors.UsageError.exit_code) == (1, 2)
     assert str(errors.NotFound()) == NOT_FOUND

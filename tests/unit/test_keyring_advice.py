@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from readystack.helper.manage.adminlib import keyring_advice
-from readystack.store import secrets, verberrors
+from readystack.store import errors, secrets
 
 
 @pytest.mark.parametrize("message", [secrets._ADVICE, secrets._NO_COLLECTION, secrets._LOCKED])
 def test_every_keyring_advice_ends_with_the_variable_the_flag_replaces(message: str) -> None:
-    exc = verberrors.SecretStoreError(f"keyring backend X cannot keep secrets safely; {message}")
+    exc = errors.SecretStoreError(f"keyring backend X cannot keep secrets safely; {message}")
     flagged = keyring_advice(exc, " or use --secret-store database")
     assert flagged.endswith(" or use --secret-store database")
     assert "READYSTACK_SECRETS" not in flagged
@@ -20,5 +20,5 @@ def test_every_keyring_advice_ends_with_the_variable_the_flag_replaces(message: 
 
 
 def test_other_keyring_errors_are_left_as_they_are() -> None:
-    exc = verberrors.SecretStoreError("the keyring did not keep the secret")
+    exc = errors.SecretStoreError("the keyring did not keep the secret")
     assert keyring_advice(exc, " or use --secret-store database") == str(exc)

@@ -15,7 +15,7 @@ from keyringcontract import (
     path_of,
 )
 from readystack.store import secrets
-from readystack.store.verberrors import SecretStoreError
+from readystack.store.errors import SecretStoreError
 
 MEMORY = secrets.KEYRING_PREFIX + path_of(MemoryKeyring)
 
