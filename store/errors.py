@@ -7,7 +7,7 @@ those of the other verbs, registry checks, the kubelet, Docker's config files an
 entry bound to another host. The table lives in store/ because store/ raises storage errors and
 may never import helper/. `get` imports this module, so it imports nothing but conventions'
 texts, and holds only the classes such a lookup can raise: each class costs a lookup about
-100,000 instructions to build (verberrors.py's would cost a keyring `get` 1.2 M).
+100,000 instructions to build (verberrors.py's cost a keyring `get` 1.5 M).
 tests/test_structure.py fails for an exception class of helper/ or store/ defined elsewhere,
 unless it is an Internal signal.
 """

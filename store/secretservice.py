@@ -141,7 +141,7 @@ def session_bus_path() -> str:
     the first unix address in DBUS_SESSION_BUS_ADDRESS, its values %-unescaped. The address a
     systemd user session or dbus-run-session gives, ``unix:path=PATH`` alone with nothing to
     unescape, reads as PATH at once; any other goes through jeepney's own parser, whose module
-    compiles a regular expression on import (0.9 M instructions, a sixth of the read).
+    compiles a regular expression on import (0.7 M instructions, an eighth of the read).
     tests/unit/test_secretservice.py compares the two over a table of addresses.
     """
     address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
