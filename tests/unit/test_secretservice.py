@@ -384,13 +384,7 @@ def _calls(query: dict[str, str], found: bool = True) -> list[bytes]:
         new_method_call(service, "ReadAlias", "s", ("default",)),
         new_method_call(collection, "SearchItems", "a{ss}", (query,)),
     ]
-    if not found:  # only then does a locked collection change the answer
-        calls.append(
-            new_method_call(
-                collection.with_interface(properties), "Get", "ss", (collection.interface, "Locked")
-            )
-        )
-    else:
+    if found:
         calls += [
             new_method_call(
                 item.with_interface(properties), "Get", "ss", (item.interface, "Attributes")
@@ -398,6 +392,12 @@ def _calls(query: dict[str, str], found: bool = True) -> list[bytes]:
             new_method_call(service, "OpenSession", "sv", ("plain", ("s", ""))),
             new_method_call(item, "GetSecret", "o", (SESSION,)),
         ]
+    else:  # only then does a locked collection change the answer
+        calls.append(
+            new_method_call(
+                collection.with_interface(properties), "Get", "ss", (collection.interface, "Locked")
+            )
+        )
     return [call.serialise(serial=n) for n, call in enumerate(calls, start=2)]
 
 
