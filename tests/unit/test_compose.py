@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,13 @@ def _fake_compose(tmp_path: Path, body: str) -> str:
     exe.write_text(f"#!/bin/sh\necho run >> '{counter}'\n{body}\n")
     exe.chmod(0o755)
     return str(exe)
+
+
+def _config_run(exe: str, environ: dict[str, str] | None = None) -> Callable[[], bytes]:
+    """What the helper of a `docker-compose pull` makes its result with: ``exe``'s `config` run."""
+    command = read(["docker-compose", "pull"], plugin=False)
+    assert command is not None
+    return lambda: compose._run_config(exe, command, os.getpid(), environ or {}, exe)
 
 
 def _runs(tmp_path: Path) -> int:
@@ -54,9 +62,7 @@ def test_a_folder_others_can_read_is_refused(runtime: Path) -> None:
 
 def test_config_is_run_once_and_its_images_kept(runtime: Path, tmp_path: Path) -> None:
     exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
-    made = lambda: compose._run_config(exe, command, os.getpid(), dict(os.environ), exe)  # noqa: E731
+    made = _config_run(exe, dict(os.environ))
     assert compose._cached("k", made) == {"web": "h:5000/team/app", "b": None, "c": None}
     assert compose._cached("k", made) == {"web": "h:5000/team/app", "b": None, "c": None}
     assert _runs(tmp_path) == 1
@@ -64,12 +70,10 @@ def test_config_is_run_once_and_its_images_kept(runtime: Path, tmp_path: Path) -
 
 def test_helpers_started_together_share_one_run(runtime: Path, tmp_path: Path) -> None:
     exe = _fake_compose(tmp_path, f"sleep 0.3; echo '{PROJECT}'")
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
+    made = _config_run(exe)
     results: list[object] = []
 
     def one() -> None:
-        made = lambda: compose._run_config(exe, command, os.getpid(), {}, exe)  # noqa: E731
         results.append(compose._cached("together", made))
 
     threads = [threading.Thread(target=one) for _ in range(8)]
@@ -93,9 +97,7 @@ def test_a_failed_run_is_kept_as_unknown(
     runtime: Path, tmp_path: Path, body: str, why: str
 ) -> None:
     exe = _fake_compose(tmp_path, body)
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
-    made = lambda: compose._run_config(exe, command, os.getpid(), {}, exe)  # noqa: E731
+    made = _config_run(exe)
     for _ in range(2):
         with pytest.raises(compose.Unknown, match=why):
             compose._cached(f"fail-{why}", made)
@@ -107,10 +109,8 @@ def test_a_slow_run_is_cut_at_the_timeout(
 ) -> None:
     monkeypatch.setattr(compose, "TIMEOUT", 0.2)
     exe = _fake_compose(tmp_path, "sleep 5")
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
     with pytest.raises(compose.Unknown, match="took more than"):
-        compose._cached("slow", lambda: compose._run_config(exe, command, os.getpid(), {}, exe))
+        compose._cached("slow", _config_run(exe))
 
 
 def test_the_parent_socket_is_dropped_and_the_rest_kept(runtime: Path, tmp_path: Path) -> None:
@@ -119,10 +119,8 @@ def test_the_parent_socket_is_dropped_and_the_rest_kept(runtime: Path, tmp_path:
         'printf \'{"services": {"s": {"image": "%s|%s"}}}\' '
         '"$DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND" "${DOCKER_CLI_PLUGIN_SOCKET:-none}"',
     )
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
     env = {"DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND": "docker", "DOCKER_CLI_PLUGIN_SOCKET": "@s"}
-    found = compose._cached("env", lambda: compose._run_config(exe, command, os.getpid(), env, exe))
+    found = compose._cached("env", _config_run(exe, env))
     assert found == {"s": "docker|none"}
 
 
@@ -132,14 +130,12 @@ def test_a_helper_waiting_for_a_run_that_ended_without_a_result_makes_it(
     import fcntl
 
     exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
     os.close(compose.runtime_dir())
     # Another helper holds the lock, then is killed before it stores anything.
     holder = os.open(runtime / "k.lock", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(holder, fcntl.LOCK_EX)
     results: list[object] = []
-    made = lambda: compose._run_config(exe, command, os.getpid(), {}, exe)  # noqa: E731
+    made = _config_run(exe)
     waiter = threading.Thread(target=lambda: results.append(compose._cached("k", made)))
     waiter.start()
     waiter.join(timeout=0.2)
@@ -167,13 +163,9 @@ def test_waiting_for_a_run_that_never_ends_ends(
 
 
 def test_an_executable_that_does_not_start_is_unknown(runtime: Path, tmp_path: Path) -> None:
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
     missing = str(tmp_path / "gone")
     with pytest.raises(compose.Unknown, match="did not start"):
-        compose._cached(
-            "gone", lambda: compose._run_config(missing, command, os.getpid(), {}, missing)
-        )
+        compose._cached("gone", _config_run(missing))
 
 
 def test_more_output_than_a_project_is_unknown(
@@ -181,10 +173,8 @@ def test_more_output_than_a_project_is_unknown(
 ) -> None:
     monkeypatch.setattr(compose, "_OUTPUT_MAX", 1000)
     exe = _fake_compose(tmp_path, "head -c 100000 /dev/zero; sleep 5")
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
     with pytest.raises(compose.Unknown, match="more than a project"):
-        compose._cached("big", lambda: compose._run_config(exe, command, os.getpid(), {}, exe))
+        compose._cached("big", _config_run(exe))
 
 
 @pytest.mark.parametrize(("given", "seen"), [({}, "400"), ({"GOGC": "50"}, "50")])
@@ -192,11 +182,7 @@ def test_go_collects_less_unless_the_user_said_otherwise(
     runtime: Path, tmp_path: Path, given: dict[str, str], seen: str
 ) -> None:
     exe = _fake_compose(tmp_path, 'printf \'{"services": {"s": {"image": "%s"}}}\' "$GOGC"')
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
-    found = compose._cached(
-        "gc", lambda: compose._run_config(exe, command, os.getpid(), given, exe)
-    )
+    found = compose._cached("gc", _config_run(exe, given))
     assert found == {"s": seen}
 
 
@@ -246,9 +232,7 @@ def test_what_ended_compose_processes_left_is_swept(runtime: Path, tmp_path: Pat
     live = runtime / f"compose-{os.getpid()}-1-0123456789abcdef.json"
     live.write_text("{}")
     exe = _fake_compose(tmp_path, f"echo '{PROJECT}'")
-    command = read(["docker-compose", "pull"], plugin=False)
-    assert command is not None
-    compose._cached("sweep", lambda: compose._run_config(exe, command, os.getpid(), {}, exe))
+    compose._cached("sweep", _config_run(exe))
     assert not stale.exists() and live.exists()
 
 
