@@ -107,8 +107,8 @@ def read(query: Mapping[str, str], check: Check) -> tuple[str, bool] | None:
     """
     if any(_PROPERTY_MARK in name for name in os.environ):
         raise NotServed
+    address = session_bus_path()  # before jeepney's core: without a bus, keyring reads anyway
     low_level, auth = _jeepney()
-    address = session_bus_path()
     import _socket
 
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
