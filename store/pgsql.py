@@ -74,6 +74,7 @@ class PostgresDialect(Dialect):
     r_order = 'r."CreatedAt" COLLATE "C", r."Id" COLLATE "C"'
     row_order = r_order
     like = "ILIKE"
+    octets = True
     begin = ("BEGIN", WRITER_LOCK)
     # The Registries rows a writer reads stay locked until it commits (the side table's row
     # may be missing, so only r is locked).

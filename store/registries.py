@@ -104,6 +104,8 @@ class Dialect:
     row_order = "r.rowid, j.key"
     # Case-insensitive (ASCII) substring match.
     like = "LIKE"
+    # Whether cell limits may test octet_length first (schema.within_limits): SQLite 3.40 has none.
+    octets = False
     # Writers: SQLite locks the whole file; row locks are PostgreSQL's.
     begin: tuple[str, ...] = ("BEGIN IMMEDIATE",)
     lock_rows = ""

@@ -142,7 +142,7 @@ def _source_select(db: Registries) -> tuple[str, str, tuple]:
     columns[AT_PASSWORD] = f'CASE WHEN {store} = {_DATABASE} THEN r."Password" END'
     where, params = _copied(db, join, origin)
     # Longer cells are none of ReadyStackGo's: not copied.
-    where += f" AND {within_limits(octets=db.dialect is not SQLITE)}"
+    where += f" AND {within_limits(octets=db.dialect.octets)}"
     return f"SELECT {', '.join(columns)}{where}", where, params
 
 
@@ -162,7 +162,7 @@ def _too_long(db: Registries) -> list[str]:
     shown = f'CASE WHEN length(r."Name") <= {schema.max_len("Name")} THEN r."Name" END'
     found = db.query(
         f'SELECT {shown}, substr(r."Id", 1, 60), {too_long()}{where} '
-        f"AND NOT ({within_limits(octets=db.dialect is not SQLITE)}) ORDER BY {db.dialect.r_order}",
+        f"AND NOT ({within_limits(octets=db.dialect.octets)}) ORDER BY {db.dialect.r_order}",
         params,
     )
     return [
