@@ -6,6 +6,7 @@ from . import hosts, sqliteread
 from .conventions import REMOTE_REFUSAL, is_remote
 from .errors import ClosedOnFailure, DatabaseError, Internal
 from .schema import (
+    AT_ID,
     BY_NAME,
     LOOKUP,
     PATTERN,
@@ -13,7 +14,6 @@ from .schema import (
     SIDE_COLUMNS,
     SQLITE_DDL,
     Row,
-    at,
     limit_of,
     make_row,
     too_long,
@@ -53,7 +53,6 @@ _ORIGIN = {False: None, True: 'h."Origin"'}
 # A row with a cell longer than ReadyStackGo's maximum is none of ReadyStackGo's: every lookup
 # skips it in SQL, before Python ever holds its cells (doctor lists them: Registries.too_long).
 _WITHIN_LIMITS = {side: within_limits(origin) for side, origin in _ORIGIN.items()}
-_ID = at("Id", LOOKUP)
 
 
 # How often a lookup reads again when ReadyStackGo wrote under its unlocked read.
@@ -65,7 +64,7 @@ def _collect(cursor: object, skipped: list[str]) -> list[Row]:
     rows: dict[object, Row] = {}
     bad: set[object] = set()
     for values in cursor:  # type: ignore[attr-defined]
-        key = values[_ID]
+        key = values[AT_ID]
         if key in bad:
             continue
         row = rows.get(key)
