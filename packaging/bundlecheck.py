@@ -54,9 +54,9 @@ COSTLY_RTHOOKS = (
     "pyi_rth_cryptography_openssl",
     "pyi_rth_multiprocessing",
 )
-# What `get` of a Secret Service secret imports, and what it must not. jeepney's low_level, auth
-# and bus run outside sys.modules (secretservice._jeepney): the package itself (its __init__
-# imports every submodule, socket.py with them) must not be there.
+# What `get` of a Secret Service secret imports, and what it must not. jeepney's low_level and
+# auth (and bus, for an unusual bus address) run outside sys.modules (secretservice._jeepney):
+# the package itself (its __init__ imports every submodule, socket.py with them) must not be there.
 FAST_KEYRING_MODULES = ("readystack.store.secretservice",)
 FAST_KEYRING_DENIED = (
     "keyring",
